@@ -1,1 +1,42 @@
-"""pxlib.data"""
+"""Input schemas, loaders with validation, and the synthetic sample generator.
+
+Every notebook reads its data through this package: :func:`load_data_dir` for a
+whole data folder, or the ``load_*`` functions for single files (CSV or Excel).
+"""
+
+from pxlib.data.folder import WorkbookData, load_data_dir, score_responses
+from pxlib.data.loaders import (
+    LoadResult,
+    iso_week_start,
+    load_fft,
+    load_gpps,
+    load_margins,
+    load_organisations,
+    load_pdsa_log,
+    load_question_bank,
+    load_responses,
+    load_units,
+    parse_dates,
+    read_table,
+)
+from pxlib.data.schemas import FILE_NAMES, SCHEMAS
+
+__all__ = [
+    "FILE_NAMES",
+    "SCHEMAS",
+    "LoadResult",
+    "WorkbookData",
+    "iso_week_start",
+    "load_data_dir",
+    "load_fft",
+    "load_gpps",
+    "load_margins",
+    "load_organisations",
+    "load_pdsa_log",
+    "load_question_bank",
+    "load_responses",
+    "load_units",
+    "parse_dates",
+    "read_table",
+    "score_responses",
+]

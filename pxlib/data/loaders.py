@@ -1,0 +1,480 @@
+"""Load and validate the workbook's input files (CSV or Excel).
+
+Every loader returns a :class:`LoadResult`: the valid rows as a tidy DataFrame
+and a table of every rejected row with the file, row number, column and reason.
+Nothing is dropped silently. With ``strict=True`` a loader raises
+:class:`pxlib.errors.DataValidationError` instead when any row is rejected.
+
+Row numbers are those a person sees in a spreadsheet: the header is row 1, the
+first data row is row 2. Error messages never quote answers or comments.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pxlib.data.schemas import (
+    FFT,
+    FFT_ANSWER_COLUMNS,
+    GPPS,
+    GPPS_SUPPRESSED,
+    MARGINS,
+    ORGANISATIONS,
+    PDSA_LOG,
+    QUESTION_BANK,
+    RESPONSES,
+    UNITS,
+    Column,
+    Schema,
+)
+from pxlib.errors import ColumnError, DataValidationError, PxlibWarning
+
+REJECTED_COLUMNS = ["file", "row", "column", "reason"]
+FIRST_DATA_ROW = 2  # header is row 1
+MONTHS = (
+    "JANUARY FEBRUARY MARCH APRIL MAY JUNE JULY AUGUST SEPTEMBER OCTOBER NOVEMBER DECEMBER".split()
+)
+
+
+class DataWarning(PxlibWarning):
+    """Input data were loaded, with something the user should know."""
+
+
+@dataclass
+class LoadResult:
+    """Valid rows (``data``) and every rejected row with its reason (``rejected``).
+
+    ``rejected`` has the columns ``file``, ``row``, ``column``, ``reason`` and the
+    rejected row's original values, one row per rejected input row (several
+    reasons are joined by "; ").
+    """
+
+    data: pd.DataFrame
+    rejected: pd.DataFrame
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected.empty
+
+    def describe(self, limit: int = 10) -> str:
+        """A plain summary of what was loaded and rejected."""
+        lines = [f"{self.source}: {len(self.data)} rows loaded, {len(self.rejected)} rejected."]
+        for rec in self.rejected.head(limit).itertuples(index=False):
+            lines.append(f"  row {rec.row}, column {rec.column}: {rec.reason}")
+        if len(self.rejected) > limit:
+            lines.append(f"  ... and {len(self.rejected) - limit} more rejected rows")
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def read_table(path: str | Path, sheet_name: str | int = 0) -> pd.DataFrame:
+    """Read a CSV or Excel file with every cell as text (nothing converted or lost)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataValidationError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        frame = pd.read_excel(path, sheet_name=sheet_name, dtype=str, keep_default_na=False)
+    elif suffix in (".csv", ".txt", ""):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    else:
+        raise DataValidationError(f"{path}: cannot read '{suffix}' files; use CSV or Excel (.xlsx)")
+    frame = frame.astype(object).where(frame.notna(), "")
+    return frame.map(lambda v: v if isinstance(v, str) else str(v))
+
+
+def normalise_name(name: str) -> str:
+    """Column name for matching: lower case, runs of spaces, hyphens and underscores as one '_'."""
+    return re.sub(r"[\s_\-]+", "_", str(name).strip().lower()).strip("_")
+
+
+def match_columns(frame: pd.DataFrame, schema: Schema, source: str) -> tuple[pd.DataFrame, list[str]]:
+    """Rename ``frame``'s columns to the schema's names, forgivingly.
+
+    Raises :class:`ColumnError` naming the file when a required column is missing
+    or when two columns of the file match the same schema column. Optional columns
+    that are absent are added empty. Returns the renamed frame and notes.
+    """
+    lookup: dict[str, str] = {}
+    for column in schema.columns:
+        for alias in (column.name, *column.aliases):
+            lookup.setdefault(normalise_name(alias), column.name)
+    found: dict[str, list[str]] = {}
+    renames: dict[str, str] = {}
+    extras: list[str] = []
+    for raw in frame.columns:
+        target = lookup.get(normalise_name(raw))
+        if target is None:
+            if schema.extra_columns == "pattern" and re.match(schema.extra_pattern, normalise_name(raw)):
+                renames[raw] = normalise_name(raw)
+            else:
+                extras.append(str(raw))
+            continue
+        found.setdefault(target, []).append(str(raw))
+        renames[raw] = target
+    ambiguous = {k: v for k, v in found.items() if len(v) > 1}
+    if ambiguous:
+        detail = "; ".join(f"{k!r} matched by {v}" for k, v in ambiguous.items())
+        raise ColumnError(f"{source}: ambiguous column names: {detail}. Rename or remove one of each.")
+    missing = [c.name for c in schema.columns if c.required and c.name not in found]
+    if missing:
+        raise ColumnError(
+            f"{source}: missing required column(s) {missing} for the {schema.name} file "
+            f"(columns found: {[str(c) for c in frame.columns]})"
+        )
+    out = frame.rename(columns=renames)
+    for column in schema.columns:
+        if column.name not in out.columns:
+            out[column.name] = ""
+    notes = []
+    if extras:
+        notes.append(f"{source}: columns not used by pxlib were kept as they are: {extras}")
+    return out, notes
+
+
+# --- parsing values -----------------------------------------------------------
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse ISO (YYYY-MM-DD) or UK day-first (DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY) dates.
+
+    Returns the dates (datetime64, NaT where empty or unparsed) and a mask of
+    non-empty cells that did not parse. A time of day, if present, is dropped.
+    """
+    text = values.astype(str).str.strip()
+    text = text.str.replace(r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", regex=True)
+    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    uk_text = text.str.replace(r"[-.]", "/", regex=True)
+    uk = pd.to_datetime(uk_text, format="%d/%m/%Y", errors="coerce")
+    parsed = iso.fillna(uk)
+    bad = parsed.isna() & (text != "")
+    return parsed.astype("datetime64[ns]"), bad
+
+
+def iso_week_start(dates: pd.Series) -> pd.Series:
+    """The Monday that starts each date's ISO week."""
+    dates = pd.to_datetime(dates)
+    return (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize()
+
+
+def normalise_choice(values: pd.Series) -> pd.Series:
+    """Lower case with runs of spaces and hyphens as '_' (e.g. 'GP practice' -> 'gp_practice')."""
+    return values.astype(str).str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+
+
+def normalise_answer(values: pd.Series) -> pd.Series:
+    """Answer text for matching with the question bank: case, punctuation and spacing ignored."""
+    text = values.astype(str).str.lower().str.replace(r"[^a-z0-9]+", " ", regex=True)
+    return text.str.strip()
+
+
+class _Issues:
+    """Collects (row mask, column, reason) triples for one file."""
+
+    def __init__(self, index: pd.Index):
+        self.index = index
+        self.records: list[pd.DataFrame] = []
+
+    def add(self, mask: pd.Series, column: str, reasons: pd.Series | str) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        if isinstance(reasons, str):
+            reason = pd.Series(reasons, index=mask.index[mask])
+        else:
+            reason = reasons[mask].astype(str)
+        self.records.append(pd.DataFrame({"_pos": np.flatnonzero(mask.to_numpy()), "column": column, "reason": reason.to_numpy()}))
+
+    def rejected(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+        if not self.records:
+            return pd.DataFrame(columns=REJECTED_COLUMNS + list(frame.columns))
+        issues = pd.concat(self.records, ignore_index=True)
+        grouped = issues.groupby("_pos", sort=True).agg(
+            column=("column", lambda c: "; ".join(dict.fromkeys(c))),
+            reason=("reason", "; ".join),
+        )
+        original = frame.iloc[grouped.index.to_numpy()].reset_index(drop=True)
+        head = pd.DataFrame(
+            {
+                "file": source,
+                "row": grouped.index.to_numpy() + FIRST_DATA_ROW,
+                "column": grouped["column"].to_numpy(),
+                "reason": grouped["reason"].to_numpy(),
+            }
+        )
+        return pd.concat([head, original.astype(str)], axis=1)
+
+    def bad_positions(self) -> np.ndarray:
+        if not self.records:
+            return np.array([], dtype=int)
+        return np.unique(np.concatenate([r["_pos"].to_numpy() for r in self.records]))
+
+
+def _check_column(frame: pd.DataFrame, column: Column, issues: _Issues) -> pd.Series:
+    """Validate and convert one column; returns the converted values."""
+    raw = frame[column.name].astype(str).str.strip()
+    empty = raw == ""
+    if column.required:
+        issues.add(empty, column.name, f"{column.name} is empty")
+    if column.kind in ("code", "id", "text"):
+        return raw.where(~empty, None) if not column.required else raw
+    if column.kind == "date":
+        parsed, bad = parse_dates(raw)
+        issues.add(bad, column.name, "date '" + raw + "' does not parse: use YYYY-MM-DD or DD/MM/YYYY")
+        return parsed
+    if column.kind == "choice":
+        norm = normalise_choice(raw)
+        bad = ~norm.isin(column.choices) & ~empty
+        issues.add(bad, column.name, "'" + raw + f"' is not one of: {', '.join(column.choices)}")
+        return norm.where(~empty, None)
+    numbers = pd.to_numeric(raw.where(~empty, None), errors="coerce")
+    not_number = numbers.isna() & ~empty
+    issues.add(not_number, column.name, "'" + raw + f"' is not a number in {column.name}")
+    if column.kind in ("count", "number"):
+        issues.add(numbers < 0, column.name, f"negative value in {column.name}")
+    if column.kind == "count":
+        issues.add((numbers % 1 != 0) & numbers.notna(), column.name, f"{column.name} is not a whole number")
+    if column.kind == "proportion":
+        issues.add((numbers < 0) | (numbers > 1), column.name, f"{column.name} is outside 0 to 1")
+    return numbers.astype(float)
+
+
+def _validate(frame: pd.DataFrame, schema: Schema, source: str) -> tuple[pd.DataFrame, _Issues]:
+    issues = _Issues(frame.index)
+    converted = frame.copy()
+    for column in schema.columns:
+        converted[column.name] = _check_column(frame, column, issues)
+    if schema.unique:
+        key = converted[list(schema.unique)].astype(str)
+        dup = key.duplicated(keep="first")
+        if dup.any():
+            first_row = (
+                key.reset_index(drop=True)
+                .assign(_first=np.arange(len(key)) + FIRST_DATA_ROW)
+                .groupby(list(schema.unique), sort=False)["_first"]
+                .transform("first")
+            )
+            label = " and ".join(schema.unique)
+            reason = pd.Series(
+                [f"duplicate {label} (first seen on row {r})" for r in first_row], index=frame.index
+            )
+            issues.add(dup, ", ".join(schema.unique), reason)
+    return converted, issues
+
+
+def _finish(frame: pd.DataFrame, converted: pd.DataFrame, issues: _Issues, source: str,
+            strict: bool, notes: list[str], keep: Iterable[str] | None = None) -> LoadResult:
+    rejected = issues.rejected(frame, source)
+    bad = issues.bad_positions()
+    good = np.setdiff1d(np.arange(len(converted)), bad)
+    data = converted.iloc[good].reset_index(drop=True)
+    if keep is not None:
+        data = data[[c for c in keep if c in data.columns]]
+    result = LoadResult(data=data, rejected=rejected.reset_index(drop=True), source=source, notes=notes)
+    if strict and not result.ok:
+        raise DataValidationError(
+            f"{source}: {len(rejected)} row(s) rejected.\n" + result.describe(), rejected=rejected
+        )
+    if not result.ok:
+        warnings.warn(
+            f"{source}: {len(rejected)} row(s) rejected and set aside (see .rejected); "
+            f"first: row {rejected['row'].iloc[0]}, {rejected['column'].iloc[0]}: {rejected['reason'].iloc[0]}",
+            DataWarning,
+            stacklevel=3,
+        )
+    return result
+
+
+def _load(path: str | Path | pd.DataFrame, schema: Schema, source: str | None = None):
+    if isinstance(path, pd.DataFrame):
+        frame = path.astype(str).where(path.notna(), "")
+        source = source or f"<{schema.name} table>"
+    else:
+        frame = read_table(path)
+        source = source or str(path)
+    frame = frame.reset_index(drop=True)
+    renamed, notes = match_columns(frame, schema, source)
+    converted, issues = _validate(renamed, schema, source)
+    return frame, converted, issues, source, notes
+
+
+# --- one loader per input ---------------------------------------------------------
+
+
+def load_organisations(path, *, strict: bool = False) -> LoadResult:
+    """Organisations: ``org_code``, ``org_name``, ``org_type`` (trust, gp_practice,
+    other_provider), ``parent_code`` (ICB), ``catchment_of`` (for a GP practice, its trust)."""
+    frame, conv, issues, source, notes = _load(path, ORGANISATIONS)
+    return _finish(frame, conv, issues, source, strict, notes)
+
+
+def load_units(path, *, organisations: pd.DataFrame | None = None, strict: bool = False) -> LoadResult:
+    """Units of each organisation (``org_code``, ``unit``, ``site_code``, ``site_name``)."""
+    frame, conv, issues, source, notes = _load(path, UNITS)
+    _check_known_orgs(conv, organisations, issues)
+    return _finish(frame, conv, issues, source, strict, notes)
+
+
+def _check_known_orgs(conv: pd.DataFrame, organisations: pd.DataFrame | None, issues: _Issues,
+                      column: str = "org_code") -> None:
+    if organisations is None:
+        return
+    known = set(organisations["org_code"])
+    unknown = ~conv[column].isin(known) & (conv[column].astype(str) != "")
+    issues.add(unknown, column, "unknown organisation '" + conv[column].astype(str)
+               + "' (not in the organisations file)")
+
+
+def load_question_bank(path, *, strict: bool = False) -> LoadResult:
+    """Question bank: one row per question and answer option (``counts_as`` is
+    happened / not_happened / excluded; an empty ``answer`` row scores blank answers)."""
+    frame, conv, issues, source, notes = _load(path, QUESTION_BANK)
+    conv["answer"] = conv["answer"].fillna("")
+    conv["answer_key"] = normalise_answer(conv["answer"])
+    per_question = conv.groupby("question_id")[["wording", "measure_type", "scale"]].nunique()
+    inconsistent = per_question.index[(per_question > 1).any(axis=1)]
+    issues.add(conv["question_id"].isin(inconsistent), "question_id",
+               "question has different wording, measure type or scale on different rows")
+    return _finish(frame, conv, issues, source, strict, notes)
+
+
+def load_responses(
+    path,
+    *,
+    organisations: pd.DataFrame | None = None,
+    question_bank: pd.DataFrame | None = None,
+    units: pd.DataFrame | None = None,
+    strict: bool = False,
+) -> LoadResult:
+    """Always Event survey responses, one row per answer.
+
+    Checks: dates parse; response ids are unique; organisation codes are known
+    (when ``organisations`` is given); units belong to their organisation (when
+    ``units`` is given); the question exists and the answer is on its scale (when
+    ``question_bank`` is given); a respondent answers each question once.
+    Adds ``week``: the Monday starting the ISO week of ``response_date``.
+    """
+    frame, conv, issues, source, notes = _load(path, RESPONSES)
+    _check_known_orgs(conv, organisations, issues)
+    if units is not None:
+        known_units = set(zip(units["org_code"], units["unit"], strict=True))
+        pairs = pd.Series(list(zip(conv["org_code"], conv["unit"], strict=True)), index=conv.index)
+        issues.add(~pairs.isin(known_units) & conv["unit"].astype(str).ne(""), "unit",
+                   "unit '" + conv["unit"].astype(str) + "' is not a unit of organisation '"
+                   + conv["org_code"].astype(str) + "' in the units file")
+    conv["answer"] = conv["answer"].fillna("")
+    if question_bank is not None:
+        known_q = set(question_bank["question_id"])
+        unknown_q = ~conv["question_id"].isin(known_q)
+        issues.add(unknown_q, "question_id",
+                   "unknown question '" + conv["question_id"].astype(str) + "' (not in the question bank)")
+        keys = set(zip(question_bank["question_id"], question_bank["answer_key"], strict=True))
+        answer_key = normalise_answer(conv["answer"])
+        pairs = pd.Series(list(zip(conv["question_id"], answer_key, strict=True)), index=conv.index)
+        blank_ok = pairs.map(lambda p: p[1] == "")
+        off_scale = ~pairs.isin(keys) & ~unknown_q & ~blank_ok
+        scale = conv["question_id"].map(question_bank.drop_duplicates("question_id").set_index("question_id")["scale"])
+        issues.add(off_scale, "answer",
+                   "answer is not on the scale '" + scale.astype(str) + "' of question "
+                   + conv["question_id"].astype(str))
+    twice = conv.duplicated(["respondent_id", "question_id"], keep="first") & ~conv.duplicated("response_id", keep=False)
+    issues.add(twice, "respondent_id, question_id", "respondent answered this question more than once")
+    conv["week"] = iso_week_start(conv["response_date"])
+    return _finish(frame, conv, issues, source, strict, notes)
+
+
+def load_pdsa_log(path, *, organisations: pd.DataFrame | None = None, strict: bool = False) -> LoadResult:
+    """PDSA log: one row per cycle; ``end_date`` may be empty for a cycle under way."""
+    frame, conv, issues, source, notes = _load(path, PDSA_LOG)
+    _check_known_orgs(conv, organisations, issues)
+    issues.add(conv["end_date"] < conv["start_date"], "end_date", "end date is before the start date")
+    return _finish(frame, conv, issues, source, strict, notes)
+
+
+def load_margins(path, *, organisations: pd.DataFrame | None = None, strict: bool = False) -> LoadResult:
+    """Population margins: ``org_code``, ``variable``, ``level``, ``population`` (a count ≥ 0).
+
+    Levels are kept as text, never numbers (deprivation quintile "1" is a category).
+    """
+    frame, conv, issues, source, notes = _load(path, MARGINS)
+    _check_known_orgs(conv, organisations, issues)
+    totals = conv.groupby(["org_code", "variable"])["population"].sum().unstack()
+    spread = (totals.max(axis=1) - totals.min(axis=1)) / totals.max(axis=1)
+    for org in spread.index[spread > 0.01]:
+        notes.append(f"{source}: the margins of {org} add up to different totals by variable "
+                     f"({', '.join(f'{v}: {t:,.0f}' for v, t in totals.loc[org].dropna().items())})")
+    return _finish(frame, conv, issues, source, strict, notes)
+
+
+def fft_period_start(yearnumber: pd.Series, periodname: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Month start from an FFT financial year ("2025_26") and month name ("AUGUST").
+
+    April to December fall in the first calendar year, January to March in the second.
+    Returns the dates and a mask of rows whose year or month could not be read.
+    """
+    first_year = pd.to_numeric(yearnumber.astype(str).str.extract(r"^(\d{4})[_/\-]\d{2,4}$")[0], errors="coerce")
+    month = periodname.astype(str).str.strip().str.upper().map({m: i + 1 for i, m in enumerate(MONTHS)})
+    year = first_year + (month <= 3).astype(float)
+    ok = year.notna() & month.notna()
+    dates = pd.to_datetime(
+        pd.DataFrame({"year": year.where(ok, 2000), "month": month.where(ok, 1), "day": 1}).astype(int)
+    ).where(ok)
+    return dates, ~ok
+
+
+def load_fft(path, *, strict: bool = False) -> LoadResult:
+    """Friends and Family Test monthly extract in the published layout.
+
+    Adds ``period`` (month start), ``pct_positive`` = (very good + good) / total and
+    ``pct_negative`` = (poor + very poor) / total. Checks counts are whole and
+    non-negative and that ``Total Responses`` is the sum of the six answer counts.
+    """
+    frame, conv, issues, source, notes = _load(path, FFT)
+    period, bad_period = fft_period_start(conv["Yearnumber"], conv["Periodname"])
+    issues.add(bad_period, "Yearnumber, Periodname",
+               "year '" + conv["Yearnumber"].astype(str) + "' or month '" + conv["Periodname"].astype(str)
+               + "' not recognised (expected e.g. 2025_26 and AUGUST)")
+    conv["period"] = period
+    answer_sum = conv[list(FFT_ANSWER_COLUMNS)].sum(axis=1)
+    issues.add((answer_sum != conv["Total Responses"]) & conv["Total Responses"].notna(), "Total Responses",
+               "Total Responses is not the sum of the six answer columns")
+    total = conv["Total Responses"].where(conv["Total Responses"] > 0)
+    conv["pct_positive"] = (conv["1 Very Good SUM"] + conv["2 Good SUM"]) / total
+    conv["pct_negative"] = (conv["4 Poor SUM"] + conv["5 Very Poor SUM"]) / total
+    return _finish(frame, conv, issues, source, strict, notes)
+
+
+def load_gpps(path, *, strict: bool = False) -> LoadResult:
+    """GP Patient Survey practice results.
+
+    Question columns (``qNNbase``, ``qNN_XXpct``) are read as numbers; -97 means
+    suppressed and becomes missing, with a ``<column>_suppressed`` flag beside it.
+    Percentages must be in 0 to 1 and bases ≥ 0.
+    """
+    frame, conv, issues, source, notes = _load(path, GPPS)
+    question_cols = [c for c in conv.columns if re.match(GPPS.extra_pattern, str(c))]
+    for col in question_cols:
+        raw = conv[col].astype(str).str.strip()
+        values = pd.to_numeric(raw.where(raw != "", None), errors="coerce")
+        issues.add(values.isna() & (raw != ""), col, f"{col} is not a number")
+        suppressed = values == GPPS_SUPPRESSED
+        clean = values.where(~suppressed)
+        limit_bad = (clean < 0) | ((clean > 1) if col.endswith("pct") else False)
+        issues.add(limit_bad, col, f"{col} is outside 0 to 1" if col.endswith("pct") else f"negative value in {col}")
+        conv[col] = clean.astype(float)
+        conv[f"{col}_suppressed"] = suppressed
+    if not question_cols:
+        notes.append(f"{source}: no question columns (qNNbase, qNN_XXpct) found")
+    return _finish(frame, conv, issues, source, strict, notes)

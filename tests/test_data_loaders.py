@@ -1,0 +1,210 @@
+"""Loaders on good and deliberately broken files: each failure mode names file, row,
+column and what is wrong; nothing is dropped silently; strict mode raises."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from pxlib.data import (
+    load_data_dir,
+    load_fft,
+    load_gpps,
+    load_margins,
+    load_organisations,
+    load_pdsa_log,
+    load_question_bank,
+    load_responses,
+    parse_dates,
+    score_responses,
+)
+from pxlib.errors import ColumnError, DataValidationError
+
+ORGS = "org_code,org_name,org_type,parent_code,catchment_of\nZA1,Trust one,trust,ZQ1,\n010,Practice,GP practice,ZQ1,ZA1\n"
+BANK = (
+    "question_id,wording,measure_type,scale,answer,counts_as\n"
+    "AE1,Did it happen?,outcome,always_never,Always,happened\n"
+    "AE1,Did it happen?,outcome,always_never,Most of the time,not_happened\n"
+    "AE1,Did it happen?,outcome,always_never,Never,not_happened\n"
+    "AE1,Did it happen?,outcome,always_never,Don't know,excluded\n"
+)
+RESPONSES_HEADER = "response_id,respondent_id,org_code,unit,response_date,question_id,answer,age_band,comment\n"
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def refs(tmp_path):
+    orgs = load_organisations(write(tmp_path, "organisations.csv", ORGS), strict=True).data
+    bank = load_question_bank(write(tmp_path, "question_bank.csv", BANK), strict=True).data
+    return orgs, bank
+
+
+def load_quietly(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args, **kwargs)
+
+
+def test_good_responses_load_with_iso_weeks_and_text_codes(tmp_path, refs):
+    orgs, bank = refs
+    path = write(tmp_path, "r.csv", RESPONSES_HEADER
+                 + "1,P1,ZA1,Ash,2026-03-04,AE1,always,75+,\n"
+                 + "2,P2,ZA1,Ash,08/03/2026,AE1,Most of the time,16-34,ok\n"
+                 + "3,P3,010,Main,09/03/2026,AE1,  DON'T KNOW ,35-54,\n")
+    result = load_responses(path, organisations=orgs, question_bank=bank, strict=True)
+    data = result.data
+    assert result.ok and len(data) == 3
+    # 2026-03-04 is a Wednesday; its ISO week starts Monday 2 March. 08/03/2026 is day-first: 8 March
+    # (a Sunday, still the week of 2 March); 9 March is the next Monday.
+    assert list(data["response_date"].dt.strftime("%Y-%m-%d")) == ["2026-03-04", "2026-03-08", "2026-03-09"]
+    assert list(data["week"].dt.strftime("%Y-%m-%d")) == ["2026-03-02", "2026-03-02", "2026-03-09"]
+    assert data["org_code"].tolist() == ["ZA1", "ZA1", "010"]  # "010" stays text
+    scored = score_responses(data, bank)
+    assert scored["happened"].tolist()[:2] == [1.0, 0.0]
+    assert pd.isna(scored["happened"].iloc[2])  # don't know leaves the denominator
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "reason"),
+    [
+        ("1,P1,ZA1,Ash,31/02/2026,AE1,Always,,", "response_date", "does not parse"),
+        ("1,P1,ZA1,Ash,2026-13-01,AE1,Always,,", "response_date", "does not parse"),
+        ("1,P1,ZZ9,Ash,2026-03-04,AE1,Always,,", "org_code", "unknown organisation 'ZZ9'"),
+        ("1,P1,ZA1,Ash,2026-03-04,AE1,Often,,", "answer", "not on the scale 'always_never' of question AE1"),
+        ("1,P1,ZA1,Ash,2026-03-04,XX9,Always,,", "question_id", "unknown question 'XX9'"),
+        (",P1,ZA1,Ash,2026-03-04,AE1,Always,,", "response_id", "response_id is empty"),
+    ],
+)
+def test_each_failure_mode_names_row_column_and_reason(tmp_path, refs, row, column, reason):
+    orgs, bank = refs
+    good = "9,P9,ZA1,Ash,2026-03-04,AE1,Always,,\n"
+    path = write(tmp_path, "responses.csv", RESPONSES_HEADER + good + row + "\n")
+    result = load_quietly(load_responses, path, organisations=orgs, question_bank=bank)
+    assert len(result.data) == 1 and len(result.rejected) == 1  # nothing lost: 1 kept + 1 rejected
+    rejected = result.rejected.iloc[0]
+    assert rejected["file"] == str(path)
+    assert rejected["row"] == 3  # header is row 1, the good row is row 2
+    assert column in rejected["column"]
+    assert reason in rejected["reason"]
+    with pytest.raises(DataValidationError, match=f"row 3, column {column}"):
+        load_responses(path, organisations=orgs, question_bank=bank, strict=True)
+
+
+def test_duplicate_response_id_points_to_first_row(tmp_path, refs):
+    orgs, bank = refs
+    path = write(tmp_path, "r.csv", RESPONSES_HEADER
+                 + "7,P1,ZA1,Ash,2026-03-04,AE1,Always,,\n"
+                 + "7,P2,ZA1,Ash,2026-03-04,AE1,Never,,\n")
+    result = load_quietly(load_responses, path, organisations=orgs, question_bank=bank)
+    assert len(result.data) == 1
+    assert result.rejected["reason"].iloc[0] == "duplicate response_id (first seen on row 2)"
+    assert result.rejected["row"].iloc[0] == 3
+
+
+def test_messages_never_quote_answers_or_comments(tmp_path, refs):
+    orgs, bank = refs
+    secret = "Call me on 07700 900123"
+    path = write(tmp_path, "r.csv", RESPONSES_HEADER + f"1,P1,ZA1,Ash,2026-03-04,AE1,Yes I think so,,{secret}\n")
+    with pytest.raises(DataValidationError) as info:
+        load_responses(path, organisations=orgs, question_bank=bank, strict=True)
+    assert secret not in str(info.value) and "Yes I think so" not in str(info.value)
+    assert "Yes I think so" not in info.value.rejected["reason"].iloc[0]
+    assert info.value.rejected["comment"].iloc[0] == secret  # the row itself is kept, not lost
+
+
+def test_column_names_are_matched_forgivingly_and_ambiguity_reported(tmp_path):
+    text = "Org Code,ORG-NAME,Org_Type\nZA1,One,Trust\n"
+    result = load_organisations(write(tmp_path, "o.csv", text), strict=True)
+    assert result.data["org_type"].tolist() == ["trust"]
+    with pytest.raises(ColumnError, match="ambiguous column names"):
+        load_organisations(write(tmp_path, "o2.csv", "org code,org_code,name,type\nZA1,ZA1,One,trust\n"))
+    with pytest.raises(ColumnError, match=r"missing required column\(s\) \['org_type'\]"):
+        load_organisations(write(tmp_path, "o3.csv", "org_code,name\nZA1,One\n"))
+
+
+def test_unknown_org_type_is_rejected(tmp_path):
+    result = load_quietly(load_organisations, write(tmp_path, "o.csv", ORGS + "ZB1,Other,hospice,ZQ1,\n"))
+    assert result.rejected["reason"].iloc[0].startswith("'hospice' is not one of: trust, gp_practice")
+
+
+def test_negative_and_fractional_counts(tmp_path):
+    text = "org_code,variable,level,population\nZA1,age_band,16-34,-5\nZA1,age_band,35-54,100\nZA1,sex,x,abc\n"
+    result = load_quietly(load_margins, write(tmp_path, "m.csv", text))
+    reasons = result.rejected.set_index("row")["reason"]
+    assert reasons[2] == "negative value in population"
+    assert "is not a number" in reasons[4]
+    assert len(result.data) == 1
+
+
+def test_margin_levels_stay_text(tmp_path):
+    text = "org_code,variable,level,population\nZA1,deprivation_quintile,1,10\nZA1,deprivation_quintile,01,5\n"
+    data = load_margins(write(tmp_path, "m.csv", text), strict=True).data
+    assert data["level"].tolist() == ["1", "01"]
+
+
+def test_pdsa_end_before_start(tmp_path):
+    text = ("org_code,unit,cycle_id,start_date,end_date,change_idea,decision\n"
+            "ZA1,Ash,1,2026-03-10,2026-03-01,Idea,adopt\nZA1,Ash,2,10/03/2026,,Idea,\n")
+    result = load_quietly(load_pdsa_log, write(tmp_path, "p.csv", text))
+    assert result.rejected["reason"].tolist() == ["end date is before the start date"]
+    assert result.data["start_date"].iloc[0] == pd.Timestamp("2026-03-10")
+
+
+FFT_HEADER = ("Yearnumber,Periodname,Parent org code,Org code,Site code,Ward name,1 Very Good SUM,2 Good SUM,"
+              "3 Neither Good nor Poor SUM,4 Poor SUM,5 Very Poor SUM,6 Dont Know SUM,Total Responses,"
+              "Total Eligible SUM,Prop_Pos,Prop_Neg\n")
+
+
+def test_fft_published_layout(tmp_path):
+    text = FFT_HEADER + ("2025_26,JANUARY,ZQ1,ZA1,ZA101,Ash,6,2,1,1,0,0,10,40,0.8,0.1\n"
+                         "2025_26,AUGUST,ZQ1,ZA1,ZA101,Ash,6,2,1,1,0,0,11,40,0.8,0.1\n"
+                         "2025_26,AUGUST,ZQ1,ZA1,ZA101,Beech,-1,2,1,1,0,0,3,40,0.8,0.1\n")
+    result = load_quietly(load_fft, write(tmp_path, "f.csv", text))
+    assert len(result.data) == 1
+    row = result.data.iloc[0]
+    assert row["period"] == pd.Timestamp("2026-01-01")  # January of financial year 2025_26
+    assert row["pct_positive"] == pytest.approx(0.8) and row["pct_negative"] == pytest.approx(0.1)
+    reasons = result.rejected.set_index("row")["reason"]
+    assert reasons[3] == "Total Responses is not the sum of the six answer columns"
+    assert "negative value in 1 Very Good SUM" in reasons[4]
+
+
+def test_gpps_suppressed_cells(tmp_path):
+    text = ("practice_code,practice_name,received,q28base,q28_12pct\n"
+            "Z80001,A,120,110,0.81\nZ80002,B,8,-97,-97\nZ80003,C,50,40,81\n")
+    result = load_quietly(load_gpps, write(tmp_path, "g.csv", text))
+    data = result.data.set_index("practice_code")
+    assert data.loc["Z80001", "q28_12pct"] == pytest.approx(0.81)
+    assert pd.isna(data.loc["Z80002", "q28_12pct"]) and data.loc["Z80002", "q28_12pct_suppressed"]
+    assert result.rejected["reason"].tolist() == ["q28_12pct is outside 0 to 1"]
+
+
+def test_excel_files_load_like_csv(tmp_path):
+    frame = pd.DataFrame({"Org code": ["ZA1"], "Name": ["One"], "Type": ["trust"]})
+    path = tmp_path / "orgs.xlsx"
+    frame.to_excel(path, index=False)
+    assert load_organisations(path, strict=True).data["org_code"].tolist() == ["ZA1"]
+
+
+def test_parse_dates_is_day_first_and_rejects_ambiguous_short_years():
+    dates, bad = parse_dates(pd.Series(["01/02/2026", "2026-02-01", "1.2.2026", "01/02/26", "", "2026-02-01 00:00:00"]))
+    assert dates[0] == dates[1] == dates[2] == dates[5] == pd.Timestamp("2026-02-01")
+    assert bad.tolist() == [False, False, False, True, False, False]
+
+
+def test_load_data_dir_filters_to_one_trust_and_rejects_unknown(sample_dir):
+    data = load_data_dir(sample_dir, "ZA2")
+    assert set(data.responses["org_code"]) == {"ZA2"}
+    assert set(data.pdsa_log["org_code"]) <= {"ZA2"}
+    assert set(data.margins["org_code"]) == {"ZA2"}
+    assert set(data.catchment_practices["catchment_of"]) == {"ZA2"}
+    assert data.rejected.empty
+    with pytest.raises(DataValidationError, match="unknown organisation 'ZZ9'"):
+        load_data_dir(sample_dir, "ZZ9")
