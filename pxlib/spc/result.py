@@ -53,6 +53,17 @@ class FunnelResult:
     multiply: float = 1.0
     y_label: str | None = None
     percent: bool = False
+    #: the centre line (after ``multiply``) and the Laney sigma_z (1 without overdispersion)
+    cl: float = float("nan")
+    sigma_z: float = 1.0
+
+    def limits(self, n, sigmas: float = 3.0):
+        """Lower and upper limits at denominators ``n`` (arrays), for drawing the funnel."""
+        from pxlib.spc.funnel import funnel_limits
+
+        return funnel_limits(
+            self.cl, n, kind=self.kind, sigma_z=self.sigma_z, sigmas=sigmas, multiply=self.multiply
+        )
 
     def figure(self, **kwargs: Any):
         """A plotly Figure of the funnel (see :func:`pxlib.spc.figures.funnel_figure`)."""

@@ -1,0 +1,452 @@
+"""Running one organisation–notebook job: the code that runs inside a worker.
+
+A job is executed with papermill *in process* (no ``papermill`` CLI start-up)
+against a kernel that the worker started ahead of time, and exported to HTML
+by one :class:`~pxlib.report.export.ReportExporter` reused for every report of
+the worker. Each kernel serves ONE report and is shut down after it, so no
+state passes from one organisation to the next; what is done ahead is only
+starting the kernel process and importing libraries (numpy, pandas, plotly,
+pxlib) into it, while the previous report runs.
+
+Outputs are written so that a killed run never leaves a report that looks
+complete: the notebook writes into a work folder, and only after a successful
+run are its files moved beside the reports and the ``.ipynb`` and ``.html``
+written atomically (temporary file, then ``os.replace``).
+
+Everything here must be importable in a spawned process (Windows, macOS) and
+on a Dask worker: module-level functions and plain-data jobs only.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pxlib.report.export import strip_plotlyjs
+from pxlib.report.results import RESULTS_SUFFIX, _atomic_write_text
+
+__all__ = ["Job", "execute_job", "clean_error", "WARM_IMPORTS", "notebook_imports", "worker_init"]
+
+log = logging.getLogger("pxlib.report")
+
+#: modules imported into a kernel while it waits for its report (no names bound),
+#: besides those the notebooks import themselves (see :func:`notebook_imports`)
+WARM_IMPORTS: tuple[str, ...] = ("numpy", "pandas", "plotly.graph_objects", "plotly.io")
+#: imported when a notebook uses plotly: setting a plotly renderer imports nbformat,
+#: whose JSON-schema validator takes over a second to import
+_PLOTLY_EXTRAS: tuple[str, ...] = ("plotly.io", "nbformat")
+ERROR_LIMIT = 300
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One organisation × notebook run (plain data: it is pickled to workers)."""
+
+    trust_code: str
+    notebook: str  # file stem
+    notebook_path: str
+    out_dir: str
+    parameters: dict[str, Any]  # output_dir is set per run (a work folder)
+    kernel_name: str = "pxlib"
+    cwd: str | None = None
+    timeout: float | None = 600.0
+    start_timeout: float = 60.0
+    plotlyjs: str = "directory"
+    key: str = ""
+    provenance: dict[str, Any] = field(default_factory=dict)
+    warm_imports: tuple[str, ...] = WARM_IMPORTS
+    warm_next: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.trust_code}/{self.notebook}"
+
+
+def notebook_imports(
+    paths: Iterable[str | Path], base: Iterable[str] = WARM_IMPORTS
+) -> tuple[str, ...]:
+    """Modules the notebooks import (top-level ``import`` / ``from ... import`` of code cells).
+
+    A kernel started ahead imports these while the previous report runs, so
+    the notebook's own import cell finds them loaded. Only absolute imports;
+    cells that do not parse (magics) are read line by line.
+    """
+    import ast
+
+    import nbformat
+
+    found: dict[str, None] = dict.fromkeys(base)
+    for path in paths:
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            source = "\n".join(
+                line
+                for line in str(cell.source).splitlines()
+                if not line.lstrip().startswith(("%", "!"))
+            )
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    found.update(dict.fromkeys(alias.name for alias in node.names))
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    found[node.module] = None
+    if any(m.split(".")[0] in ("plotly", "pxlib") for m in found):
+        found.update(dict.fromkeys(_PLOTLY_EXTRAS))
+    return tuple(m for m in found if m.split(".")[0] not in ("__future__",))
+
+
+def clean_error(text: object, limit: int = ERROR_LIMIT) -> str:
+    """One line of error text: ANSI colours and tracebacks stripped, truncated."""
+    text = _ANSI.sub("", str(text))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- per-worker state ---------------------------------------------------------
+
+_STATE: dict[str, Any] = {"exporter": None, "warm": None, "finalizer": None}
+
+
+def _exporter(plotlyjs: str):
+    from pxlib.report.export import ReportExporter
+
+    exp = _STATE["exporter"]
+    if exp is None or exp.plotlyjs != plotlyjs:
+        exp = _STATE["exporter"] = ReportExporter(plotlyjs=plotlyjs)
+    return exp
+
+
+def _warm_code(modules: tuple[str, ...]) -> str:
+    return (
+        "import importlib as _pxlib_il\n"
+        f"for _pxlib_m in {list(modules)!r}:\n"
+        "    try:\n"
+        "        _pxlib_il.import_module(_pxlib_m)\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "del _pxlib_il, _pxlib_m"
+    )
+
+
+def _start_kernel(kernel_name: str, cwd: str | None, warm_imports: tuple[str, ...]):
+    """Start (not wait for) a kernel; it imports ``warm_imports`` before it is ready."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = AsyncKernelManager(kernel_name=kernel_name)
+    if os.name == "posix":
+        # IPC sockets: no TCP port race between parallel kernels (papermill #511),
+        # and no unencrypted TCP traffic.
+        base = Path(tempfile.gettempdir()) / f"pxk-{uuid.uuid4().hex[:12]}"
+        km.transport = "ipc"
+        km.connection_file = f"{base}.json"
+        km.ip = f"{base}-ipc"
+    extra = [f"--IPKernelApp.exec_lines={_warm_code(warm_imports)}"] if warm_imports else []
+    run_sync(km.start_kernel)(
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        extra_arguments=extra,
+    )
+    return km
+
+
+def _shutdown(km) -> None:
+    from jupyter_core.utils import run_sync
+
+    try:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+        run_sync(km.cleanup_resources)()
+    except Exception:  # a kernel that is already gone
+        pass
+
+
+def _shutdown_warm() -> None:
+    warm = _STATE.get("warm")
+    _STATE["warm"] = None
+    if warm is not None:
+        _shutdown(warm[1])
+
+
+def _take_kernel(job: Job):
+    """The kernel warmed for this kind of job, or a new one."""
+    spec = (job.kernel_name, job.cwd, tuple(job.warm_imports))
+    warm = _STATE.get("warm")
+    _STATE["warm"] = None
+    if warm is not None:
+        if warm[0] == spec and warm[1].has_kernel:
+            return warm[1]
+        _shutdown(warm[1])
+    return _start_kernel(*spec)
+
+
+def _warm_ahead(job: Job) -> None:
+    if _STATE.get("warm") is None:
+        spec = (job.kernel_name, job.cwd, tuple(job.warm_imports))
+        try:
+            _STATE["warm"] = (spec, _start_kernel(*spec))
+        except Exception as exc:  # the next job starts its own kernel
+            log.debug("could not warm a kernel ahead: %s", exc)
+
+
+def worker_init(
+    plotlyjs: str = "directory",
+    kernel_name: str | None = None,
+    cwd: str | None = None,
+    warm_imports: tuple[str, ...] = WARM_IMPORTS,
+) -> None:
+    """Pool initializer: build the exporter and start a first kernel while the pool fills."""
+    import atexit
+    import multiprocessing.util
+
+    if _STATE["finalizer"] is None:
+        _STATE["finalizer"] = multiprocessing.util.Finalize(None, _shutdown_warm, exitpriority=10)
+        atexit.register(_shutdown_warm)
+    if kernel_name:
+        spec = (kernel_name, cwd, tuple(warm_imports))
+        try:
+            _STATE["warm"] = (spec, _start_kernel(*spec))
+        except Exception as exc:
+            log.debug("could not warm a kernel at worker start: %s", exc)
+    _exporter(plotlyjs)
+
+
+# --- papermill engine that shuts the job's kernel down ------------------------------
+
+
+def _register_engine() -> str:
+    """A papermill engine like nbclient's, but closing our pre-started kernel after use."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    name = "pxlib-nbclient"
+    if name in papermill_engines._engines:
+        return name
+
+    class _Engine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            from papermill.clientwrap import PapermillNotebookClient
+            from papermill.engines import logger
+            from papermill.utils import merge_kwargs, remove_args
+
+            kwargs = remove_args(["input_path"], **kwargs)
+            start_timeout = kwargs.pop("start_timeout", 60)
+            execution_timeout = kwargs.pop("execution_timeout", None)
+            final = merge_kwargs(
+                remove_args(["timeout", "startup_timeout"], **kwargs),
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=logger,
+            )
+            client = PapermillNotebookClient(nb_man, **final)
+            # cleanup_kc=True: stop the client's channels and shut the kernel down
+            # even though the kernel manager was handed in
+            return client.execute(cleanup_kc=True)
+
+    papermill_engines.register(name, _Engine)
+    return name
+
+
+# --- one job ---------------------------------------------------------------------
+
+
+class _KernelStartError(Exception):
+    pass
+
+
+def _is_kernel_failure(exc: BaseException) -> bool:
+    """A kernel that failed to start or died (worth one retry), not a failing cell."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError | CellTimeoutError):
+        return False
+    if isinstance(exc, DeadKernelError | _KernelStartError | TimeoutError):
+        return True
+    try:
+        import zmq
+
+        if isinstance(exc, zmq.ZMQError):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    msg = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("kernel" in msg or "address already in use" in msg)
+
+
+def _error_text(exc: BaseException, timeout: float | None) -> str:
+    from nbclient.exceptions import CellTimeoutError
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        where = f"cell {exc.exec_count}: " if exc.exec_count is not None else ""
+        return clean_error(f"{where}{exc.ename}: {exc.evalue}")
+    if isinstance(exc, CellTimeoutError):
+        return clean_error(f"CellTimeoutError: a cell ran longer than the timeout ({timeout} s)")
+    return clean_error(f"{type(exc).__name__}: {exc}")
+
+
+def _provenance_html(prov: dict[str, Any], run_date: str) -> str:
+    esc = html.escape
+    params = "".join(
+        f"<tr><td>{esc(str(k))}</td><td>{esc(repr(v))}</td></tr>"
+        for k, v in prov.get("parameters", {}).items()
+    )
+    inputs = "".join(
+        f"<tr><td>{esc(name)}</td><td><code>{esc(digest)}</code></td></tr>"
+        for name, digest in prov.get("inputs", {}).items()
+    )
+    return (
+        '<div class="pxlib-provenance">\n<h2>How this report was made</h2>\n'
+        f"<p>pxlib {esc(str(prov.get('pxlib_version', '')))}; Python {esc(str(prov.get('python', '')))}; "
+        f"notebook <code>{esc(str(prov.get('notebook', '')))}</code> "
+        f"(sha256 <code>{esc(str(prov.get('notebook_sha256', ''))[:16])}</code>); "
+        f"kernel <code>{esc(str(prov.get('kernel', '')))}</code>; "
+        f"run on {esc(run_date)}.</p>\n"
+        f"<table><tr><th>parameter</th><th>value</th></tr>{params}</table>\n"
+        f"<table><tr><th>input file</th><th>sha256</th></tr>{inputs}</table>\n</div>"
+    )
+
+
+def _add_provenance(nb, job: Job, run_date: str) -> None:
+    import nbformat
+
+    prov = {**job.provenance, "run_date": run_date}
+    nb.metadata["pxlib"] = prov
+    cell = nbformat.v4.new_markdown_cell(_provenance_html(prov, run_date))
+    cell.metadata["tags"] = ["pxlib-provenance"]
+    nb.cells.append(cell)
+
+
+def _promote(work: Path, dest: Path, skip: set[str]) -> None:
+    """Move what the notebook wrote in ``work`` beside the reports (replacing)."""
+    for item in sorted(work.iterdir()):
+        if item.name in skip:
+            continue
+        target = dest / item.name
+        if item.is_dir():
+            if target.exists():
+                shutil.rmtree(target)
+        os.replace(item, target)
+
+
+def _remove_stale(dest: Path, stem: str) -> None:
+    for suffix in (".html", ".ipynb", RESULTS_SUFFIX):
+        (dest / f"{stem}{suffix}").unlink(missing_ok=True)
+
+
+def _run_once(job: Job, work: Path, partial: Path, engine: str):
+    import nbformat
+    import papermill
+
+    nb_in = nbformat.read(job.notebook_path, as_version=4)
+    try:
+        km = _take_kernel(job)
+    except Exception as exc:
+        raise _KernelStartError(f"the kernel '{job.kernel_name}' did not start: {exc}") from exc
+    if job.warm_next:
+        _warm_ahead(job)
+    params = {**job.parameters, "output_dir": str(work)}
+    try:
+        return papermill.execute_notebook(
+            nb_in,
+            str(partial),
+            parameters=params,
+            engine_name=engine,
+            kernel_name=job.kernel_name,
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            start_timeout=job.start_timeout,
+            execution_timeout=job.timeout,
+            km=km,
+            shutdown_kernel="immediate",
+        )
+    finally:
+        _shutdown(km)
+
+
+def execute_job(job: Job) -> dict[str, Any]:
+    """Run one job; never raises. Returns the results.csv row (plus ``key``)."""
+    import nbformat
+
+    t0 = time.perf_counter()
+    dest = Path(job.out_dir) / job.trust_code
+    work = dest / f".work-{job.notebook}"
+    partial = work / f".{job.notebook}.partial.ipynb"
+    row: dict[str, Any] = {
+        "trust_code": job.trust_code,
+        "notebook": job.notebook,
+        "status": "failed",
+        "seconds": 0.0,
+        "error": "",
+        "key": job.key,
+    }
+    try:
+        engine = _register_engine()
+        dest.mkdir(parents=True, exist_ok=True)
+        nb = None
+        for attempt in (1, 2):
+            if work.exists():
+                shutil.rmtree(work)
+            work.mkdir(parents=True)
+            try:
+                nb = _run_once(job, work, partial, engine)
+                break
+            except Exception as exc:
+                if attempt == 1 and _is_kernel_failure(exc):
+                    log.warning(
+                        "%s: kernel failure (%s), retrying once", job.label, type(exc).__name__
+                    )
+                    continue
+                raise
+        run_date = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        _add_provenance(nb, job, run_date)
+        _promote(work, dest, skip={partial.name})
+        _atomic_write_text(dest / f"{job.notebook}.ipynb", nbformat.writes(strip_plotlyjs(nb)))
+        page = _exporter(job.plotlyjs).export(
+            nb, title=f"{job.notebook} – {job.trust_code}", plotlyjs_src="../plotly.min.js"
+        )
+        _atomic_write_text(dest / f"{job.notebook}.html", page)
+        (dest / f"{job.notebook}.failed.ipynb").unlink(missing_ok=True)
+        row["status"] = "ok"
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # KeyboardInterrupt / SystemExit: let it end the worker
+            raise
+        row["error"] = _error_text(exc, job.timeout)
+        try:
+            _remove_stale(dest, job.notebook)
+            if (
+                partial.exists()
+            ):  # the executed notebook with its error, for the organisation's team
+                os.replace(partial, dest / f"{job.notebook}.failed.ipynb")
+        except OSError:
+            pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        row["seconds"] = round(time.perf_counter() - t0, 3)
+    return row
+
+
+def python_version() -> str:
+    return sys.version.split()[0]

@@ -1,0 +1,1586 @@
+"""Plotly figures of SPC results in the Making Data Count style.
+
+:func:`spc_figure` draws an :class:`~pxlib.spc.result.SPCResult` (one chart, or
+small multiples when the result has several groups), :func:`summary_table`
+tabulates each group's latest position with its icons, :func:`funnel_figure`
+draws a :class:`~pxlib.spc.result.FunnelResult`.
+
+What a reader sees, and why:
+
+- points coloured by ``point_type`` in the MDC colours (common cause #7B7D7D,
+  improvement #289DE0, concern #FAB428, neutral #361475) **and** drawn with a
+  different marker symbol per type, so colour is never the only signal;
+- a hover label on every point in plain words: the date, the value, n, the
+  centre line and limits, and every rule that fired ("7 points in a row above the
+  centre line: improvement");
+- centre line and process limits drawn per phase (a new phase restarts the
+  lines, with a label), an optional 2-sigma line, the target in MDC red;
+- the MDC variation and assurance icons in the corner (:mod:`pxlib.spc.icons`);
+- PDSA cycles as labelled markers on the x axis with the change idea in the hover.
+
+Figures are built as plain dicts and validated once, with the slim
+:data:`pxlib.spc.theme.TEMPLATE`, so that 50 small multiples draw in well under a
+second and a figure's JSON stays small.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from pxlib.errors import ChartError, ColumnError
+from pxlib.spc import icons
+from pxlib.spc.theme import NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY, TEMPLATE
+
+# --- styles -------------------------------------------------------------------
+
+POINT_STYLES: dict[str, dict[str, Any]] = {
+    "common_cause": {"name": "Common cause variation", "color": icons.COMMON, "symbol": "circle"},
+    "special_cause_improvement": {
+        "name": "Special cause: improvement",
+        "color": icons.IMPROVEMENT,
+        "symbol": "diamond",
+    },
+    "special_cause_concern": {
+        "name": "Special cause: concern",
+        "color": icons.CONCERN,
+        "symbol": "square",
+    },
+    "special_cause_neutral_high": {
+        "name": "Special cause: unusually high",
+        "color": icons.NEUTRAL,
+        "symbol": "triangle-up",
+    },
+    "special_cause_neutral_low": {
+        "name": "Special cause: unusually low",
+        "color": icons.NEUTRAL,
+        "symbol": "triangle-down",
+    },
+}
+"""Legend name, MDC colour and marker symbol of each ``point_type``."""
+
+LINE_NAMES = {
+    "cl_mean": "Centre line (mean)",
+    "cl_median": "Centre line (median)",
+    "cl_runs": "Centre line: runs signal",
+    "ucl": "Upper process limit",
+    "lcl": "Lower process limit",
+    "ucl_2s": "Upper 2-sigma line",
+    "lcl_2s": "Lower 2-sigma line",
+    "target": "Target",
+    "data": "Data",
+    "pdsa": "PDSA cycle",
+}
+
+KIND_NAMES = {
+    "run": "run chart",
+    "i": "I control chart (individual values)",
+    "mr": "moving range chart",
+    "xbar": "x-bar control chart (subgroup means)",
+    "s": "s control chart (subgroup standard deviations)",
+    "t": "t control chart (time between events)",
+    "p": "p control chart (proportions)",
+    "pp": "p′ control chart (Laney, proportions)",
+    "c": "c control chart (counts)",
+    "u": "u control chart (rates)",
+    "up": "u′ control chart (Laney, rates)",
+    "g": "g control chart (cases between events)",
+    "xmr": "XmR control chart (Making Data Count)",
+}
+
+_MEDIAN_KINDS = {"run", "g"}
+_LIMIT_COLOUR = NHS_MID_GREY
+_CL_COLOUR = "#231F20"
+_DATA_COLOUR = "#A6AEB3"
+
+_VARIATION_RANK = {
+    "special_cause_concern": 0,
+    "special_cause_neutral_high": 1,
+    "special_cause_neutral_low": 1,
+    "common_cause": 2,
+    "special_cause_improvement": 3,
+}
+_ASSURANCE_RANK = {"consistent_fail": 0, "inconsistent": 1, "": 2, "consistent_pass": 3}
+
+PDSA_COLUMNS = {
+    "x": "start_date",
+    "label": "change_idea",
+    "short": "cycle_id",
+    "end": "end_date",
+    "decision": "decision",
+    "details": ("prediction", "what_happened", "decision"),
+}
+
+
+# --- small helpers --------------------------------------------------------------
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        if pd.isna(value):
+            return True
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _text(value: object) -> str:
+    return "" if _blank(value) else str(value)
+
+
+def _is_datetime(series: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(series)
+
+
+def _x_list(series: pd.Series) -> list:
+    """x values for plotly JSON: ISO dates (short) for datetimes, plain values otherwise."""
+    if _is_datetime(series):
+        out = series.dt.strftime("%Y-%m-%d")
+        return [None if _blank(v) else v for v in out.tolist()]
+    return [None if _blank(v) else v for v in series.tolist()]
+
+
+def _num(series: pd.Series | Sequence) -> np.ndarray:
+    return pd.to_numeric(pd.Series(series), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _bool(series: pd.Series | None, length: int, default: bool) -> np.ndarray:
+    if series is None:
+        return np.full(length, default)
+    return series.astype("boolean").fillna(default).to_numpy(dtype=bool)
+
+
+class _Format:
+    """How values of one result are written: on the axis, in hover labels and in text."""
+
+    def __init__(self, percent: bool, multiply: float):
+        self.proportion = bool(percent) and float(multiply) == 1.0
+        self.percent_units = bool(percent) and not self.proportion
+
+    def hover(self, ref: str) -> str:
+        if self.proportion:
+            return f"%{{{ref}:.1%}}"
+        if self.percent_units:
+            return f"%{{{ref}:.1f}}%"
+        return f"%{{{ref}:,.4~r}}"
+
+    def text(self, value: float) -> str:
+        if value is None or not np.isfinite(value):
+            return "–"
+        if self.proportion:
+            return f"{value:.1%}"
+        if self.percent_units:
+            return f"{value:.1f}%"
+        return f"{value:,.4g}"
+
+    def axis(self) -> dict[str, Any]:
+        if self.proportion:
+            return {"tickformat": ".0%", "hoverformat": ".1%"}
+        if self.percent_units:
+            return {"ticksuffix": "%"}
+        return {}
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    return "<br>".join(textwrap.wrap(html.escape(text), width)) or ""
+
+
+# --- groups ---------------------------------------------------------------------
+
+
+def _check_points(result) -> pd.DataFrame:
+    points = result.points
+    missing = [c for c in ("x", "y", "cl") if c not in points.columns]
+    missing += [c for c in result.by if c not in points.columns]
+    if missing:
+        raise ColumnError(
+            f"the chart's points table has no column {', '.join(map(repr, missing))}: "
+            "it does not look like the output of pxlib.spc.chart"
+        )
+    return points
+
+
+def _key(value: object, by: Sequence[str]) -> tuple:
+    if not by:
+        return ()
+    if isinstance(value, tuple):
+        return value
+    return (value,)
+
+
+def _label(key: tuple) -> str:
+    return " · ".join(str(v) for v in key)
+
+
+def _group_frames(frame: pd.DataFrame, by: Sequence[str]) -> dict[tuple, pd.DataFrame]:
+    if not by:
+        return {(): frame}
+    return {
+        _key(k, by): g for k, g in frame.groupby(list(by), sort=False, dropna=False, observed=True)
+    }
+
+
+def _latest_summary(result) -> pd.DataFrame:
+    """One row per group: the summary row of the group's last phase."""
+    summary = result.summary
+    if summary is None or len(summary) == 0:
+        return pd.DataFrame(columns=[*result.by, "variation_type", "assurance_type"])
+    if "phase" in summary.columns:
+        summary = summary.sort_values("phase", kind="stable")
+    if result.by:
+        return summary.groupby(list(result.by), sort=False, dropna=False, observed=True).tail(1)
+    return summary.tail(1)
+
+
+def _icon_types(row: pd.Series | None) -> tuple[str, str]:
+    if row is None:
+        return "", ""
+    return _text(row.get("variation_type")), _text(row.get("assurance_type"))
+
+
+def attention_order(result) -> list[tuple]:
+    """Groups ordered with those needing attention first.
+
+    Ranked by the variation icon of the group's last phase (concern first, then a
+    neutral special cause, common cause, improvement last), then by its assurance
+    icon (failing the target first, then hit and miss, no target, passing last),
+    then in the order the groups appear in the data. Returns group keys (tuples of
+    the ``by`` values).
+    """
+    points = _check_points(result)
+    keys = list(_group_frames(points[list(result.by)], result.by)) if result.by else [()]
+    latest = _latest_summary(result)
+    info = {}
+    for _, row in latest.iterrows():
+        info[tuple(row[c] for c in result.by)] = _icon_types(row)
+    ranks = []
+    for i, key in enumerate(keys):
+        variation, assurance = info.get(key, ("", ""))
+        ranks.append(
+            (_VARIATION_RANK.get(variation, 2), _ASSURANCE_RANK.get(assurance, 2), i, key)
+        )
+    return [r[-1] for r in sorted(ranks, key=lambda r: r[:3])]
+
+
+# --- rules in plain words ---------------------------------------------------------
+
+
+def _rule_kind(rule: str) -> str:
+    """The family of a rule named in ``special_cause`` (pxlib.spc.rules' labels and
+    plain variants): two_of_three, outside, astronomical, trend, crossings, runs,
+    long_run, shift, or other."""
+    low = rule.strip().lower()
+    if ("two" in low and "three" in low) or "2 of 3" in low:
+        return "two_of_three"
+    if "astronomical" in low:
+        return "astronomical"
+    if "outside" in low or "limit" in low or "sigma" in low:
+        return "outside"
+    if "trend" in low:
+        return "trend"
+    if "crossing" in low:
+        return "crossings"
+    if "too many" in low or "runs" in low:
+        return "runs"
+    if "longest" in low or "long run" in low:
+        return "long_run"
+    if "shift" in low or "above" in low or "below" in low:
+        return "shift"
+    return "other"
+
+
+def _meaning(up: bool | None, improvement: str) -> str:
+    if up is None:
+        return "a sign the process has changed"
+    if improvement == "neutral":
+        return "special cause (no direction of improvement set)"
+    return "improvement" if up == (improvement == "increase") else "concern"
+
+
+def rule_in_words(
+    rule: str,
+    *,
+    up: bool | None,
+    count: int | None = None,
+    improvement: str = "neutral",
+) -> str:
+    """One fired rule as a plain sentence: "7 points in a row above the centre line: improvement".
+
+    ``rule`` is one item of the ``special_cause`` column (the rule labels of
+    :mod:`pxlib.spc.rules`: outside limits, trend, two of three close to limits,
+    shift, longest run, too few crossings, astronomical point, IHI runs; an
+    unknown rule is written as it is). ``up`` is the pattern's direction (above
+    the centre line or rising; None for rules without one), ``count`` the number
+    of points in the pattern, ``improvement`` the chart's direction, which gives
+    the meaning after the colon.
+    """
+    kind = _rule_kind(rule)
+    n = f"{count} points" if count else "points"
+    side = "above" if up else "below"
+    if kind == "two_of_three":
+        words = f"2 of 3 points close to the {'upper' if up else 'lower'} process limit"
+    elif kind == "outside":
+        words = f"{side} the {'upper' if up else 'lower'} process limit"
+    elif kind == "astronomical":
+        words = f"an astronomical point (far {side} the other values)"
+    elif kind == "trend":
+        words = f"{n} in a row {'rising' if up else 'falling'}"
+    elif kind == "crossings":
+        words = "too few crossings of the centre line"
+        up = None
+    elif kind == "runs":
+        words = "too few or too many runs around the centre line"
+        up = None
+    elif kind == "long_run":
+        words = f"a run of {n} {side} the centre line, longer than chance allows"
+    elif kind == "shift":
+        words = f"{n} in a row {side} the centre line"
+    else:
+        words = rule.strip()
+    words = words[:1].upper() + words[1:]
+    return f"{words}: {_meaning(up, improvement)}"
+
+
+def _blocks(flag: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Block id and block length of runs of consecutive flagged points with equal key."""
+    change = np.ones(len(flag), dtype=bool)
+    change[1:] = (flag[1:] != flag[:-1]) | (key[1:] != key[:-1])
+    block = np.cumsum(change)
+    sizes = np.bincount(block)
+    return block, sizes[block]
+
+
+def _signal_texts(
+    rules: list[list[str]], y: np.ndarray, cl: np.ndarray, ucl: np.ndarray, improvement: str
+) -> list[str]:
+    """Hover lines of every point of one group (sorted by x): each fired rule in words,
+    with the size of its pattern counted from the neighbouring points flagged by the
+    same rule on the same side (shift, run) or in the same direction (trend)."""
+    m = len(rules)
+    out: list[list[str]] = [[] for _ in range(m)]
+    names = sorted({r for rs in rules for r in rs})
+    if not names:
+        return [""] * m
+    with np.errstate(invalid="ignore"):
+        above = y > cl
+        diff = np.diff(y)
+    for name in names:
+        kind = _rule_kind(name)
+        flag = np.array([name in rs for rs in rules])
+        if kind == "trend":
+            prev = np.concatenate([[np.nan], diff])
+            nxt = np.concatenate([diff, [np.nan]])
+            flagged_prev = np.concatenate([[False], flag[:-1]])
+            up = np.where(flagged_prev & np.isfinite(prev), prev > 0, nxt > 0)
+            block, length = _blocks(flag, up)
+            # a peak or trough shared by two trends belongs to both
+            start = flag & np.concatenate([[True], (up[1:] != up[:-1]) | ~flag[:-1]])
+            shared = np.zeros(block.max() + 1, dtype=int)
+            shared[block[start & flagged_prev]] = 1
+            length = length + shared[block]
+        elif kind == "outside":
+            up = np.where(np.isfinite(ucl), y > ucl, above)
+            _, length = _blocks(flag, up)
+        else:
+            up = above
+            _, length = _blocks(flag, up)
+        for i in np.flatnonzero(flag):
+            out[i].append(
+                rule_in_words(
+                    name,
+                    up=bool(up[i]),
+                    count=int(length[i]) if kind in ("trend", "shift", "long_run") else None,
+                    improvement=improvement,
+                )
+            )
+    return ["<br>".join(html.escape(s) for s in lines) for lines in out]
+
+
+def _split_rules(values: np.ndarray) -> list[list[str]]:
+    return [[r.strip() for r in _text(v).split(";") if r.strip()] for v in values]
+
+
+# --- geometry of one panel --------------------------------------------------------
+
+
+def _phase_segments(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    if "phase" not in frame.columns:
+        return [frame]
+    return [g for _, g in frame.groupby("phase", sort=True, dropna=False)]
+
+
+def _stepped(segments: list[pd.DataFrame], column: str) -> tuple[list, np.ndarray] | None:
+    """x and y of a line drawn per phase, broken between phases.
+
+    A phase whose value is constant is drawn from its first to its last x with two
+    points (compact JSON); a varying one (p and u charts with unequal n) point by
+    point, drawn as steps centred on the points (plotly ``hvh``).
+    """
+    xs: list = []
+    ys: list[float] = []
+    for seg in segments:
+        if column not in seg.columns:
+            return None
+        values = _num(seg[column])
+        xvals = _x_list(seg["x"])
+        keep = np.isfinite(values)
+        if not keep.any():
+            continue
+        values = values[keep]
+        xvals = [x for x, k in zip(xvals, keep, strict=True) if k]
+        if xs:
+            xs.append(None)
+            ys.append(np.nan)
+        if np.allclose(values, values[0], rtol=1e-12, atol=0):
+            xs += [xvals[0], xvals[-1]]
+            ys += [values[0], values[0]]
+        else:
+            xs += xvals
+            ys += list(values)
+    if not xs:
+        return None
+    return xs, np.asarray(ys, dtype=float)
+
+
+def _two_sigma(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``lcl_2s``/``ucl_2s`` where the engine gave none: cl ± 2σ, σ from the 3σ limits.
+
+    σ = max(ucl − cl, cl − lcl)/3 (a limit cut at 0 or 1 is the shorter side);
+    the 2-sigma lines are cut at the same bounds as the 3-sigma limits.
+    """
+    if "lcl_2s" in frame.columns and "ucl_2s" in frame.columns:
+        return frame
+    cl, lcl, ucl = _num(frame["cl"]), _num(frame["lcl"]), _num(frame["ucl"])
+    with np.errstate(invalid="ignore"):
+        sigma = np.fmax(ucl - cl, cl - lcl) / 3
+        lo = np.maximum(cl - 2 * sigma, np.where(np.isfinite(lcl), lcl, -np.inf))
+        hi = np.minimum(cl + 2 * sigma, np.where(np.isfinite(ucl), ucl, np.inf))
+    return frame.assign(lcl_2s=lo, ucl_2s=hi)
+
+
+def _midpoint(a: object, b: object, dates: bool) -> object:
+    if dates:
+        ta, tb = pd.Timestamp(a), pd.Timestamp(b)
+        return (ta + (tb - ta) / 2).strftime("%Y-%m-%d %H:%M")
+    try:
+        return (float(a) + float(b)) / 2
+    except (TypeError, ValueError):
+        return b
+
+
+class _Panel:
+    """Traces, shapes and annotations of one group on one pair of axes."""
+
+    def __init__(self, result, fmt: _Format, opts: dict[str, Any], seen: set[str]):
+        self.result = result
+        self.fmt = fmt
+        self.opts = opts
+        self.seen = seen
+        self.traces: list[dict] = []
+        self.shapes: list[dict] = []
+        self.annotations: list[dict] = []
+
+    def _legend(self, name: str, rank: int) -> dict[str, Any]:
+        show = name not in self.seen
+        self.seen.add(name)
+        return {"name": name, "legendgroup": name, "showlegend": show, "legendrank": rank}
+
+    def build(self, frame: pd.DataFrame, key: tuple, xa: str, ya: str) -> None:
+        result, fmt, opts = self.result, self.fmt, self.opts
+        frame = frame.sort_values("x", kind="stable")
+        axes = {"xaxis": xa, "yaxis": ya}
+        dates = _is_datetime(frame["x"])
+        x = _x_list(frame["x"])
+        y = _num(frame["y"])
+        cl = _num(frame["cl"])
+        lcl = _num(frame["lcl"]) if "lcl" in frame.columns else np.full(len(frame), np.nan)
+        ucl = _num(frame["ucl"]) if "ucl" in frame.columns else np.full(len(frame), np.nan)
+        n = _num(frame["n"]) if "n" in frame.columns else np.full(len(frame), np.nan)
+        has_limits = bool(np.isfinite(lcl).any() or np.isfinite(ucl).any())
+        segments = _phase_segments(frame)
+
+        # data line (gaps where y is missing)
+        self.traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": y,
+                "mode": "lines",
+                "line": {"color": _DATA_COLOUR, "width": 1.5},
+                "hoverinfo": "skip",
+                "connectgaps": False,
+                **self._legend(LINE_NAMES["data"], 0),
+                "showlegend": False,
+                **axes,
+            }
+        )
+
+        # centre line, split by the phases' runs signal
+        median = result.kind in _MEDIAN_KINDS
+        cl_name = LINE_NAMES["cl_median" if median else "cl_mean"]
+        runs = self._runs_by_phase(key)
+        plain = [s for s in segments if not runs.get(s["phase"].iloc[0] if "phase" in s else 1)]
+        flagged = [s for s in segments if runs.get(s["phase"].iloc[0] if "phase" in s else 1)]
+        for segs, name, dash, rank in (
+            (plain, cl_name, "solid", 10),
+            (flagged, LINE_NAMES["cl_runs"], "dash", 11),
+        ):
+            line = _stepped(segs, "cl") if segs else None
+            if line is None:
+                continue
+            self.traces.append(
+                {
+                    "type": "scatter",
+                    "x": line[0],
+                    "y": line[1],
+                    "mode": "lines",
+                    "line": {"color": _CL_COLOUR, "width": 1.5, "dash": dash, "shape": "hvh"},
+                    "hovertemplate": f"{html.escape(name)}: {fmt.hover('y')}<extra></extra>",
+                    **self._legend(name, rank),
+                    **axes,
+                }
+            )
+
+        # limits, and 2-sigma lines
+        if has_limits:
+            limit_lines = [("ucl", "solid", 1.5, 20), ("lcl", "solid", 1.5, 21)]
+            if opts["show_2sigma"]:
+                limit_lines += [("ucl_2s", "dot", 1, 30), ("lcl_2s", "dot", 1, 31)]
+                segments = _phase_segments(_two_sigma(frame))
+            for col, dash, width, rank in limit_lines:
+                line = _stepped(segments, col)
+                if line is None:
+                    continue
+                name = LINE_NAMES[col]
+                self.traces.append(
+                    {
+                        "type": "scatter",
+                        "x": line[0],
+                        "y": line[1],
+                        "mode": "lines",
+                        "line": {"color": _LIMIT_COLOUR, "width": width, "dash": dash, "shape": "hvh"},
+                        "hovertemplate": f"{name}: {fmt.hover('y')}<extra></extra>",
+                        **self._legend(name, rank),
+                        **axes,
+                    }
+                )
+
+        # target
+        target = result.target
+        if opts["show_target"] and target is not None and np.isfinite(target) and x:
+            name = f"{LINE_NAMES['target']} ({fmt.text(target)})"
+            xs = [v for v in x if v is not None]
+            self.traces.append(
+                {
+                    "type": "scatter",
+                    "x": [xs[0], xs[-1]],
+                    "y": [float(target), float(target)],
+                    "mode": "lines",
+                    "line": {"color": icons.TARGET, "width": 1.5, "dash": "dash"},
+                    "hovertemplate": f"{name}<extra></extra>",
+                    **self._legend(name, 40),
+                    **axes,
+                }
+            )
+
+        self._points(frame, x, y, n, cl, lcl, ucl, has_limits, axes, key)
+        self._phases(segments, dates, xa, ya)
+
+    def _runs_by_phase(self, key: tuple) -> dict:
+        """{phase: runs signal} where the chart's rules include the Anhøj runs tests."""
+        summary = self.result.summary
+        if "anhoej" not in tuple(self.result.rules or ()):
+            return {}
+        if summary is None or "runs_signal" not in summary.columns or len(summary) == 0:
+            return {}
+        rows = summary
+        for col, value in zip(self.result.by, key, strict=False):
+            rows = rows[rows[col] == value]
+        phases = rows["phase"] if "phase" in rows.columns else pd.Series([1] * len(rows))
+        flags = rows["runs_signal"].astype("boolean").fillna(False)
+        return dict(zip(phases.tolist(), flags.tolist(), strict=True))
+
+    def _points(self, frame, x, y, n, cl, lcl, ucl, has_limits, axes, key) -> None:
+        result, fmt, opts = self.result, self.fmt, self.opts
+        m = len(frame)
+        types = (
+            frame["point_type"].astype(object).where(frame["point_type"].notna(), "common_cause")
+            if "point_type" in frame.columns
+            else pd.Series(["common_cause"] * m, index=frame.index)
+        ).to_numpy()
+        include = _bool(frame["include"] if "include" in frame.columns else None, m, True)
+        mixed = _bool(frame["mixed_signal"] if "mixed_signal" in frame.columns else None, m, False)
+        causes = (
+            frame["special_cause"].to_numpy(dtype=object)
+            if "special_cause" in frame.columns
+            else np.full(m, "", dtype=object)
+        )
+        has_y = np.isfinite(y)
+        has_n = bool(np.isfinite(n).any())
+        dates = _is_datetime(frame["x"])
+        head = f"<b>{html.escape(_label(key))}</b><br>" if key and opts["group_in_hover"] else ""
+        x_hover = "%{x|%d %b %Y}" if dates else f"{html.escape(opts['x_title'] or 'x')} %{{x}}"
+        value_name = html.escape(result.y_label or "Value")
+        # rules in words, counted over the points that have a value (a gap is no break)
+        signals = np.full(m, "", dtype=object)
+        valued = np.flatnonzero(has_y)
+        signals[valued] = _signal_texts(
+            _split_rules(causes[valued]), y[valued], cl[valued], ucl[valued], result.improvement
+        )
+        mixed_note = "Part of both an improvement and a concern pattern"
+        for rank, (ptype, style) in enumerate(POINT_STYLES.items(), start=1):
+            sel = (types == ptype) & has_y
+            if not sel.any():
+                continue
+            idx = np.flatnonzero(sel)
+            text = [
+                signals[i] + (("<br>" if signals[i] else "") + mixed_note if mixed[i] else "")
+                for i in idx
+            ]
+            excluded = ~include[idx]
+            text = [
+                (t + "<br>" if t else "") + "Left out of the limit calculation" if ex else t
+                for t, ex in zip(text, excluded, strict=True)
+            ]
+            any_text = any(text)
+            template = [head + x_hover, f"{value_name}: {fmt.hover('y')}"]
+            custom = []
+            if has_n:
+                custom.append(n[idx])
+                template.append("n = %{customdata[0]:,.4~r}")
+            limits_ok = has_limits and np.isfinite(lcl[idx]).all() and np.isfinite(ucl[idx]).all()
+            c0 = len(custom)
+            if limits_ok:
+                custom += [cl[idx], lcl[idx], ucl[idx]]
+                template.append(
+                    f"Process limits {fmt.hover(f'customdata[{c0 + 1}]')} to "
+                    f"{fmt.hover(f'customdata[{c0 + 2}]')}; centre line "
+                    f"{fmt.hover(f'customdata[{c0}]')}"
+                )
+            else:
+                custom.append(cl[idx])
+                template.append(f"Centre line {fmt.hover(f'customdata[{c0}]')}")
+            if any_text:
+                template.append("%{text}")
+            symbol: Any = style["symbol"]
+            if excluded.any():
+                symbol = [f"{style['symbol']}-open" if ex else style["symbol"] for ex in excluded]
+            line_colour: Any = "white"
+            line_width: Any = 0.5
+            if mixed[idx].any():
+                line_colour = [NHS_DARK_GREY if mx else "white" for mx in mixed[idx]]
+                line_width = [2 if mx else 0.5 for mx in mixed[idx]]
+            trace = {
+                "type": "scatter",
+                "x": [x[i] for i in idx],
+                "y": y[idx],
+                "mode": "markers",
+                "marker": {
+                    "color": style["color"],
+                    "symbol": symbol,
+                    "size": opts["marker_size"] + (0 if ptype == "common_cause" else 2),
+                    "line": {"color": line_colour, "width": line_width},
+                },
+                "customdata": np.column_stack(custom),
+                "hovertemplate": "<br>".join(template),
+                **self._legend(style["name"], rank),
+                **axes,
+            }
+            if any_text:
+                trace["text"] = text
+            self.traces.append(trace)
+
+    def _phases(self, segments: list[pd.DataFrame], dates: bool, xa: str, ya: str) -> None:
+        if len(segments) < 2:
+            return
+        labels = self.opts["phase_labels"]
+        for i, seg in enumerate(segments):
+            phase = seg["phase"].iloc[0] if "phase" in seg.columns else i + 1
+            if isinstance(labels, dict):
+                label = labels.get(phase, f"Phase {phase}")
+            elif labels is not None and i < len(labels):
+                label = labels[i]
+            else:
+                label = f"Phase {phase}"
+            first = _x_list(seg["x"].iloc[:1])[0]
+            if i > 0:
+                prev_last = _x_list(segments[i - 1]["x"].iloc[-1:])[0]
+                at = _midpoint(prev_last, first, dates)
+                self.shapes.append(
+                    {
+                        "type": "line",
+                        "xref": xa,
+                        "yref": f"{ya} domain",
+                        "x0": at,
+                        "x1": at,
+                        "y0": 0,
+                        "y1": 1,
+                        "line": {"color": NHS_MID_GREY, "width": 1, "dash": "dot"},
+                    }
+                )
+            self.annotations.append(
+                {
+                    "x": first,
+                    "y": 1,
+                    "xref": xa,
+                    "yref": f"{ya} domain",
+                    "xanchor": "left",
+                    "yanchor": "bottom",
+                    "text": html.escape(str(label)),
+                    "showarrow": False,
+                    "font": {"size": 11, "color": NHS_DARK_GREY},
+                }
+            )
+
+
+# --- PDSA annotations --------------------------------------------------------------
+
+
+def _pdsa_rows(table: pd.DataFrame, cols: dict[str, Any]) -> pd.DataFrame:
+    for role in ("x", "label"):
+        if cols[role] not in table.columns:
+            raise ColumnError(
+                f"the annotations table has no {role} column {cols[role]!r} "
+                f"(its columns: {', '.join(map(str, table.columns))}); pass "
+                f"annotation_{role}='<column>'"
+            )
+    return table[table[cols["x"]].notna()]
+
+
+def _pdsa_hover(row: pd.Series, cols: dict[str, Any], short: str) -> str:
+    start = row[cols["x"]]
+    when = pd.Timestamp(start).strftime("%d %b %Y") if _is_date_like(start) else str(start)
+    end = row.get(cols["end"]) if cols["end"] else None
+    if not _blank(end) and _is_date_like(end):
+        when += f" to {pd.Timestamp(end).strftime('%d %b %Y')}"
+    lines = [f"<b>{html.escape(short)}</b> ({when})", _wrap(_text(row[cols["label"]]))]
+    names = {"prediction": "Prediction", "what_happened": "What happened", "decision": "Decision"}
+    for col in cols["details"] or ():
+        if col in row.index and not _blank(row[col]):
+            lines.append(f"{names.get(col, col)}: {_wrap(_text(row[col]))}")
+    return "<br>".join(lines)
+
+
+def _is_date_like(value: object) -> bool:
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return True
+    if hasattr(value, "year") and hasattr(value, "month"):
+        return True
+    if isinstance(value, str):
+        try:
+            pd.Timestamp(value)
+        except (ValueError, TypeError):
+            return False
+        return bool(re.match(r"\d{4}-\d{2}-\d{2}", value))
+    return False
+
+
+def _short_label(row: pd.Series, cols: dict[str, Any], width: int = 18) -> str:
+    short_col = cols["short"]
+    if short_col and short_col in row.index and not _blank(row[short_col]):
+        return str(row[short_col])
+    text = _text(row[cols["label"]])
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _pdsa_for_group(table: pd.DataFrame, by: Sequence[str], key: tuple) -> pd.DataFrame:
+    match = [c for c in by if c in table.columns]
+    if not match:
+        return table
+    keep = np.ones(len(table), dtype=bool)
+    for col, value in zip(by, key, strict=False):
+        if col in match:
+            keep &= (table[col].astype(str) == str(value)).to_numpy()
+    return table[keep]
+
+
+def _pdsa_marks(
+    table: pd.DataFrame, cols: dict[str, Any], xa: str, ya: str, dates: bool
+) -> tuple[list[dict], list[dict]]:
+    shapes, notes = [], []
+    for _, row in table.iterrows():
+        x = row[cols["x"]]
+        if dates or _is_date_like(x):
+            x = pd.Timestamp(x).strftime("%Y-%m-%d")
+        short = _short_label(row, cols)
+        shapes.append(
+            {
+                "type": "line",
+                "xref": xa,
+                "yref": f"{ya} domain",
+                "x0": x,
+                "x1": x,
+                "y0": 0,
+                "y1": 1,
+                "layer": "below",
+                "line": {"color": NHS_DARK_BLUE, "width": 1, "dash": "dot"},
+                "opacity": 0.35,
+            }
+        )
+        notes.append(
+            {
+                "x": x,
+                "y": 0,
+                "xref": xa,
+                "yref": f"{ya} domain",
+                "text": html.escape(short),
+                "hovertext": _pdsa_hover(row, cols, short),
+                "showarrow": True,
+                "arrowhead": 2,
+                "arrowsize": 1,
+                "arrowcolor": NHS_DARK_BLUE,
+                "ax": 0,
+                "ay": -26,
+                "font": {"size": 10, "color": NHS_DARK_BLUE},
+                "bgcolor": "rgba(255,255,255,0.8)",
+            }
+        )
+    return shapes, notes
+
+
+def phases_from_pdsa(
+    pdsa: pd.DataFrame,
+    *,
+    x: str = "end_date",
+    fallback_x: str = "start_date",
+    decision: str = "decision",
+    adopt: Iterable[str] = ("adopt",),
+    by: str | Sequence[str] | None = None,
+    x_values: Sequence | pd.Series | None = None,
+) -> list | dict:
+    """Phase starts taken from adopted PDSA cycles, for ``pxlib.spc.chart(phases=...)``.
+
+    A cycle whose ``decision`` is one of ``adopt`` (case-insensitive) starts a new
+    phase at its ``x`` (the end date; the start date where it has none). With
+    ``by`` (column(s) present in both the PDSA log and the data, e.g. ``"unit"``)
+    the result is a dict {group value (a tuple for several columns): [x, ...]}, as
+    the engine's ``phases`` accepts; without it a sorted list. With ``x_values``
+    (the chart's x values) each date is moved to the first x on or after it, so
+    the phase starts at a plotted point; a date after the last x is dropped.
+    """
+    for col in (x, decision):
+        if col not in pdsa.columns:
+            raise ColumnError(
+                f"the PDSA log has no column {col!r} (its columns: "
+                f"{', '.join(map(str, pdsa.columns))})"
+            )
+    wanted = {a.strip().lower() for a in adopt}
+    kept = pdsa[pdsa[decision].astype(str).str.strip().str.lower().isin(wanted)]
+    when = pd.to_datetime(kept[x], errors="coerce")
+    if fallback_x in kept.columns:
+        when = when.fillna(pd.to_datetime(kept[fallback_x], errors="coerce"))
+    kept = kept.assign(_when=when)
+    kept = kept[kept["_when"].notna()]
+    grid = None
+    if x_values is not None:
+        grid = pd.Series(pd.to_datetime(pd.Series(x_values).dropna().unique())).sort_values()
+        grid = grid.to_numpy()
+
+    def snap(values: pd.Series) -> list:
+        out = sorted(set(values))
+        if grid is None:
+            return [pd.Timestamp(v) for v in out]
+        pos = np.searchsorted(grid, np.asarray(out, dtype="datetime64[ns]"), side="left")
+        return sorted({pd.Timestamp(grid[p]) for p in pos if p < len(grid)})
+
+    if by is None:
+        return snap(kept["_when"])
+    cols = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in cols if c not in kept.columns]
+    if missing:
+        raise ColumnError(f"the PDSA log has no column {', '.join(map(repr, missing))}")
+    out: dict = {}
+    for key, g in kept.groupby(cols, sort=True):
+        k = key if len(cols) > 1 else (key[0] if isinstance(key, tuple) else key)
+        starts = snap(g["_when"])
+        if starts:
+            out[k] = starts
+    return out
+
+
+# --- figures -----------------------------------------------------------------------
+
+_ICON_PX = 44  # icon height in the corner of a single chart
+_PANEL_ICON_PX = 30  # in small multiples
+_LEGEND_ROW_PX = 24
+
+
+def _icon_image(
+    types: tuple[str, str], improvement: str, x: float, y: float, height_px: float, geo: dict
+) -> tuple[dict | None, float]:
+    """A layout image of the icon pair, right-aligned at paper (x, y); and its width in px."""
+    variation, assurance = types
+    svg = icons.icon_pair_svg(variation, assurance, improvement)
+    if not svg:
+        return None, 0.0
+    count = int(bool(variation)) + int(bool(assurance))
+    width_px = height_px * (44 * count - 4) / 40
+    image = {
+        "source": icons.svg_data_uri(svg),
+        "xref": "paper",
+        "yref": "paper",
+        "x": x,
+        "y": y,
+        "sizex": width_px / geo["plot_w"],
+        "sizey": height_px / geo["plot_h"],
+        "xanchor": "right",
+        "yanchor": "bottom",
+        "sizing": "contain",
+        "layer": "above",
+    }
+    return image, width_px
+
+
+def _icon_words(
+    types: tuple[str, str], improvement: str, short: bool = False, capital: bool = False
+) -> str:
+    variation, assurance = types
+    parts = []
+    if variation:
+        words = icons.variation_words(variation, improvement)
+        if short:
+            words = {
+                "common_cause": "common cause",
+                "special_cause_improvement": "improvement",
+                "special_cause_concern": "concern",
+                "special_cause_neutral_high": "unusually high",
+                "special_cause_neutral_low": "unusually low",
+            }[variation]
+        parts.append(words)
+    if assurance:
+        words = icons.assurance_words(assurance)
+        if short:
+            words = {
+                "consistent_pass": "passes target",
+                "consistent_fail": "fails target",
+                "inconsistent": "hit and miss",
+            }[assurance]
+        parts.append(words)
+    if capital:
+        parts = [p[:1].upper() + p[1:] for p in parts]
+    return " · ".join(html.escape(p) for p in parts)
+
+
+def _subtitle(result) -> str:
+    kind = KIND_NAMES.get(result.kind, f"{result.kind} chart")
+    rules = ", ".join(
+        {"anhoej": "Anhøj", "mdc": "Making Data Count", "ihi": "IHI"}.get(r, r)
+        for r in result.rules
+    )
+    out = kind
+    if rules:
+        out += f" · rules: {rules}"
+    direction = {"increase": "higher is better", "decrease": "lower is better"}.get(
+        result.improvement
+    )
+    if direction:
+        out += f" · {direction}"
+    return html.escape(out)
+
+
+def _select_group(result, group: object) -> tuple:
+    key = group if isinstance(group, tuple) else (group,)
+    if len(key) != len(result.by):
+        raise ChartError(
+            f"group {group!r} does not name one group of the chart grouped by "
+            f"{', '.join(result.by) or 'nothing'}"
+        )
+    return key
+
+
+def spc_figure(
+    result,
+    *,
+    group: object = None,
+    annotations: pd.DataFrame | None = None,
+    annotation_x: str = PDSA_COLUMNS["x"],
+    annotation_label: str = PDSA_COLUMNS["label"],
+    annotation_short: str | None = PDSA_COLUMNS["short"],
+    annotation_end: str | None = PDSA_COLUMNS["end"],
+    annotation_details: Sequence[str] | None = PDSA_COLUMNS["details"],
+    show_2sigma: bool = False,
+    show_target: bool = True,
+    show_icons: bool = True,
+    title: str | None = None,
+    y_title: str | None = None,
+    x_title: str | None = None,
+    phase_labels: dict | Sequence[str] | None = None,
+    order: str = "attention",
+    cols: int | None = None,
+    shared_y: bool = True,
+    height: int | None = None,
+    width: int | None = None,
+    marker_size: int = 7,
+) -> go.Figure:
+    """A plotly Figure of an SPC result.
+
+    One group (or ``group=`` naming one, a tuple when ``by`` has several
+    columns): a single chart. Several groups: small multiples, one panel per
+    group, ordered by :func:`attention_order` when ``order="attention"``
+    (``"data"`` keeps the data's order), ``cols`` panels a row, y axes shared
+    (``shared_y=True``) or free, x axes shared.
+
+    ``annotations``: the PDSA log as pxlib loads it (``org_code, unit, cycle_id,
+    start_date, end_date, change_idea, prediction, what_happened, decision``) or
+    any table with an x (date) column and a label column (``annotation_x``,
+    ``annotation_label``). Each row is drawn as a labelled arrow on the x axis
+    (label: the ``annotation_short`` column, else the start of the label) with the
+    change idea, prediction, what happened and decision in its hover. Rows are
+    matched to groups on the ``by`` columns the table shares with the chart
+    (e.g. ``unit``); a table sharing none is drawn on every panel.
+
+    ``show_2sigma`` adds the 2-sigma lines (``lcl_2s``/``ucl_2s`` when the engine
+    gives them, else cl ± 2σ with σ = (ucl − cl)/3); ``show_target`` the target;
+    ``show_icons`` the MDC icons of each group's last phase in the corner, with
+    their meaning in words beside them. ``phase_labels``: {phase number: label}
+    or a list in phase order (default "Phase 1", "Phase 2", ...).
+
+    The figure has a fixed size (default 900 × 480 px for one chart; 210 px a
+    column for small multiples) so that icons and labels sit where they should in
+    notebooks, HTML reports and PNGs alike.
+    """
+    points = _check_points(result)
+    if order not in ("attention", "data"):
+        raise ChartError(f"order must be 'attention' or 'data', not {order!r}")
+    opts = {
+        "show_2sigma": show_2sigma,
+        "show_target": show_target,
+        "phase_labels": phase_labels,
+        "marker_size": marker_size,
+        "x_title": x_title,
+        "group_in_hover": False,
+    }
+    frames = _group_frames(points, result.by)
+    if group is not None:
+        key = _select_group(result, group)
+        if key not in frames:
+            names = ", ".join(_label(k) for k in list(frames)[:10])
+            raise ChartError(f"no group {_label(key)!r} in the chart; groups include: {names}")
+        frames = {key: frames[key]}
+    pdsa_cols = {
+        "x": annotation_x,
+        "label": annotation_label,
+        "short": annotation_short,
+        "end": annotation_end,
+        "details": annotation_details,
+    }
+    pdsa = _pdsa_rows(annotations, pdsa_cols) if annotations is not None else None
+    fmt = _Format(result.percent, result.multiply)
+    latest = {
+        tuple(row[c] for c in result.by): _icon_types(row)
+        for _, row in _latest_summary(result).iterrows()
+    }
+    ctx = {
+        "result": result,
+        "fmt": fmt,
+        "opts": opts,
+        "pdsa": pdsa,
+        "pdsa_cols": pdsa_cols,
+        "latest": latest,
+        "title": title,
+        "y_title": y_title,
+        "x_title": x_title,
+        "show_icons": show_icons,
+        "height": height,
+        "width": width,
+    }
+    if len(frames) == 1:
+        key, frame = next(iter(frames.items()))
+        return _single(ctx, key, frame)
+    keys = attention_order(result) if order == "attention" else list(frames)
+    keys = [k for k in keys if k in frames]
+    opts["group_in_hover"] = True
+    return _multiples(ctx, keys, frames, cols, shared_y)
+
+
+def _legend_rows(traces: list[dict], plot_w: float) -> int:
+    """Rows a horizontal legend needs: plotly wraps its entries into columns as wide
+    as the widest entry (Arial 13 px: about 7 px a character, 46 px of symbol)."""
+    names = [t["name"] for t in traces if t.get("showlegend", True) and t.get("name")]
+    if not names:
+        return 0
+    widest = 46 + 7.0 * max(len(name) for name in names)
+    per_row = max(int(plot_w // widest), 1)
+    return -(-len(names) // per_row)
+
+
+def _finish(ctx: dict, traces: list[dict], layout: dict, geo: dict) -> go.Figure:
+    result = ctx["result"]
+    title = ctx["title"]
+    text = title if title is not None else (result.y_label or "")
+    layout.update(
+        template=TEMPLATE,
+        width=geo["width"],
+        height=geo["height"],
+        margin={"t": geo["t"], "b": geo["b"], "l": geo["l"], "r": geo["r"]},
+        hovermode="closest",
+        showlegend=True,
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 0,
+            "yanchor": "bottom",
+            "x": 0,
+            "traceorder": "normal",
+        },
+    )
+    layout.setdefault("title", {"text": html.escape(text)})
+    layout["title"].setdefault("subtitle", {"text": _subtitle(result)})
+    return go.Figure(data=traces, layout=layout)
+
+
+def _geometry(width: float, height: float, t: float, b: float, l: float, r: float) -> dict:
+    return {
+        "width": width,
+        "height": height,
+        "t": t,
+        "b": b,
+        "l": l,
+        "r": r,
+        "plot_w": width - l - r,
+        "plot_h": height - t - b,
+    }
+
+
+def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
+    result, fmt = ctx["result"], ctx["fmt"]
+    seen: set[str] = set()
+    panel = _Panel(result, fmt, ctx["opts"], seen)
+    panel.build(frame, key, "x", "y")
+    traces, shapes, notes = panel.traces, panel.shapes, panel.annotations
+    dates = _is_datetime(frame["x"])
+    if ctx["pdsa"] is not None:
+        rows = _pdsa_for_group(ctx["pdsa"], result.by, key)
+        s, a = _pdsa_marks(rows, ctx["pdsa_cols"], "x", "y", dates)
+        shapes += s
+        notes += a
+        if len(rows):
+            traces.append(_pdsa_legend())
+    width = ctx["width"] or 900
+    plot_w = width - 64 - 24
+    legend_px = _legend_rows(traces, width - 64) * _LEGEND_ROW_PX + 8
+    b = 44 + (20 if ctx["x_title"] else 0) + legend_px
+    t = 112
+    height = ctx["height"] or 360 + t + b
+    geo = _geometry(width, height, t, b, 64, 24)
+    images = []
+    types = ctx["latest"].get(key, ("", ""))
+    if ctx["show_icons"]:
+        image, icon_w = _icon_image(types, result.improvement, 1, 1 + 22 / geo["plot_h"],
+                                    _ICON_PX, geo)
+        if image:
+            images.append(image)
+            notes.append(
+                {
+                    "x": 1,
+                    "y": 1,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "xanchor": "right",
+                    "yanchor": "bottom",
+                    "xshift": -(icon_w + 8),
+                    "yshift": 28,
+                    "align": "right",
+                    "text": _icon_words(types, result.improvement, capital=True).replace(" · ", "<br>"),
+                    "showarrow": False,
+                    "font": {"size": 11, "color": NHS_DARK_GREY},
+                }
+            )
+    base = result.y_label or ""
+    title = ctx["title"]
+    if title is None:
+        title = f"{_label(key)}: {base}" if key and base else (_label(key) if key else base)
+    xaxis: dict[str, Any] = {"title": {"text": html.escape(ctx["x_title"] or "")}}
+    if dates:
+        xaxis.update(type="date", hoverformat="%d %b %Y")
+    layout = {
+        "title": {"text": html.escape(title)},
+        "xaxis": xaxis,
+        "yaxis": {
+            "title": {"text": html.escape(ctx["y_title"] or base)},
+            **fmt.axis(),
+        },
+        "shapes": shapes,
+        "annotations": notes,
+        "images": images,
+    }
+    return _finish(ctx, traces, layout, geo)
+
+
+def _pdsa_legend() -> dict:
+    return {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "markers",
+        "marker": {"symbol": "arrow-down", "color": NHS_DARK_BLUE, "size": 9},
+        "name": LINE_NAMES["pdsa"],
+        "legendrank": 50,
+        "hoverinfo": "skip",
+    }
+
+
+def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, shared_y: bool):
+    result, fmt = ctx["result"], ctx["fmt"]
+    count = len(keys)
+    cols = cols or (count if count <= 4 else 4 if count <= 12 else 5)
+    rows = -(-count // cols)
+    width = ctx["width"] or max(720, cols * 230 + 90)
+    l_px, r_px, t = 56, 20, 150
+    plot_w = width - l_px - r_px
+    row_px, gap_px = 170, 92
+    seen: set[str] = set()
+    traces: list[dict] = []
+    shapes: list[dict] = []
+    notes: list[dict] = []
+    panels = []
+    for key in keys:
+        panel = _Panel(result, fmt, ctx["opts"], seen)
+        panels.append(panel)
+    # build panels first (legend rows depend on which traces exist)
+    layout: dict[str, Any] = {}
+    for i, (key, panel) in enumerate(zip(keys, panels, strict=True)):
+        suffix = "" if i == 0 else str(i + 1)
+        panel.build(frames[key], key, f"x{suffix}", f"y{suffix}")
+        traces += panel.traces
+        shapes += panel.shapes
+        notes += panel.annotations
+        if ctx["pdsa"] is not None:
+            rows_ = _pdsa_for_group(ctx["pdsa"], result.by, key)
+            s, a = _pdsa_marks(rows_, ctx["pdsa_cols"], f"x{suffix}", f"y{suffix}",
+                               _is_datetime(frames[key]["x"]))
+            shapes += s
+            notes += a
+            if len(rows_) and LINE_NAMES["pdsa"] not in seen:
+                seen.add(LINE_NAMES["pdsa"])
+                traces.append(_pdsa_legend())
+    legend_px = _legend_rows(traces, width - 64) * _LEGEND_ROW_PX + 8
+    b = 40 + (20 if ctx["x_title"] else 0) + legend_px
+    plot_h_px = rows * row_px + (rows - 1) * gap_px
+    height = ctx["height"] or plot_h_px + t + b
+    geo = _geometry(width, height, t, b, l_px, r_px)
+    unit = 1 / geo["plot_h"]
+    scale = geo["plot_h"] / plot_h_px
+    row_h, gap_h = row_px * scale * unit, gap_px * scale * unit
+    col_gap = 36 / plot_w
+    col_w = (1 - col_gap * (cols - 1)) / cols
+    images: list[dict] = []
+    for i, key in enumerate(keys):
+        r, c = divmod(i, cols)
+        suffix = "" if i == 0 else str(i + 1)
+        xa, ya = f"x{suffix}", f"y{suffix}"
+        x0 = c * (col_w + col_gap)
+        y1 = 1 - r * (row_h + gap_h)
+        xaxis: dict[str, Any] = {"domain": [x0, x0 + col_w], "anchor": ya, "nticks": 5}
+        yaxis: dict[str, Any] = {"domain": [max(y1 - row_h, 0), y1], "anchor": xa, **fmt.axis()}
+        if i > 0:
+            xaxis["matches"] = "x"
+            if shared_y:
+                yaxis["matches"] = "y"
+        if _is_datetime(frames[key]["x"]):
+            xaxis.update(type="date", hoverformat="%d %b %Y")
+        if ctx["x_title"] and r == rows - 1:
+            xaxis["title"] = {"text": html.escape(ctx["x_title"])}
+        layout[f"xaxis{suffix}"] = xaxis
+        layout[f"yaxis{suffix}"] = yaxis
+        types = ctx["latest"].get(key, ("", ""))
+        words = _icon_words(types, result.improvement, short=True)
+        icon_w = 0.0
+        if ctx["show_icons"]:
+            image, icon_w = _icon_image(types, result.improvement, x0, y1 + 20 * unit,
+                                        _PANEL_ICON_PX, geo)
+            if image:
+                image["xanchor"] = "left"
+                images.append(image)
+        notes.append(
+            {
+                "x": x0,
+                "y": y1,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "yshift": 18,
+                "xshift": icon_w + 6 if icon_w else 0,
+                "align": "left",
+                "text": f"<b>{html.escape(_label(key))}</b>"
+                + (f"<br><span style='font-size:11px;color:{NHS_DARK_GREY}'>{words}</span>"
+                   if words else ""),
+                "showarrow": False,
+                "font": {"size": 13},
+            }
+        )
+    layout.update(shapes=shapes, annotations=notes, images=images)
+    return _finish(ctx, traces, layout, geo)
+
+
+# --- summary table ------------------------------------------------------------------
+
+
+def summary_table(
+    result,
+    *,
+    order: str = "attention",
+    icon_size: int = 32,
+    caption: str | None = None,
+):
+    """A pandas Styler: one row per group with its latest value, limits and icons.
+
+    Columns: the ``by`` columns, the latest x with a value, that value, the centre
+    line and process limits of the group's last phase, the target, the variation
+    and assurance icons (inline SVG with their meaning in words) and any warnings
+    (trial limits and the like). Groups needing attention come first
+    (:func:`attention_order`) unless ``order="data"``.
+    """
+    points = _check_points(result)
+    fmt = _Format(result.percent, result.multiply)
+    frames = _group_frames(points, result.by)
+    keys = attention_order(result) if order == "attention" else list(frames)
+    latest_summary = {
+        tuple(row[c] for c in result.by): row for _, row in _latest_summary(result).iterrows()
+    }
+    records = []
+    for key in keys:
+        frame = frames[key].sort_values("x", kind="stable")
+        valued = frame[pd.to_numeric(frame["y"], errors="coerce").notna()]
+        last = valued.iloc[-1] if len(valued) else frame.iloc[-1]
+        srow = latest_summary.get(key)
+
+        def pick(col: str, last=last, srow=srow) -> float:
+            if srow is not None and col in srow.index and not _blank(srow[col]):
+                return float(srow[col])
+            return float(pd.to_numeric(pd.Series([last.get(col)]), errors="coerce").iloc[0])
+
+        variation, assurance = _icon_types(srow)
+        x = last["x"]
+        when = pd.Timestamp(x).strftime("%d %b %Y") if _is_date_like(x) else _text(x)
+        warn = None
+        if srow is not None:
+            warn = srow.get("warnings", srow.get("warning"))
+        if isinstance(warn, (list, tuple, np.ndarray)):
+            warn = "; ".join(map(str, warn))
+        record = dict(zip(result.by, key, strict=True))
+        record.update(
+            {
+                "Latest": when,
+                "Value": fmt.text(float(pd.to_numeric(pd.Series([last["y"]]), errors="coerce").iloc[0])),
+                "Centre line": fmt.text(pick("cl")),
+                "Lower limit": fmt.text(pick("lcl")),
+                "Upper limit": fmt.text(pick("ucl")),
+            }
+        )
+        if result.target is not None:
+            record["Target"] = fmt.text(float(result.target))
+        record["Variation"] = _icon_cell(
+            icons.variation_icon_svg(variation, result.improvement, size=icon_size),
+            icons.variation_words(variation, result.improvement) if variation else "",
+        )
+        if result.target is not None or any(
+            _icon_types(r)[1] for r in latest_summary.values()
+        ):
+            record["Assurance"] = _icon_cell(
+                icons.assurance_icon_svg(assurance, size=icon_size),
+                icons.assurance_words(assurance) if assurance else "no target",
+            )
+        record["Warnings"] = html.escape(_text(warn))
+        records.append(record)
+    table = pd.DataFrame.from_records(records)
+    for col in result.by:
+        table[col] = table[col].map(lambda v: html.escape(_text(v)))
+    default = "Units needing attention first" if order == "attention" and len(keys) > 1 else None
+    styler = table.style.hide(axis="index")
+    text = caption if caption is not None else default
+    if text:
+        styler = styler.set_caption(html.escape(text))
+    return styler.set_table_styles(
+        [
+            {"selector": "", "props": "border-collapse: collapse; font-family: Arial, sans-serif;"},
+            {"selector": "th", "props": "text-align: left; padding: 4px 8px; border-bottom: 2px solid #005EB8;"},
+            {"selector": "td", "props": "padding: 4px 8px; border-bottom: 1px solid #E8EDEE; vertical-align: middle;"},
+            {"selector": "caption", "props": "text-align: left; font-weight: bold; padding: 4px 0;"},
+        ]
+    )
+
+
+def _icon_cell(svg: str, words: str) -> str:
+    if not svg:
+        return html.escape(words)
+    return (
+        f'<span style="display:inline-flex;align-items:center;gap:6px">{svg}'
+        f"<span>{html.escape(words)}</span></span>"
+    )
+
+
+# --- funnel ------------------------------------------------------------------------
+
+
+def _funnel_curve(points: pd.DataFrame, z: float, upper_bound: float) -> tuple | None:
+    """Smooth funnel limits cl ± z·k/√n fitted from the units' own limits.
+
+    For p and u funnels (with or without Laney's overdispersion factor) the 3-sigma
+    half-width times √n is one constant k per funnel; k is read from units whose
+    upper limit is not cut at a bound. None when the units' limits do not follow
+    that form (then the per-unit limits are drawn as they are).
+    """
+    n = _num(points["n"])
+    cl = _num(points["cl"])
+    ucl = _num(points["ucl"])
+    ok = np.isfinite(n) & (n > 0) & np.isfinite(ucl) & np.isfinite(cl) & (ucl < upper_bound)
+    if ok.sum() < 2 or not np.allclose(cl, cl[0], equal_nan=False):
+        return None
+    k = (ucl[ok] - cl[ok]) * np.sqrt(n[ok]) / 3
+    if not np.allclose(k, k[0], rtol=1e-6):
+        return None
+    lo_n, hi_n = np.nanmin(n[n > 0]), np.nanmax(n)
+    grid = np.geomspace(lo_n * 0.85, hi_n * 1.1, 80)
+    half = z * k[0] / np.sqrt(grid)
+    return grid, np.maximum(cl[0] - half, 0), np.minimum(cl[0] + half, upper_bound)
+
+
+def funnel_figure(
+    result,
+    *,
+    improvement: str = "neutral",
+    show_2sigma: bool = True,
+    label_outliers: bool = True,
+    title: str | None = None,
+    y_title: str | None = None,
+    x_title: str | None = None,
+    height: int | None = None,
+    width: int | None = None,
+) -> go.Figure:
+    """A funnel plot: each unit at its denominator, with 2- and 3-sigma funnels.
+
+    Units outside the 3-sigma limits (``signal``) are labelled with their name and
+    drawn in the MDC colour of improvement or concern when ``improvement`` is
+    ``increase``/``decrease`` (neutral: purple), each side with its own marker
+    symbol. The funnel lines are cl ± z·k/√n (z = 2, 3), with k read from the
+    units' limits (see :func:`_funnel_curve`), cut at 0 and at 100 % for
+    proportions.
+    """
+    icons._check_direction(improvement)
+    pts = result.points
+    missing = [c for c in (result.unit, "y", "n", "cl", "lcl", "ucl") if c not in pts.columns]
+    if missing:
+        raise ColumnError(
+            f"the funnel's points table has no column {', '.join(map(repr, missing))}"
+        )
+    pts = pts.sort_values("n", kind="stable")
+    fmt = _Format(result.percent, result.multiply)
+    y, n = _num(pts["y"]), _num(pts["n"])
+    lcl, ucl, cl = _num(pts["lcl"]), _num(pts["ucl"]), _num(pts["cl"])
+    signal = (
+        _bool(pts["signal"], len(pts), False)
+        if "signal" in pts.columns
+        else (np.isfinite(y) & ((y > ucl) | (y < lcl)))
+    )
+    units = [html.escape(_text(u)) for u in pts[result.unit].tolist()]
+    upper_bound = float(result.multiply) if str(result.kind).startswith("p") else np.inf
+    traces: list[dict] = []
+
+    def line(xv, yv, name, dash, width_, show=True, colour=_LIMIT_COLOUR) -> dict:
+        return {
+            "type": "scatter",
+            "x": xv,
+            "y": yv,
+            "mode": "lines",
+            "line": {"color": colour, "dash": dash, "width": width_},
+            "name": name,
+            "legendgroup": name,
+            "showlegend": show,
+            "hoverinfo": "skip",
+        }
+
+    curve3 = _funnel_curve(pts, 3, upper_bound)
+    curve2 = _funnel_curve(pts, 2, upper_bound) if show_2sigma else None
+    xs = [float(np.nanmin(n)) * 0.85, float(np.nanmax(n)) * 1.1]
+    traces.append(line(xs, [float(cl[0])] * 2, "Centre line (all units)", "solid", 1.5, colour=_CL_COLOUR))
+    if curve3 is not None:
+        traces.append(line(curve3[0], curve3[2], "3-sigma limits (99.8 %)", "solid", 1.5))
+        traces.append(line(curve3[0], curve3[1], "3-sigma limits (99.8 %)", "solid", 1.5, False))
+    else:
+        traces.append(line(n, ucl, "3-sigma limits (99.8 %)", "solid", 1.5))
+        traces.append(line(n, lcl, "3-sigma limits (99.8 %)", "solid", 1.5, False))
+    if show_2sigma:
+        if curve2 is not None:
+            traces.append(line(curve2[0], curve2[2], "2-sigma limits (95 %)", "dot", 1))
+            traces.append(line(curve2[0], curve2[1], "2-sigma limits (95 %)", "dot", 1, False))
+        elif "ucl_2s" in pts.columns:
+            traces.append(line(n, _num(pts["ucl_2s"]), "2-sigma limits (95 %)", "dot", 1))
+            traces.append(line(n, _num(pts["lcl_2s"]), "2-sigma limits (95 %)", "dot", 1, False))
+
+    high = signal & (y > cl)
+    low = signal & (y < cl)
+    up_good = improvement == "increase"
+    groups = [
+        (~signal, "Within the limits", icons.COMMON, "circle"),
+        (
+            high,
+            "Above the upper limit"
+            + {"increase": ": better", "decrease": ": worse"}.get(improvement, ""),
+            icons.NEUTRAL if improvement == "neutral" else (icons.IMPROVEMENT if up_good else icons.CONCERN),
+            "triangle-up" if improvement == "neutral" else ("diamond" if up_good else "square"),
+        ),
+        (
+            low,
+            "Below the lower limit"
+            + {"increase": ": worse", "decrease": ": better"}.get(improvement, ""),
+            icons.NEUTRAL if improvement == "neutral" else (icons.CONCERN if up_good else icons.IMPROVEMENT),
+            "triangle-down" if improvement == "neutral" else ("square" if up_good else "diamond"),
+        ),
+    ]
+    template = (
+        "<b>%{text}</b><br>" + html.escape(result.y_label or "Value") + f": {fmt.hover('y')}"
+        "<br>n = %{x:,.4~r}<br>"
+        f"3-sigma limits at this n: {fmt.hover('customdata[0]')} to {fmt.hover('customdata[1]')}"
+    )
+    for sel, name, colour, symbol in groups:
+        sel = sel & np.isfinite(y)
+        if not sel.any():
+            continue
+        idx = np.flatnonzero(sel)
+        trace = {
+            "type": "scatter",
+            "x": n[idx],
+            "y": y[idx],
+            "text": [units[i] for i in idx],
+            "customdata": np.column_stack([lcl[idx], ucl[idx]]),
+            "mode": "markers",
+            "marker": {"color": colour, "symbol": symbol, "size": 9 if name != "Within the limits" else 7,
+                       "line": {"color": "white", "width": 0.5}},
+            "name": name,
+            "hovertemplate": template + "<extra></extra>",
+        }
+        if label_outliers and name != "Within the limits":
+            trace["mode"] = "markers+text"
+            trace["textposition"] = "top center" if symbol in ("triangle-up", "diamond") and (y[idx] > cl[idx]).all() else "bottom center"
+            trace["textfont"] = {"size": 10, "color": NHS_DARK_GREY}
+        traces.append(trace)
+
+    label = title if title is not None else (result.y_label or "")
+    overd = " with Laney's overdispersion adjustment" if result.overdispersion else ""
+    layout = {
+        "template": TEMPLATE,
+        "title": {
+            "text": html.escape(label),
+            "subtitle": {"text": f"Funnel plot ({result.kind}){overd}: units outside the 3-sigma limits are named"},
+        },
+        "height": height or 480,
+        "margin": {"t": 90, "b": 40, "l": 64, "r": 24},
+        "xaxis": {"title": {"text": html.escape(x_title or "Number of responses (n)")}, "type": "log" if np.nanmax(n) / max(np.nanmin(n), 1e-9) > 50 else "linear"},
+        "yaxis": {"title": {"text": html.escape(y_title or result.y_label or "")}, **fmt.axis()},
+        "legend": {"orientation": "h", "y": -0.16, "yanchor": "top", "x": 0},
+        "hovermode": "closest",
+    }
+    if width:
+        layout["width"] = width
+    return go.Figure(data=traces, layout=layout)

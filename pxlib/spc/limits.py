@@ -1,0 +1,229 @@
+"""Centre lines and control limits per chart kind, for every group and phase at once.
+
+All inputs are arrays sorted by group, phase and x; ``seg`` numbers the
+(group, phase) segments 0..nseg-1 and ``base`` marks the points that are both
+baseline and included. Formulas (qicharts2 0.8.1 unless stated; see
+``../shared/methods/spc.md``):
+
+- run: cl = median(y); no limits.
+- i: cl = mean(y); sigma = AMR/1.128 (AMR screened at 3.267 AMR); cl +/- 3 sigma.
+- xmr: Making Data Count (NHSRplotthedots): mean +/- 2.66 AMR; "close" at 2/3 of that.
+- mr: y = |diff(y)|; cl = mean MR; UCL = 3.267 cl, LCL = 0.
+- xbar: cl = sum(n_i xbar_i)/sum(n_i); sigma-hat = mean(s_i) (equal n) or pooled;
+  cl +/- A3(n_i) sigma-hat.
+- s: cl = mean(s_i) or pooled; LCL = B3 cl, UCL = B4 cl.
+- t: i chart on y^(1/3.6), back-transformed (Nelson); LCL < 0 becomes 0.
+- p: cl = sum(y)/sum(n); sigma_i = sqrt(cl(1-cl)/n_i); clipped to [0, 1].
+- pp, up (Laney): sigma_i * sigma_z, sigma_z = mean|diff z|/1.128 (x ordered) or sd(z).
+- c: cl = mean(y); sigma = sqrt(cl); LCL >= 0.
+- u: cl = sum(y)/sum(n); sigma_i = sqrt(cl/n_i); LCL >= 0.
+- g: limits from the mean m: m +/- 3 sqrt(m(m+1)), LCL >= 0; the centre line shown is
+  the median.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pxlib.spc import constants as K
+from pxlib.spc.segments import (
+    average_moving_range,
+    moving_ranges,
+    seg_count,
+    seg_nanmean,
+    seg_nanmedian,
+    seg_sum,
+)
+
+KINDS = ("run", "i", "mr", "xbar", "s", "t", "p", "pp", "c", "u", "up", "g", "xmr")
+PROPORTION_KINDS = ("p", "pp")
+RATE_KINDS = ("u", "up")
+NEEDS_N = ("p", "pp", "u", "up")
+
+
+@dataclass
+class Lines:
+    """Per-point results of :func:`compute_limits` (before ``multiply``)."""
+
+    y: np.ndarray
+    cl: np.ndarray
+    lcl: np.ndarray
+    ucl: np.ndarray
+    lcl_2s: np.ndarray
+    ucl_2s: np.ndarray
+    #: per segment: the dispersion the limits rest on (AMR, sigma-hat, sigma_z...), NaN if none
+    spread: np.ndarray
+
+
+def _clip(lo, hi, kind):
+    with np.errstate(invalid="ignore"):
+        if kind in PROPORTION_KINDS:
+            hi = np.where(np.isfinite(hi) & (hi > 1), 1.0, hi)
+        if kind in PROPORTION_KINDS + RATE_KINDS + ("c", "g", "mr"):
+            lo = np.where(np.isfinite(lo) & (lo < 0), 0.0, lo)
+    return lo, hi
+
+
+def _symmetric(centre, sigma, kind):
+    lcl, ucl = _clip(centre - 3 * sigma, centre + 3 * sigma, kind)
+    l2, u2 = _clip(centre - 2 * sigma, centre + 2 * sigma, kind)
+    return lcl, ucl, l2, u2
+
+
+def _fill_cl(computed: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(fixed), fixed, computed)
+
+
+def compute_limits(
+    kind: str,
+    *,
+    y: np.ndarray,
+    y_sum: np.ndarray,
+    n: np.ndarray,
+    y_len: np.ndarray,
+    y_sd: np.ndarray,
+    seg: np.ndarray,
+    nseg: int,
+    base: np.ndarray,
+    cl_fixed: np.ndarray,
+    screen_mr: bool = True,
+    laney_sd: bool = False,
+) -> Lines:
+    """Centre line, 3-sigma and 2-sigma lines for every point.
+
+    ``cl_fixed`` holds one value per segment (NaN: compute it). ``laney_sd``
+    makes the Laney sigma_z the standard deviation of z (categorical x, funnels).
+    """
+    nan = np.full(len(y), np.nan)
+    fin = np.isfinite(y)
+    b = base & fin
+
+    if kind == "run":
+        cl_s = _fill_cl(seg_nanmedian(y, seg, nseg, base), cl_fixed)
+        cl = cl_s[seg]
+        return Lines(y, cl, nan, nan, nan, nan, np.full(nseg, np.nan))
+
+    if kind in ("i", "xmr", "t"):
+        yy = y ** (1.0 / K.T_EXPONENT) if kind == "t" else y
+        fixed = cl_fixed ** (1.0 / K.T_EXPONENT) if kind == "t" else cl_fixed
+        cl_s = _fill_cl(seg_nanmean(yy, seg, nseg, base), fixed)
+        amr = average_moving_range(yy, seg, nseg, base, screen_mr)
+        if kind == "xmr":
+            sigma_s = K.MDC_LIMIT * amr / 3.0
+        else:
+            sigma_s = amr / K.D2
+        centre = cl_s[seg]
+        sigma = sigma_s[seg]
+        if kind != "t":
+            lcl, ucl, l2, u2 = _symmetric(centre, sigma, kind)
+            return Lines(y, centre, lcl, ucl, l2, u2, amr)
+        e = K.T_EXPONENT
+
+        def back(v):
+            with np.errstate(invalid="ignore"):
+                out = np.where(v < 0, 0.0, np.abs(v) ** e)
+            return np.where(np.isfinite(v), out, np.nan)
+
+        return Lines(
+            y,
+            back(centre),
+            back(centre - 3 * sigma),
+            back(centre + 3 * sigma),
+            back(centre - 2 * sigma),
+            back(centre + 2 * sigma),
+            amr,
+        )
+
+    if kind == "mr":
+        mr, _ = moving_ranges(y, seg)
+        ymr = np.concatenate(([np.nan], mr)) if len(y) else y.copy()
+        cl_s = _fill_cl(seg_nanmean(ymr, seg, nseg, base), cl_fixed)
+        cl = cl_s[seg]
+        sigma = (K.D4 - 1.0) * cl / 3.0
+        lcl = np.where(np.isfinite(cl), 0.0, np.nan)
+        ucl = K.D4 * cl
+        l2, u2 = _clip(cl - 2 * sigma, cl + 2 * sigma, "mr")
+        return Lines(ymr, cl, lcl, ucl, l2, u2, cl_s)
+
+    if kind in ("xbar", "s"):
+        has = y_len > 0
+        lo = np.full(nseg, np.inf)
+        hi = np.full(nseg, -np.inf)
+        np.minimum.at(lo, seg[has], y_len[has])
+        np.maximum.at(hi, seg[has], y_len[has])
+        var_n = hi > lo
+        bb = base & has
+        sd_ok = bb & np.isfinite(y_sd)
+        pooled_num = seg_sum((y_len - 1) * y_sd**2, seg, nseg, sd_ok)
+        pooled_den = seg_sum(y_len - 1.0, seg, nseg, bb)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pooled = np.sqrt(pooled_num / pooled_den)
+        sbar = seg_nanmean(y_sd, seg, nseg, bb)
+        sigma_hat = np.where(var_n, pooled, sbar)
+        if kind == "xbar":
+            tot = seg_sum(y_len * y, seg, nseg, bb & fin)
+            cnt = seg_sum(y_len, seg, nseg, bb & fin)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cl_s = _fill_cl(tot / cnt, cl_fixed)
+            cl = cl_s[seg]
+            sigma = K.a3(y_len) * sigma_hat[seg] / 3.0
+            lcl, ucl, l2, u2 = _symmetric(cl, sigma, kind)
+            return Lines(y, cl, lcl, ucl, l2, u2, sigma_hat)
+        ys = y_sd
+        cl_s = _fill_cl(sigma_hat, cl_fixed)
+        cl = cl_s[seg]
+        ratio = K.c5(y_len) / K.c4(y_len)
+        lcl = np.maximum(0.0, 1.0 - 3.0 * ratio) * cl
+        ucl = (1.0 + 3.0 * ratio) * cl
+        l2 = np.maximum(0.0, 1.0 - 2.0 * ratio) * cl
+        u2 = (1.0 + 2.0 * ratio) * cl
+        return Lines(ys, cl, lcl, ucl, l2, u2, cl_s)
+
+    if kind in ("p", "pp", "u", "up"):
+        ok = b & np.isfinite(n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cl_s = _fill_cl(seg_sum(y_sum, seg, nseg, ok) / seg_sum(n, seg, nseg, ok), cl_fixed)
+            cl = cl_s[seg]
+            if kind in PROPORTION_KINDS:
+                sigma = np.sqrt(cl * (1.0 - cl) / n)
+            else:
+                sigma = np.sqrt(cl / n)
+        spread = np.ones(nseg)
+        if kind in ("pp", "up"):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z = (y - cl) / sigma
+            z = np.where(np.isfinite(z), z, np.nan)
+            if laney_sd:
+                cnt = seg_count(seg, nseg, b & np.isfinite(z))
+                m = seg_nanmean(z, seg, nseg, b)
+                dev = np.where(b & np.isfinite(z), (z - m[seg]) ** 2, 0.0)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    sigma_z = np.sqrt(seg_sum(dev, seg, nseg) / (cnt - 1))
+            else:
+                sigma_z = average_moving_range(z, seg, nseg, base, screen_mr) / K.D2
+            spread = sigma_z
+            sigma = sigma * sigma_z[seg]
+        lcl, ucl, l2, u2 = _symmetric(cl, sigma, kind)
+        return Lines(y, cl, lcl, ucl, l2, u2, spread)
+
+    if kind == "c":
+        cl_s = _fill_cl(seg_nanmean(y, seg, nseg, base), cl_fixed)
+        cl = cl_s[seg]
+        with np.errstate(invalid="ignore"):
+            sigma = np.sqrt(cl)
+        lcl, ucl, l2, u2 = _symmetric(cl, sigma, kind)
+        return Lines(y, cl, lcl, ucl, l2, u2, cl_s)
+
+    if kind == "g":
+        m_s = _fill_cl(seg_nanmean(y, seg, nseg, base), cl_fixed)
+        m = m_s[seg]
+        with np.errstate(invalid="ignore"):
+            sigma = np.sqrt(m * (m + 1.0))
+        lcl, ucl, l2, u2 = _symmetric(m, sigma, kind)
+        med = seg_nanmedian(y, seg, nseg, base)
+        cl_s = np.where(np.isfinite(cl_fixed), cl_fixed, med)
+        return Lines(y, cl_s[seg], lcl, ucl, l2, u2, m_s)
+
+    raise ValueError(f"unknown chart kind {kind!r}")

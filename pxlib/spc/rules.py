@@ -1,0 +1,377 @@
+"""Special-cause rules, vectorised over every group and phase at once.
+
+Arrays are sorted by group, phase and x; ``seg`` numbers the (group, phase)
+segments. Pattern rules look at the *useful* points of a phase, in x order:
+included points with a value (a missing value is skipped, so it neither makes
+nor breaks a run; it never counts as a zero).
+
+Anhøj rules (qicharts2 semantics; Anhøj & Olesen 2014): points on the centre
+line are dropped; longest run > round(log2 n) + 3 or number of crossings <
+the 5 % quantile of Binomial(n - 1, 0.5) signals non-random variation.
+
+Making Data Count rules (NHSRplotthedots 0.2.2): outside the limits; a trend of
+``trend`` points rising or falling (ties break it); two of three points beyond
+the 2-sigma line on one side with all three on that side; a shift of ``shift``
+points on one side of the centre line (a point on the line breaks it, or is
+skipped with ``centre_line="skip"``).
+
+IHI run-chart rules (Provost & Murray 2011; Perla, Provost & Murray 2011): a
+shift of 6 or more points on one side of the median (points on it skipped), a
+trend of 5 or more points all rising or falling (tied neighbours skipped), too
+few or too many runs, and an astronomical point.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy.special import gammaln
+from scipy.stats import binom
+
+from pxlib.spc.segments import seg_count, seg_first_index
+
+# --- rule identifiers, in NHSRplotthedots' order of precedence for labelling ---------
+OUTSIDE = 0  # outside the control limits (3-sigma rule / MDC / astronomical)
+TREND = 1  # MDC trend
+TWO_OF_THREE = 2  # MDC two of three close to the limits
+SHIFT = 3  # MDC shift
+LONG_RUN = 4  # Anhøj: longest run too long
+IHI_SHIFT = 5
+IHI_TREND = 6
+ASTRONOMICAL = 7
+CROSSINGS = 8  # Anhøj: too few crossings (a property of the phase, no direction)
+IHI_RUNS = 9  # IHI: too few / too many runs (no direction)
+
+RULE_LABELS = {
+    OUTSIDE: "outside limits",
+    TREND: "trend",
+    TWO_OF_THREE: "two of three close to limits",
+    SHIFT: "shift",
+    LONG_RUN: "longest run (Anhøj)",
+    IHI_SHIFT: "shift (IHI)",
+    IHI_TREND: "trend (IHI)",
+    ASTRONOMICAL: "astronomical point (IHI)",
+    CROSSINGS: "too few crossings (Anhøj)",
+    IHI_RUNS: "too few or too many runs (IHI)",
+}
+#: rules whose points carry a direction, in order of precedence
+DIRECTIONAL = (OUTSIDE, TREND, TWO_OF_THREE, SHIFT, LONG_RUN, IHI_SHIFT, IHI_TREND, ASTRONOMICAL)
+
+_FUZZ = 1 - 64 * np.finfo(float).eps  # R's qbinom searches for P >= p * (1 - 64 eps)
+
+
+@lru_cache(maxsize=4096)
+def _qbinom05(m: int) -> int:
+    if m <= 0:
+        return 0
+    cdf = binom.cdf(np.arange(m + 1), m, 0.5)
+    return int(np.argmax(cdf >= 0.05 * _FUZZ))
+
+
+def anhoej_limits(n_useful) -> tuple[np.ndarray, np.ndarray]:
+    """Longest-run limit round(log2 n) + 3 and minimum crossings qbinom(0.05, n - 1, 0.5)
+    (R rounds half to even, as numpy does); NaN where n is 0."""
+    n = np.asarray(n_useful, dtype=float)
+    with np.errstate(divide="ignore"):
+        lr_max = np.where(n > 0, np.round(np.log2(np.where(n > 0, n, 1))) + 3, np.nan)
+    cr_min = np.full(len(n), np.nan)
+    pos = n > 0
+    if pos.any():
+        top = int(n[pos].max())
+        table = np.array([_qbinom05(m - 1) for m in range(top + 1)], dtype=float)
+        cr_min[pos] = table[n[pos].astype(int)]
+    return lr_max, cr_min
+
+
+def _runs(key_seg: np.ndarray, key_val: np.ndarray):
+    """Run ids of consecutive equal (segment, value) pairs, and each run's length."""
+    m = len(key_seg)
+    new = np.ones(m, dtype=bool)
+    if m > 1:
+        new[1:] = (key_seg[1:] != key_seg[:-1]) | (key_val[1:] != key_val[:-1])
+    run_id = np.cumsum(new) - 1
+    length = np.bincount(run_id) if m else np.zeros(0, dtype=int)
+    return new, run_id, length
+
+
+def anhoej(y, cl, include, seg, nseg):
+    """Anhøj runs analysis per segment.
+
+    Returns ``(stats, long_dir)``: ``stats`` a dict of per-segment arrays
+    (``n_useful``, ``longest_run``, ``longest_run_max``, ``n_crossings``,
+    ``n_crossings_min``, ``runs_signal``, ``crossings_signal``) and ``long_dir``
+    per point: +1/-1 for points in a run longer than the limit (above/below).
+    """
+    with np.errstate(invalid="ignore"):
+        side = np.sign(y - cl)
+    useful = include & np.isfinite(side) & (side != 0)
+    idx = np.flatnonzero(useful)
+    s = side[idx]
+    sg = seg[idx]
+    new, run_id, length = _runs(sg, s)
+    run_seg = sg[new]
+    n_useful = seg_count(sg, nseg)
+    n_runs = np.bincount(run_seg, minlength=nseg).astype(float)
+    longest = np.full(nseg, np.nan)
+    if len(length):
+        first = seg_first_index(run_seg, nseg)
+        has = n_runs > 0
+        longest[has] = np.maximum.reduceat(length, first[has])
+    lr_max, cr_min = anhoej_limits(n_useful)
+    n_cross = np.where(n_useful > 0, np.maximum(n_runs - 1, 0), np.nan)
+    with np.errstate(invalid="ignore"):
+        long_sig = longest > lr_max
+        cross_sig = n_cross < cr_min
+    runs_signal = np.where(n_useful > 0, long_sig | cross_sig, False)
+    long_dir = np.zeros(len(y), dtype=np.int8)
+    if len(idx):
+        in_long = length[run_id] > lr_max[sg]
+        long_dir[idx[in_long]] = s[in_long].astype(np.int8)
+    stats = {
+        "n_useful": n_useful,
+        "longest_run": longest,
+        "longest_run_max": lr_max,
+        "n_crossings": n_cross,
+        "n_crossings_min": cr_min,
+        "runs_signal": runs_signal.astype(bool),
+        "crossings_signal": np.where(n_useful > 0, cross_sig, False).astype(bool),
+    }
+    return stats, long_dir
+
+
+def sigma_signal(y, lcl, ucl) -> np.ndarray:
+    """+1 above the upper limit, -1 below the lower limit (strict), else 0."""
+    with np.errstate(invalid="ignore"):
+        return (np.where(y > ucl, 1, 0) - np.where(y < lcl, 1, 0)).astype(np.int8)
+
+
+def _spread_runs(points_idx, run_first, run_last, size):
+    """Boolean mask over ``size`` points covering [run_first, run_last] (indices into
+    ``points_idx``) for every run."""
+    mark = np.zeros(len(points_idx) + 1, dtype=np.int64)
+    np.add.at(mark, run_first, 1)
+    np.add.at(mark, run_last + 1, -1)
+    cover = np.cumsum(mark[:-1]) > 0
+    out = np.zeros(size, dtype=bool)
+    out[points_idx[cover]] = True
+    return out
+
+
+def shift_rule(y, cl, useful, seg, length: int, skip_centre: bool) -> np.ndarray:
+    """+1/-1 for points in ``length`` or more consecutive useful points on one side
+    of the centre line (a point on the line breaks the run unless ``skip_centre``)."""
+    with np.errstate(invalid="ignore"):
+        side = np.sign(y - cl)
+    ok = useful & np.isfinite(side)
+    if skip_centre:
+        ok &= side != 0
+    idx = np.flatnonzero(ok)
+    s = side[idx]
+    _, run_id, rl = _runs(seg[idx], s)
+    out = np.zeros(len(y), dtype=np.int8)
+    if len(idx):
+        hit = (rl[run_id] >= length) & (s != 0)
+        out[idx[hit]] = s[hit].astype(np.int8)
+    return out
+
+
+def trend_rule(y, useful, seg, length: int, skip_ties: bool):
+    """Masks (up, down) of points in ``length`` or more useful points each strictly
+    higher (lower) than the one before. A tie breaks the trend (MDC) or is skipped
+    (IHI, ``skip_ties``)."""
+    n = len(y)
+    up = np.zeros(n, dtype=bool)
+    down = np.zeros(n, dtype=bool)
+    idx = np.flatnonzero(useful & np.isfinite(y))
+    if len(idx) < 2:
+        return up, down
+    sg = seg[idx]
+    d = np.sign(np.diff(y[idx]))
+    # diff j joins useful points j and j+1; a diff across a phase boundary is no diff
+    valid = sg[1:] == sg[:-1]
+    if skip_ties:
+        valid &= d != 0
+    dj = np.flatnonzero(valid)
+    dv = d[dj]
+    dseg = sg[dj]
+    if not len(dj):
+        return up, down
+    # consecutive diffs continue a run only if adjacent (MDC) or adjacent after skipping ties
+    new = np.ones(len(dj), dtype=bool)
+    if len(dj) > 1:
+        new[1:] = (dseg[1:] != dseg[:-1]) | (dv[1:] != dv[:-1])
+    run_id = np.cumsum(new) - 1
+    rl = np.bincount(run_id)
+    starts = np.flatnonzero(new)
+    ends = np.concatenate((starts[1:] - 1, [len(dj) - 1]))
+    val = dv[starts]
+    good = (rl >= length - 1) & (val != 0)
+    for target, sign in ((up, 1), (down, -1)):
+        sel = good & (val == sign)
+        if sel.any():
+            first_pt = dj[starts[sel]]  # the point before the first rise/fall
+            last_pt = dj[ends[sel]] + 1
+            target |= _spread_runs(idx, first_pt, last_pt, n)
+    return up, down
+
+
+def two_of_three(y, cl, close, useful, seg) -> np.ndarray:
+    """+1/-1 for points close to the limits that are part of a window of three
+    consecutive useful points with at least two close and all three on the same side
+    of the centre line (NHSRplotthedots)."""
+    n = len(y)
+    out = np.zeros(n, dtype=np.int8)
+    idx = np.flatnonzero(useful & np.isfinite(y))
+    m = len(idx)
+    if m < 3:
+        return out
+    with np.errstate(invalid="ignore"):
+        side = np.sign(y[idx] - cl[idx])
+    side = np.where(np.isfinite(side), side, 0)
+    c = close[idx].astype(int)
+    sg = seg[idx]
+    w_ok = (sg[:-2] == sg[2:]) & (c[:-2] + c[1:-1] + c[2:] >= 2)
+    ssum = side[:-2] + side[1:-1] + side[2:]
+    w_ok &= np.abs(ssum) == 3
+    hit = np.zeros(m, dtype=bool)
+    hit[:-2] |= w_ok
+    hit[1:-1] |= w_ok
+    hit[2:] |= w_ok
+    hit &= c.astype(bool)
+    out[idx[hit]] = side[hit].astype(np.int8)
+    return out
+
+
+def close_to_limits(y, lcl2, ucl2, outside) -> np.ndarray:
+    """Beyond the 2-sigma line but not outside the limits."""
+    with np.errstate(invalid="ignore"):
+        return ((y > ucl2) | (y < lcl2)) & (outside == 0)
+
+
+# --- IHI runs table ------------------------------------------------------------------
+
+
+def _log_choose(n, k):
+    n = np.asarray(n, float)
+    k = np.asarray(k, float)
+    with np.errstate(invalid="ignore"):
+        out = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+    return np.where((k >= 0) & (k <= n), out, -np.inf)
+
+
+@lru_cache(maxsize=4096)
+def runs_bounds(n1: int, n2: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Fewest and most runs expected by chance (two-sided ``alpha``) for ``n1`` points
+    above and ``n2`` below the median, from the exact distribution of the number of
+    runs (Wald & Wolfowitz 1940; the Swed-Eisenhart tables behind the IHI runs table).
+    Too few runs: R < lower; too many: R > upper."""
+    if n1 == 0 or n2 == 0:
+        return (np.nan, np.nan)
+    n = n1 + n2
+    r = np.arange(2, n + 1)
+    k = r // 2
+    total = _log_choose(n, n1)
+    even = np.log(2) + _log_choose(n1 - 1, k - 1) + _log_choose(n2 - 1, k - 1) - total
+    odd = (
+        np.logaddexp(
+            _log_choose(n1 - 1, k - 1) + _log_choose(n2 - 1, k),
+            _log_choose(n1 - 1, k) + _log_choose(n2 - 1, k - 1),
+        )
+        - total
+    )
+    p = np.exp(np.where(r % 2 == 0, even, odd))
+    lower_tail = np.cumsum(p)
+    upper_tail = np.cumsum(p[::-1])[::-1]
+    lo = r[np.argmax(lower_tail > alpha / 2)]
+    hi = r[len(r) - 1 - np.argmax(upper_tail[::-1] > alpha / 2)]
+    return float(lo), float(hi)
+
+
+def ihi_runs(y, cl, useful, seg, nseg):
+    """Per segment: (n_runs, lower, upper, signal) of the IHI runs test."""
+    with np.errstate(invalid="ignore"):
+        side = np.sign(y - cl)
+    ok = useful & np.isfinite(side) & (side != 0)
+    idx = np.flatnonzero(ok)
+    sg = seg[idx]
+    s = side[idx]
+    new, _, _ = _runs(sg, s)
+    n_runs = np.bincount(sg[new], minlength=nseg)
+    n1 = np.bincount(sg[s > 0], minlength=nseg)
+    n2 = np.bincount(sg[s < 0], minlength=nseg)
+    pairs = {(a, b) for a, b in zip(n1.tolist(), n2.tolist(), strict=True)}
+    table = {p: runs_bounds(*p) for p in pairs}
+    lo = np.array([table[(a, b)][0] for a, b in zip(n1.tolist(), n2.tolist(), strict=True)])
+    hi = np.array([table[(a, b)][1] for a, b in zip(n1.tolist(), n2.tolist(), strict=True)])
+    with np.errstate(invalid="ignore"):
+        sig = (n_runs < lo) | (n_runs > hi)
+    sig &= (n1 + n2) >= 10  # the IHI table starts at 10 useful points
+    return n_runs, lo, hi, sig
+
+
+# --- combining rules into point types -------------------------------------------------
+
+POINT_TYPES = np.array(
+    [
+        "common_cause",
+        "special_cause_improvement",
+        "special_cause_concern",
+        "special_cause_neutral_high",
+        "special_cause_neutral_low",
+    ],
+    dtype=object,
+)
+
+
+def point_types(directions: dict, improvement: int, n: int):
+    """Point type codes (index into :data:`POINT_TYPES`) and the mixed-signal flag.
+
+    ``directions`` maps a rule id to ``(high, low, prefer)``: boolean masks of points in a
+    pattern pointing up (above the centre line, rising) or down, and for points in both
+    (a peak between a rising and a falling trend) the direction that labels the point
+    (NHSRplotthedots takes the trend on the point's right), or None. The first rule in
+    :data:`DIRECTIONAL` order decides the label (NHSRplotthedots' precedence: outside
+    limits, trend, two of three, shift); ``mixed`` is true where the point belongs to
+    patterns in both directions.
+    """
+    label = np.zeros(n, dtype=np.int8)  # +1 high, -1 low, 0 none
+    any_hi = np.zeros(n, dtype=bool)
+    any_lo = np.zeros(n, dtype=bool)
+    for rule in reversed(DIRECTIONAL):
+        if rule not in directions:
+            continue
+        hi, lo, prefer = directions[rule]
+        this = np.where(hi, 1, np.where(lo, -1, 0))
+        if prefer is not None:
+            this = np.where(hi & lo, prefer, this)
+        label = np.where(this != 0, this, label).astype(np.int8)
+        any_hi |= hi
+        any_lo |= lo
+    if improvement == 0:
+        code = np.where(label > 0, 3, np.where(label < 0, 4, 0))
+    else:
+        oriented = label * improvement
+        code = np.where(oriented > 0, 1, np.where(oriented < 0, 2, 0))
+    return code.astype(np.int8), any_hi & any_lo
+
+
+def assurance(target, lcl, ucl, improvement: int) -> np.ndarray:
+    """NHSRplotthedots' assurance icon from a phase's limits: target above the upper
+    limit fails consistently when higher is better (passes when lower is better),
+    target below the lower limit the reverse, otherwise inconsistent. Empty without a
+    target, a direction, or limits."""
+    n = len(lcl)
+    if target is None or improvement == 0:
+        return np.full(n, "", dtype=object)
+    with np.errstate(invalid="ignore"):
+        above = target > ucl
+        below = target < lcl
+    up = improvement > 0
+    out = np.where(
+        above,
+        "consistent_fail" if up else "consistent_pass",
+        np.where(below, "consistent_pass" if up else "consistent_fail", "inconsistent"),
+    ).astype(object)
+    out[~(np.isfinite(lcl) | np.isfinite(ucl))] = ""
+    return out

@@ -1,0 +1,140 @@
+"""The pxlib plotly look, notebook renderers that survive export, static images.
+
+- :data:`TEMPLATE`: a slim plotly template in NHS identity colours (about 0.5 KB
+  of JSON a figure, against about 6.5 KB for plotly's default template).
+- :func:`use_offline_renderer`: set in a notebook that will be executed by
+  papermill and exported to HTML. plotly >= 6 renders with
+  ``plotly_mimetype`` only, which ``nbconvert --to html`` drops; the
+  ``notebook`` renderer also writes HTML and embeds plotly.js once in the
+  notebook, so the exported report shows its figures with no network.
+- :func:`write_static`: PNG / SVG / PDF through kaleido (optional: it needs a
+  Chrome or Chromium binary), with an error a facilitator can act on when it is
+  not available.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from pxlib.errors import PxlibError
+
+# NHS identity colours (NHS England identity guidelines)
+NHS_BLUE = "#005EB8"
+NHS_DARK_BLUE = "#003087"
+NHS_LIGHT_BLUE = "#41B6E6"
+NHS_DARK_GREY = "#425563"
+NHS_MID_GREY = "#768692"
+NHS_PALE_GREY = "#E8EDEE"
+NHS_TEXT = "#212B32"
+NHS_WARM_YELLOW = "#FFB81C"
+NHS_AQUA_GREEN = "#00A499"
+NHS_PURPLE = "#330072"
+
+FONT_FAMILY = "Arial, Helvetica, sans-serif"
+
+_AXIS = {
+    "linecolor": NHS_MID_GREY,
+    "ticks": "outside",
+    "tickcolor": NHS_MID_GREY,
+    "zeroline": False,
+    "automargin": True,
+    "title": {"standoff": 8},
+}
+
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": FONT_FAMILY, "size": 13, "color": NHS_TEXT},
+        "title": {"x": 0, "xref": "paper", "xanchor": "left", "font": {"size": 17}},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": [NHS_BLUE, NHS_WARM_YELLOW, NHS_AQUA_GREEN, NHS_DARK_BLUE, NHS_LIGHT_BLUE],
+        "xaxis": {**_AXIS, "showgrid": False},
+        "yaxis": {**_AXIS, "gridcolor": NHS_PALE_GREY},
+        "hoverlabel": {"bgcolor": "white", "font": {"family": FONT_FAMILY, "size": 13}},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
+        "margin": {"l": 60, "r": 20, "t": 80, "b": 40},
+    }
+)
+"""The slim pxlib template: NHS colours, Arial, white background, light grid."""
+
+pio.templates["pxlib"] = TEMPLATE
+
+OFFLINE_RENDERER = "plotly_mimetype+notebook"
+
+
+class StaticImageError(PxlibError, RuntimeError):
+    """A static image (PNG, SVG, PDF) could not be written: kaleido or Chromium is missing."""
+
+
+def use_template() -> None:
+    """Make the pxlib template plotly's default for figures drawn outside pxlib too."""
+    pio.templates.default = "pxlib"
+
+
+def use_offline_renderer(renderer: str = OFFLINE_RENDERER) -> str:
+    """Set plotly's default renderer for notebooks that will be exported to HTML.
+
+    ``plotly_mimetype+notebook`` keeps the interactive figure in JupyterLab
+    (``plotly_mimetype``) and also writes an HTML output with plotly.js embedded
+    once in the notebook (``notebook``, not ``notebook_connected``, which loads
+    plotly.js from a CDN and is blank on offline hospital networks). Returns the
+    renderer that was set. Call it once near the top of a notebook.
+    """
+    for part in renderer.split("+"):
+        if part not in pio.renderers:
+            raise PxlibError(
+                f"plotly has no renderer called {part!r}; known renderers: "
+                f"{', '.join(sorted(pio.renderers))}"
+            )
+        if part.endswith("_connected") or part == "cdn":
+            raise PxlibError(
+                f"renderer {part!r} loads plotly.js from the internet: exported reports would "
+                "be blank without a network. Use 'plotly_mimetype+notebook'."
+            )
+    pio.renderers.default = renderer
+    return renderer
+
+
+def write_static(
+    fig: go.Figure,
+    path: str | Path,
+    *,
+    format: str | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    scale: float = 2,
+    **kwargs: Any,
+) -> Path:
+    """Write ``fig`` as a static image (PNG, SVG, PDF, JPEG, WEBP) with kaleido.
+
+    kaleido is optional: install it (``pip install kaleido``) and a Chrome or
+    Chromium browser (``plotly_get_chrome``, or your system's ``chromium``
+    package). Without them this raises :class:`StaticImageError` saying so;
+    interactive HTML reports do not need either.
+    """
+    path = Path(path)
+    fmt = (format or path.suffix.lstrip(".") or "png").lower()
+    try:
+        import kaleido  # noqa: F401
+    except ImportError as exc:
+        raise StaticImageError(
+            f"cannot write {path.name}: static images need the optional package kaleido "
+            "(pip install kaleido) and a Chrome or Chromium browser. Interactive HTML "
+            "reports do not need them."
+        ) from exc
+    try:
+        fig.write_image(path, format=fmt, width=width, height=height, scale=scale, **kwargs)
+    except Exception as exc:  # kaleido raises several unrelated types
+        text = str(exc).lower()
+        if "chrome" in text or "chromium" in text or "browser" in text:
+            raise StaticImageError(
+                f"cannot write {path.name}: kaleido found no Chrome or Chromium browser. "
+                "Install one (run `plotly_get_chrome`, or your system's chromium package) "
+                "or export the report as interactive HTML instead."
+            ) from exc
+        raise StaticImageError(f"cannot write {path.name} as {fmt}: {exc}") from exc
+    return path

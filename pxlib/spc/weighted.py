@@ -1,0 +1,68 @@
+"""Weighted survey proportions as p-chart input (Kish effective sample size).
+
+For respondents with weights w_i and answers a_i (1 = yes, 0 = no) in a period,
+the weighted proportion is p_w = sum(w a)/sum(w). Its variance under unequal
+weighting is about p(1-p)/n_eff with Kish's effective sample size
+n_eff = (sum w)^2 / sum(w^2) = n / deff, deff = 1 + cv(w)^2 (Kish 1965, *Survey
+Sampling*, s. 11.7; Kish 1992). Charting y = p_w n_eff out of n = n_eff on a p chart
+therefore gives limits sqrt(p(1-p)/n_eff) that carry the design effect, where
+y = yes-count out of n respondents would pretend the weighted data were a simple
+binomial sample and raise false alarms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from pxlib.errors import ChartError, ColumnError
+
+
+def weighted_counts(
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    weight: str,
+    *,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Per group and x: ``y`` = weighted proportion x n_eff and ``n`` = n_eff (Kish), plus
+    ``p`` (the weighted proportion), ``respondents`` and ``deff`` (= respondents/n_eff).
+
+    ``y`` holds each respondent's answer as 0/1 (or a value in [0, 1]); rows with a
+    missing answer or weight are left out. Feed the result to
+    ``chart(result, x, "y", "n", kind="p", by=by)``.
+    """
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    for col in [x, y, weight, *by_cols]:
+        if col not in data.columns:
+            raise ColumnError(f"column '{col}' is not in the data")
+    a = pd.to_numeric(data[y], errors="coerce").astype("Float64").to_numpy(float, na_value=np.nan)
+    w = (
+        pd.to_numeric(data[weight], errors="coerce")
+        .astype("Float64")
+        .to_numpy(float, na_value=np.nan)
+    )
+    ok = np.isfinite(a) & np.isfinite(w)
+    if (w[ok] < 0).any():
+        raise ChartError(f"weights in '{weight}' must not be negative")
+    if ((a[ok] < 0) | (a[ok] > 1)).any():
+        raise ChartError(f"answers in '{y}' must be 0/1 (or proportions in [0, 1])")
+    frame = data.loc[ok, by_cols + [x]].copy()
+    frame["_w"] = w[ok]
+    frame["_w2"] = w[ok] ** 2
+    frame["_wa"] = w[ok] * a[ok]
+    frame["_k"] = 1.0
+    agg = frame.groupby(by_cols + [x], sort=True, observed=True)[["_w", "_w2", "_wa", "_k"]].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = agg["_w"] ** 2 / agg["_w2"]
+        p = agg["_wa"] / agg["_w"]
+    out = agg.index.to_frame(index=False)
+    out["y"] = (p * n_eff).to_numpy()
+    out["n"] = n_eff.to_numpy()
+    out["p"] = p.to_numpy()
+    out["respondents"] = agg["_k"].to_numpy().astype(np.int64)
+    out["deff"] = (agg["_k"] / n_eff).to_numpy()
+    return out

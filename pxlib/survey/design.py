@@ -1,0 +1,649 @@
+"""The survey design object and design-based estimates.
+
+A :class:`Design` holds the respondents, their weights, optional strata, one
+stage of clusters (PSUs) and a finite population correction, plus the history
+of how the weights were made. It is immutable: ``rake``, ``calibrate``,
+``poststratify``, ``trim`` and ``nonresponse_adjust`` return new designs.
+
+Variance (Taylor linearisation; Wolter 2007, Lumley 2010 ch. 2 and R
+``survey::svyrecvar``): an estimate theta-hat has linearised values ``z_i``
+(for a total z = y, a mean z = (y - ybar)/sum w, a ratio z = (y - R x)/X-hat).
+After calibration each ``z`` is replaced by its residual from the weighted
+regression (weights: the weights before that calibration step) on the
+calibration model matrix, ``e = z - X (X'DX)^{-1} X'D z``. Then, with
+``u_i = w_i e_i``, PSU totals ``t_hj = sum_{i in PSU j of stratum h} u_i`` and n_h
+PSUs in stratum h,
+
+    Var = sum_h (1 - f_h) n_h/(n_h - 1) sum_j (t_hj - mean_j t_hj)^2,
+
+"with replacement" at the first stage, f_h = n_h/N_h from ``fpc`` (N_h, or the
+fraction itself when fpc <= 1). Without clusters every respondent is a PSU.
+Degrees of freedom: number of PSUs minus number of strata (rows with a positive
+weight). Domain estimates (``by``) use the full design with the domain
+indicator (zero ``z`` outside the domain), never a subset of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from pxlib.errors import ColumnError, DesignError
+from pxlib.weighting._margins import check_base_weights
+from pxlib.weighting.adjust import nonresponse_adjust as _nr_adjust
+from pxlib.weighting.adjust import poststratify_fit
+from pxlib.weighting.adjust import trim as _trim
+from pxlib.weighting.calibration import calibrate_fit
+from pxlib.weighting.diagnostics import weight_summary
+from pxlib.weighting.raking import rake_fit
+
+from .ci import proportion_ci
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A design-based estimate with its linearised standard error and interval."""
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    level: float = 0.95
+    df: float = np.inf
+    method: str = "wald"
+    n: int = 0
+    statistic: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "statistic": self.statistic,
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "level": self.level,
+            "df": self.df,
+            "method": self.method,
+            "n": self.n,
+        }
+
+
+@dataclass(frozen=True)
+class CalStep:
+    """What a calibration step leaves for variance estimation."""
+
+    unit: np.ndarray  # row -> calibration unit (cell or row)
+    X: np.ndarray | sparse.spmatrix  # units x p model matrix
+    d: np.ndarray  # weights before the step
+    Minv: np.ndarray = field(repr=False)  # (X' D X)^+ with D the unit sums of d
+
+
+def make_step(unit: np.ndarray, X, d: np.ndarray) -> CalStep:
+    D = np.bincount(unit, weights=d, minlength=X.shape[0])
+    if sparse.issparse(X):
+        M = (X.T @ sparse.diags(D) @ X).toarray()
+    else:
+        M = X.T @ (D[:, None] * X)
+    return CalStep(unit, X, d, np.linalg.pinv(M))
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Inner product of two long vectors without BLAS threads (steady under load)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+def _agg(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Sum rows of ``values`` (n or n x k) by ``index``."""
+    if values.ndim == 1:
+        return np.bincount(index, weights=values, minlength=size)
+    m = sparse.csr_matrix(
+        (np.ones(index.size), (index, np.arange(index.size))), shape=(size, index.size)
+    )
+    return np.asarray(m @ values)
+
+
+def _col(df: pd.DataFrame, name: str, what: str) -> pd.Series:
+    if name not in df.columns:
+        raise ColumnError(f"{what} column {name!r} is not in the data")
+    return df[name]
+
+
+def _numeric(df: pd.DataFrame, name: str) -> np.ndarray:
+    s = _col(df, name, "analysis")
+    if isinstance(s.dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+    ):
+        raise DesignError(
+            f"column {name!r} is not numeric; estimate a category's share with "
+            "proportion() on a 0/1 column"
+        )
+    return s.to_numpy(dtype=float, na_value=np.nan)
+
+
+class Design:
+    """A survey design: weights, strata, one stage of clusters, fpc, history.
+
+    ``Design(df, weights="pw", strata=None, clusters=None, fpc=None)``; every
+    argument naming data is a column name (weights may also be an array or a
+    Series aligned with ``df``; None means weight 1). ``lonely_psu``: what to do
+    with a stratum holding a single PSU: ``"fail"`` (default, as R), ``"certainty"``
+    (it adds no variance) or ``"adjust"`` (centred at the mean of all PSUs).
+    """
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        weights=None,
+        strata: str | None = None,
+        clusters: str | None = None,
+        fpc=None,
+        *,
+        lonely_psu: str = "fail",
+    ):
+        if not isinstance(df, pd.DataFrame):
+            raise DesignError("Design needs a pandas DataFrame of respondents")
+        if lonely_psu not in ("fail", "certainty", "adjust"):
+            raise DesignError(f"lonely_psu must be fail, certainty or adjust, not {lonely_psu!r}")
+        self._df = df.copy(deep=False)
+        n = len(df)
+        if isinstance(weights, str):
+            w = _col(df, weights, "weights").to_numpy(dtype=float, na_value=np.nan)
+        elif isinstance(weights, pd.Series):
+            w = weights.reindex(df.index).to_numpy(dtype=float, na_value=np.nan)
+        else:
+            w = weights
+        self._w = check_base_weights(w, n, True, "design weights")
+        self._w.setflags(write=False)
+        self._spec = dict(weights=weights if isinstance(weights, str) else None,
+                          strata=strata, clusters=clusters, fpc=fpc, lonely_psu=lonely_psu)
+        self._lonely = lonely_psu
+        # strata
+        if strata is None:
+            self._stratum = np.zeros(n, dtype=np.int64)
+            self._strata_labels = [None]
+        else:
+            s = _col(df, strata, "strata")
+            if s.isna().any():
+                raise DesignError(f"strata column {strata!r} has {int(s.isna().sum())} missing")
+            codes, labels = pd.factorize(s, sort=True)
+            self._stratum = codes.astype(np.int64)
+            self._strata_labels = list(labels)
+        H = len(self._strata_labels)
+        # PSUs, nested in strata
+        if clusters is None:
+            self._psu = None
+            psu_stratum = self._stratum
+        else:
+            c = _col(df, clusters, "clusters")
+            if c.isna().any():
+                raise DesignError(f"clusters column {clusters!r} has missing values")
+            ccode = pd.factorize(c)[0].astype(np.int64)
+            key = self._stratum * (int(ccode.max()) + 1) + ccode
+            ukey, psu = np.unique(key, return_inverse=True)
+            self._psu = psu.ravel()
+            psu_stratum = ukey // (int(ccode.max()) + 1)
+        self._psu_stratum = np.asarray(psu_stratum, dtype=np.int64)
+        self._n_psu = self._psu_stratum.size
+        self._n_h = np.bincount(self._psu_stratum, minlength=H).astype(float)
+        # finite population correction
+        self._fpc_factor = np.ones(H)
+        if fpc is not None:
+            if isinstance(fpc, str):
+                f = _col(df, fpc, "fpc").to_numpy(dtype=float, na_value=np.nan)
+            else:
+                f = np.broadcast_to(np.asarray(fpc, dtype=float), (n,))
+            if not np.all(np.isfinite(f)) or (f <= 0).any():
+                raise DesignError("fpc must be positive: population sizes, or sampling fractions")
+            fh = np.full(H, np.nan)
+            fh[self._stratum] = f
+            chk = np.zeros(H)
+            np.maximum.at(chk, self._stratum, np.abs(f - fh[self._stratum]))
+            if (chk > 1e-9 * np.abs(fh)).any():
+                raise DesignError("fpc must be constant within each stratum")
+            frac = np.where(fh <= 1, fh, self._n_h / fh)
+            if (frac > 1 + 1e-12).any():
+                raise DesignError("fpc: more PSUs sampled than the population holds in a stratum")
+            self._fpc_factor = 1.0 - frac
+        self._steps: tuple[CalStep, ...] = ()
+        self._history: tuple[dict, ...] = (
+            {"step": "design", "detail": self._describe(), **self._wsummary(self._w)},
+        )
+
+    # ------------------------------------------------------------------ basics
+    def _describe(self) -> str:
+        s = self._spec
+        parts = [f"weights={s['weights'] or ('given' if s['weights'] is None else '1')}"]
+        for k in ("strata", "clusters", "fpc"):
+            if s[k] is not None:
+                parts.append(f"{k}={s[k]}")
+        return ", ".join(parts)
+
+    @staticmethod
+    def _wsummary(w: np.ndarray) -> dict:
+        row = weight_summary(w).iloc[0].to_dict()
+        return {k: row.get(k, np.nan) for k in ("total", "min", "max", "ratio", "ess", "deff")}
+
+    def _new(self, w: np.ndarray, step: CalStep | None, entry: dict) -> Design:
+        out = object.__new__(Design)
+        out.__dict__.update(self.__dict__)
+        w = np.asarray(w, dtype=float).copy()
+        w.setflags(write=False)
+        out._w = w
+        out._steps = self._steps + ((step,) if step is not None else ())
+        out._history = self._history + ({**entry, **self._wsummary(w)},)
+        return out
+
+    @property
+    def data(self) -> pd.DataFrame:
+        return self._df
+
+    @property
+    def weights(self) -> pd.Series:
+        """The current weights, aligned with the data's index."""
+        return pd.Series(self._w, index=self._df.index, name="weight")
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """How the weights were made: one row per step, with a weight summary."""
+        return pd.DataFrame(list(self._history))
+
+    @property
+    def degf(self) -> float:
+        """Design degrees of freedom: PSUs minus strata (positive-weight rows)."""
+        cached = self.__dict__.get("_degf_cache")
+        if cached is not None and cached[0] is self._w:
+            return cached[1]
+        val = float(self._count_df(self._w > 0))
+        self.__dict__["_degf_cache"] = (self._w, val)
+        return val
+
+    def _count_df(self, mask: np.ndarray) -> int:
+        if self._psu is None:
+            n_psu = int(np.count_nonzero(mask))
+        else:
+            n_psu = int(np.count_nonzero(np.bincount(self._psu[mask], minlength=self._n_psu)))
+        H = len(self._strata_labels)
+        n_strata = 1 if H == 1 else int(
+            np.count_nonzero(np.bincount(self._stratum[mask], minlength=H))
+        )
+        return n_psu - (n_strata if mask.any() else 0)
+
+    def summary(self) -> pd.DataFrame:
+        """One-row summary of the weights (min, max, ratio, ESS, deff...)."""
+        return weight_summary(self._w)
+
+    def __len__(self) -> int:
+        return len(self._df)
+
+    def __repr__(self) -> str:
+        return f"Design(n={len(self)}, {self._describe()}, steps={len(self._history) - 1})"
+
+    # --------------------------------------------------------------- weighting
+    def rake(self, margins, tol: float = 1e-6, max_iter: int = 100, *,
+             variance: str = "calibration", **kw) -> Design:
+        """Rake to categorical margins (see :func:`pxlib.weighting.rake`).
+
+        ``variance="calibration"`` (default): SEs from the residuals of the
+        regression on the margins' model matrix weighted by the weights before
+        raking, exactly as ``calibrate(method="raking")`` (the Deville-Särndal
+        linearisation). ``variance="r_rake"``: R ``rake()``'s approximation
+        (repeated post-stratification of the linearised values, which converges
+        to their projection on the margins with equal weights).
+        """
+        if variance not in ("calibration", "r_rake"):
+            raise DesignError(f"variance must be 'calibration' or 'r_rake', not {variance!r}")
+        fit = rake_fit(self._df, margins, self._w, tol, max_iter,
+                       kw.get("total"), kw.get("allow_zero", True))
+        from pxlib.weighting._margins import model_matrix
+
+        X = model_matrix(fit.cells.level_codes, fit.cells.sizes)
+        X = X[:, np.any(X != 0, axis=0)]
+        reg = self._w if variance == "calibration" else np.ones_like(self._w)
+        step = make_step(fit.cells.row_cell, X, reg)
+        entry = {"step": "rake", "detail": f"margins {fit.names}, {fit.iterations} sweeps, "
+                 f"gap {fit.gap:.2g}"}
+        return self._new(fit.weights, step, entry)
+
+    def calibrate(self, margins, method: str = "linear", bounds=None, **kw) -> Design:
+        """Calibrate to totals (see :func:`pxlib.weighting.calibrate`)."""
+        fit = calibrate_fit(self._df, margins, self._w, method, bounds,
+                            kw.get("tol", 1e-10), kw.get("max_iter", 50),
+                            kw.get("total"), kw.get("allow_zero", True))
+        step = make_step(fit.unit, fit.X, self._w)
+        entry = {"step": "calibrate", "detail": f"{method}, bounds {bounds}, "
+                 f"{fit.iterations} iterations"}
+        return self._new(fit.weights, step, entry)
+
+    def poststratify(self, cells, totals) -> Design:
+        """Post-stratify (see :func:`pxlib.weighting.poststratify`)."""
+        fit = poststratify_fit(self._df, cells, totals, self._w, True)
+        step = make_step(fit.unit, fit.X, self._w)
+        return self._new(fit.weights, step, {"step": "poststratify", "detail": f"{cells}"})
+
+    def trim(self, lower: float | None = None, upper: float | None = None,
+             strict: bool = False) -> Design:
+        """Trim weights, sharing out the difference (see :func:`pxlib.weighting.trim`)."""
+        w = _trim(self._w, lower, upper, strict=strict).to_numpy()
+        return self._new(w, None, {"step": "trim", "detail": f"[{lower}, {upper}]"})
+
+    def nonresponse_adjust(self, responded: str, classes) -> Design:
+        """Weighting-class non-response adjustment; non-respondents get weight 0."""
+        w = _nr_adjust(self._df, responded, classes, self._w).to_numpy()
+        return self._new(w, None, {"step": "nonresponse_adjust", "detail": f"{classes}"})
+
+    # ---------------------------------------------------------------- variance
+    def _residualize(self, Z: np.ndarray) -> np.ndarray:
+        for st in self._steps:
+            S = _agg(st.unit, st.d * Z if Z.ndim == 1 else st.d[:, None] * Z, st.X.shape[0])
+            B = st.Minv @ (st.X.T @ S)
+            fitted = st.X @ B
+            Z = Z - np.asarray(fitted)[st.unit]
+        return Z
+
+    def _variance(self, U: np.ndarray) -> np.ndarray:
+        """Linearised variance of totals of U (n or n x k): with-replacement PSUs."""
+        H = len(self._strata_labels)
+        if self._psu is None and H == 1 and self._lonely == "fail":
+            n = U.shape[0]
+            if n < 2:
+                raise DesignError("a variance needs at least two PSUs")
+            dev = U - U.mean(axis=0)
+            ss = np.einsum("i...,i...->...", dev, dev) if U.ndim > 1 else _dot(dev, dev)
+            return self._fpc_factor[0] * n / (n - 1) * ss
+        T = U if self._psu is None else _agg(self._psu, U, self._n_psu)
+        ps = self._psu_stratum
+        n_h = self._n_h
+        sums = _agg(ps, T, H)
+        lonely = n_h == 1
+        if lonely.any() and self._lonely == "fail":
+            lab = self._strata_labels[int(np.flatnonzero(lonely)[0])]
+            raise DesignError(
+                f"stratum {lab!r} has a single PSU, so its variance cannot be estimated; "
+                "merge it with a similar stratum or use lonely_psu='certainty' or 'adjust'"
+            )
+        means = sums / (n_h if T.ndim == 1 else n_h[:, None])
+        centre = means[ps]
+        if lonely.any() and self._lonely == "adjust":
+            grand = T.mean(axis=0)
+            centre = np.where(
+                (lonely[ps] if T.ndim == 1 else lonely[ps][:, None]), grand, centre
+            )
+        dev = T - centre
+        ss = _agg(ps, dev * dev, H)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fac = np.where(lonely, 1.0 if self._lonely == "adjust" else 0.0,
+                           n_h / (n_h - 1)) * self._fpc_factor
+        return (fac @ ss) if T.ndim > 1 else float(np.dot(fac, ss))
+
+    def _se_from_z(self, z: np.ndarray) -> np.ndarray:
+        e = self._residualize(z)
+        U = self._w * e if e.ndim == 1 else self._w[:, None] * e
+        return np.sqrt(self._variance(U))
+
+    # --------------------------------------------------------------- estimates
+    def _interval(self, est, se, level, ddf):
+        df = self.degf if ddf is None else float(ddf)
+        q = stats.norm.ppf(0.5 + level / 2) if np.isinf(df) else stats.t.ppf(0.5 + level / 2, df)
+        return est - q * se, est + q * se, df
+
+    def total(self, col: str, level: float = 0.95, ddf: float | None = None) -> Estimate:
+        """Weighted total sum w y (missing y left out); SE by linearisation, z = y.
+
+        The interval uses t quantiles with the design df; ``ddf=np.inf`` gives R's
+        normal interval.
+        """
+        y = _numeric(self._df, col)
+        m = ~np.isnan(y)
+        y0 = np.where(m, y, 0.0)
+        est = float(_dot(self._w, y0))
+        se = float(self._se_from_z(y0))
+        lo, hi, df = self._interval(est, se, level, ddf)
+        return Estimate(est, se, lo, hi, level, df, "wald", int(m.sum()), f"total({col})")
+
+    def _mean_parts(self, col: str, y: np.ndarray | None = None) -> tuple[float, np.ndarray, int]:
+        if y is None:
+            y = _numeric(self._df, col)
+        m = ~np.isnan(y)
+        full = bool(m.all())
+        wm = self._w if full else np.where(m, self._w, 0.0)
+        W = wm.sum()
+        if W <= 0:
+            raise DesignError(f"column {col!r}: no respondent with a value and a positive weight")
+        y0 = y if full else np.where(m, y, 0.0)
+        est = float(_dot(wm, y0) / W)
+        z = (y0 - est) / W
+        if not full:
+            z[~m] = 0.0
+        return est, z, int(m.sum())
+
+    def mean(self, col: str, level: float = 0.95, ddf: float | None = None) -> Estimate:
+        """Weighted mean sum w y / sum w; z = (y - mean) / sum w."""
+        est, z, n = self._mean_parts(col)
+        se = float(self._se_from_z(z))
+        lo, hi, df = self._interval(est, se, level, ddf)
+        return Estimate(est, se, lo, hi, level, df, "wald", n, f"mean({col})")
+
+    def ratio(self, numerator: str, denominator: str, level: float = 0.95,
+              ddf: float | None = None) -> Estimate:
+        """Ratio of totals R = Y/X; z = (y - R x) / X (rows with both values)."""
+        y = _numeric(self._df, numerator)
+        x = _numeric(self._df, denominator)
+        m = ~(np.isnan(y) | np.isnan(x))
+        y0, x0 = np.where(m, y, 0.0), np.where(m, x, 0.0)
+        X = float(_dot(self._w, x0))
+        if X == 0:
+            raise DesignError(f"ratio: the weighted total of {denominator!r} is 0")
+        R = float(_dot(self._w, y0) / X)
+        se = float(self._se_from_z((y0 - R * x0) / X))
+        lo, hi, df = self._interval(R, se, level, ddf)
+        return Estimate(R, se, lo, hi, level, df, "wald", int(m.sum()),
+                        f"ratio({numerator}/{denominator})")
+
+    def proportion(self, col: str, method: str = "logit", level: float = 0.95) -> Estimate:
+        """Proportion of a 0/1 (or boolean) column with a ``svyciprop`` interval.
+
+        Methods: logit, likelihood, beta, asin, mean, xlogit, wilson (see
+        :mod:`pxlib.survey.ci`); quantiles use the design df.
+        """
+        y = _numeric(self._df, col)
+        _check01(y, col)
+        est, z, n = self._mean_parts(col, y)
+        keep = self._w > 0
+        if n < y.size:
+            keep = keep & ~np.isnan(y)
+        ones = int(np.count_nonzero(y[keep] == 1))
+        if ones in (0, int(np.count_nonzero(keep))):
+            # everyone agrees: exact 0 or 1, no rounding residue in p or its SE
+            est, se = float(ones > 0), 0.0
+        else:
+            se = float(self._se_from_z(z))
+        wk = self._w[keep]
+        ess = wk.sum() ** 2 / _dot(wk, wk)
+        lo, hi = proportion_ci(est, se, self.degf, method, level,
+                               n=int(np.count_nonzero(self._w > 0)), ess=ess)
+        return Estimate(est, se, float(lo), float(hi), level, self.degf, method, n,
+                        f"proportion({col})")
+
+    def by(self, cols) -> Domains:
+        """Domain estimates: ``d.by("unit").mean("y")`` gives one row per domain."""
+        return Domains(self, [cols] if isinstance(cols, str) else list(cols))
+
+
+def _check01(y: np.ndarray, col: str) -> None:
+    bad = (y != 0) & (y != 1) & ~np.isnan(y)
+    if bad.any():
+        raise DesignError(
+            f"proportion: column {col!r} must hold 0/1 (or True/False); "
+            f"{int(bad.sum())} row(s) hold other values"
+        )
+
+
+class Domains:
+    """Estimates for each domain (subpopulation) of a design, as DataFrames.
+
+    Each domain's estimate uses the whole design with the domain indicator.
+    Columns: the ``by`` columns, ``n`` (respondents with a value in the domain),
+    ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``df`` (PSUs minus strata among
+    the domain's respondents, as R's ``svyby`` on a subset; proportion intervals
+    use at least 1), and for proportions ``ess`` (Kish effective sample size
+    within the domain).
+    """
+
+    CHUNK = 4_000_000
+
+    def __init__(self, design: Design, cols: list[str]):
+        self.design = design
+        self.cols = cols
+        df = design.data
+        for c in cols:
+            _col(df, c, "domain")
+        grouped = df.groupby(cols, sort=True, dropna=True, observed=True)
+        codes = grouped.ngroup()
+        self._g = codes.fillna(-1).to_numpy(dtype=np.int64)
+        self._keys = grouped.size().index
+
+    def _frame(self) -> pd.DataFrame:
+        keys = self._keys
+        if isinstance(keys, pd.MultiIndex):
+            return keys.to_frame(index=False)
+        return pd.DataFrame({self.cols[0]: list(keys)})
+
+    def _parts(self, y: np.ndarray, x: np.ndarray | None = None):
+        d = self.design
+        G = len(self._keys)
+        m = (~np.isnan(y)) & (self._g >= 0)
+        if x is not None:
+            m &= ~np.isnan(x)
+        g = np.where(m, self._g, 0)
+        wm = np.where(m, d._w, 0.0)
+        y0 = np.where(m, y, 0.0)
+        num = np.bincount(g, weights=wm * y0, minlength=G)
+        if x is None:
+            den = np.bincount(g, weights=wm, minlength=G)
+        else:
+            den = np.bincount(g, weights=wm * np.where(m, x, 0.0), minlength=G)
+        n = np.bincount(g, weights=m.astype(float), minlength=G)
+        return m, g, wm, y0, num, den, n
+
+    def _se(self, m, g, zfun) -> np.ndarray:
+        """SE per domain; zfun(rows, domain index of rows) -> z for those rows."""
+        d = self.design
+        G = len(self._keys)
+        n = len(d.data)
+        rows = np.flatnonzero(m)
+        z_rows = zfun(rows, g[rows])
+        if not d._steps and d._psu is None:
+            return self._se_sparse(rows, g[rows], z_rows)
+        out = np.empty(G)
+        k = max(1, self.CHUNK // max(n, 1))
+        for start in range(0, G, k):
+            stop = min(G, start + k)
+            sel = (g[rows] >= start) & (g[rows] < stop)
+            Z = np.zeros((n, stop - start))
+            Z[rows[sel], g[rows][sel] - start] = z_rows[sel]
+            out[start:stop] = d._se_from_z(Z)
+        return out
+
+    def _se_sparse(self, rows, grow, z) -> np.ndarray:
+        """Unclustered, uncalibrated: per (stratum, domain) sums, no dense matrix."""
+        d = self.design
+        G = len(self._keys)
+        H = len(d._strata_labels)
+        u = d._w[rows] * z
+        h = d._stratum[rows]
+        key = h * G + grow
+        s1 = np.bincount(key, weights=u, minlength=H * G).reshape(H, G)
+        s2 = np.bincount(key, weights=u * u, minlength=H * G).reshape(H, G)
+        n_h = d._n_h
+        lonely = n_h == 1
+        if lonely.any() and d._lonely == "fail":
+            lab = d._strata_labels[int(np.flatnonzero(lonely)[0])]
+            raise DesignError(f"stratum {lab!r} has a single PSU; use lonely_psu=")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ss = s2 - s1**2 / n_h[:, None]
+            fac = np.where(lonely, 0.0, n_h / (n_h - 1)) * d._fpc_factor
+        if lonely.any() and d._lonely == "adjust":
+            grand = s1.sum(axis=0) / d._n_psu
+            ss = np.where(lonely[:, None], s2 - 2 * grand * s1 + grand**2, ss)
+            fac = np.where(lonely, 1.0, fac)
+        return np.sqrt(np.maximum(fac @ np.nan_to_num(ss), 0.0))
+
+    def _domain_df(self, m, g) -> np.ndarray:
+        d = self.design
+        G = len(self._keys)
+        keep = m & (d._w > 0)
+        psu = d._psu if d._psu is not None else np.arange(len(d.data))
+        pairs = pd.DataFrame({"g": g[keep], "p": psu[keep], "h": d._stratum[keep]})
+        npsu = pairs.groupby("g")["p"].nunique().reindex(range(G), fill_value=0)
+        nh = pairs.groupby("g")["h"].nunique().reindex(range(G), fill_value=0)
+        return (npsu - nh).to_numpy(dtype=float)
+
+    def _finish(self, est, se, n, df, level, extra=None, lohi=None) -> pd.DataFrame:
+        out = self._frame()
+        out["n"] = n.astype(np.int64)
+        out["estimate"] = est
+        out["se"] = se
+        if lohi is None:
+            with np.errstate(invalid="ignore"):
+                q = np.where(np.isinf(df), stats.norm.ppf(0.5 + level / 2),
+                             stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)))
+            q = np.where(df > 0, q, np.nan)
+            lohi = (est - q * se, est + q * se)
+        out["ci_low"], out["ci_high"] = lohi
+        out["df"] = df
+        for k, v in (extra or {}).items():
+            out[k] = v
+        return out
+
+    def mean(self, col: str, level: float = 0.95, ddf: float | None = None) -> pd.DataFrame:
+        y = _numeric(self.design.data, col)
+        m, g, wm, y0, num, den, n = self._parts(y)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = num / den
+        se = self._se(m, g, lambda r, gr: (y0[r] - est[gr]) / den[gr])
+        df = self._domain_df(m, g) if ddf is None else np.full(len(est), float(ddf))
+        return self._finish(est, se, n, df, level)
+
+    def total(self, col: str, level: float = 0.95, ddf: float | None = None) -> pd.DataFrame:
+        y = _numeric(self.design.data, col)
+        m, g, wm, y0, num, den, n = self._parts(y)
+        se = self._se(m, g, lambda r, gr: y0[r])
+        df = self._domain_df(m, g) if ddf is None else np.full(len(num), float(ddf))
+        return self._finish(num, se, n, df, level)
+
+    def ratio(self, numerator: str, denominator: str, level: float = 0.95,
+              ddf: float | None = None) -> pd.DataFrame:
+        y = _numeric(self.design.data, numerator)
+        x = _numeric(self.design.data, denominator)
+        m, g, wm, y0, num, den, n = self._parts(y, x)
+        x0 = np.where(m, x, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            R = num / den
+        se = self._se(m, g, lambda r, gr: (y0[r] - R[gr] * x0[r]) / den[gr])
+        df = self._domain_df(m, g) if ddf is None else np.full(len(R), float(ddf))
+        return self._finish(R, se, n, df, level)
+
+    def proportion(self, col: str, method: str = "logit", level: float = 0.95) -> pd.DataFrame:
+        y = _numeric(self.design.data, col)
+        _check01(y, col)
+        m, g, wm, y0, num, den, n = self._parts(y)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = num / den
+        se = self._se(m, g, lambda r, gr: (y0[r] - est[gr]) / den[gr])
+        df = self._domain_df(m, g)
+        G = len(est)
+        w2 = np.bincount(g, weights=wm * wm, minlength=G)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ess = np.where(w2 > 0, den**2 / w2, 0.0)
+        pos = m & (self.design._w > 0)
+        n_one = np.bincount(g, weights=(pos & (y0 == 1)).astype(float), minlength=G)
+        n_pos = np.bincount(g, weights=pos.astype(float), minlength=G)
+        agree = (n_pos > 0) & ((n_one == 0) | (n_one == n_pos))
+        est = np.where(agree, (n_one > 0).astype(float), est)
+        se = np.where(agree, 0.0, se)
+        npos = np.bincount(g, weights=(m & (self.design._w > 0)).astype(float), minlength=G)
+        lo, hi = proportion_ci(est, se, np.maximum(df, 1.0), method, level, n=npos, ess=ess)
+        return self._finish(est, se, n, df, level, {"ess": ess}, (lo, hi))

@@ -1,0 +1,103 @@
+"""Collapsing weighting cells too sparse to weight.
+
+Rule (documented; applied by :func:`collapse_sparse` and the workbook's survey
+summaries): the levels of each margin are taken **in the order the margins
+list them** (age bands youngest to oldest, deprivation quintiles 1 to 5, ...).
+While some level has fewer than ``min_count`` respondents, the sparsest such
+level (the first in order on a tie) is merged with its neighbour in that order
+that has fewer respondents (the previous one on a tie; the only one at either
+end). The merged level is labelled ``"a+b"`` and its population is the sum. A
+margin left with a single level carries no information and is dropped. Every
+merge is reported with a :class:`pxlib.errors.WeightingWarning`; nothing stops.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from pxlib.errors import WeightingWarning
+
+from ._margins import margins_to_dict
+
+
+def collapse_levels(
+    counts: dict, population: dict, min_count: int
+) -> tuple[dict, dict, list[tuple[str, str]]]:
+    """Merge sparse adjacent levels.
+
+    ``counts``: respondents per level; ``population``: {level: population} in
+    margin order. Returns (old level -> new label, new {label: population},
+    merges as (a, b) pairs).
+    """
+    groups = [[lev] for lev in population]
+    cnt = [float(counts.get(lev, 0)) for lev in population]
+    pop = [float(population[lev]) for lev in population]
+    merges = []
+    while len(groups) > 1:
+        arr = np.asarray(cnt)
+        sparse = np.flatnonzero(arr < min_count)
+        if sparse.size == 0:
+            break
+        i = int(sparse[np.argmin(arr[sparse])])
+        if i == 0:
+            j = 1
+        elif i == len(groups) - 1:
+            j = i - 1
+        else:
+            j = i - 1 if cnt[i - 1] <= cnt[i + 1] else i + 1
+        a, b = sorted((i, j))
+        merges.append(("+".join(map(str, groups[a])), "+".join(map(str, groups[b]))))
+        groups[a] = groups[a] + groups[b]
+        cnt[a] += cnt[b]
+        pop[a] += pop[b]
+        del groups[b], cnt[b], pop[b]
+    mapping, new_pop = {}, {}
+    for g, p in zip(groups, pop, strict=True):
+        label = "+".join(map(str, g)) if len(g) > 1 else g[0]
+        new_pop[label] = p
+        for lev in g:
+            mapping[lev] = label
+    return mapping, new_pop, merges
+
+
+def collapse_sparse(
+    df: pd.DataFrame, margins, min_count: int = 5, *, context: str = ""
+) -> tuple[pd.DataFrame, dict]:
+    """Apply the collapsing rule to every margin.
+
+    Returns ``(recoded, margins)``: a DataFrame with the margin columns recoded
+    to the merged labels (object dtype; other columns untouched) and the new
+    margins. Margins reduced to one level are dropped. Warns for every change.
+    """
+    md = margins_to_dict(margins)
+    out = df.copy()
+    new: dict = {}
+    where = f" ({context})" if context else ""
+    for v, pop in md.items():
+        col = df[v]
+        text = {str(k): k for k in pop}
+        vals = col.map(lambda x, t=text: t.get(str(x), x) if pd.notna(x) else x)
+        counts = vals.value_counts(dropna=True).to_dict()
+        mapping, newpop, merges = collapse_levels(counts, pop, min_count)
+        if merges:
+            pairs = ", ".join(f"{a} with {b}" for a, b in merges)
+            warnings.warn(
+                f"margin {v!r}{where}: fewer than {min_count} respondents in some levels; "
+                f"merged {pairs}",
+                WeightingWarning,
+                stacklevel=2,
+            )
+        if len(newpop) <= 1:
+            warnings.warn(
+                f"margin {v!r}{where}: a single level is left after merging sparse levels; "
+                "this margin is not used for weighting",
+                WeightingWarning,
+                stacklevel=2,
+            )
+            continue
+        out[v] = vals.map(lambda x, m=mapping: m.get(x, x) if pd.notna(x) else x).astype(object)
+        new[v] = newpop
+    return out, new

@@ -1,0 +1,20 @@
+"""Workflow-step logic of the Always Events workbook (not SPC or survey maths).
+
+The notebooks in ``notebooks/`` hold narrative, parameters and calls; what they
+compute beyond charts and survey estimates lives here, tested:
+
+- :mod:`~pxlib.workbook.themes`: a configurable dictionary of comment themes,
+  counted in redacted comments;
+- :mod:`~pxlib.workbook.aims`: is the aim statement measurable and dated; the
+  four Always Event criteria as a checklist;
+- :mod:`~pxlib.workbook.sampling`: confidence-interval width for n patients a
+  week; weeks the chart rules need to detect a shift, by simulation;
+- :mod:`~pxlib.workbook.measures`: weekly shares per unit, PDSA phases, charts;
+- :mod:`~pxlib.workbook.reliability`: a plain verdict per unit and what to do next;
+- :mod:`~pxlib.workbook.shortlist`: ranked candidate Always Events with evidence;
+- :mod:`~pxlib.workbook.display`: notebook helpers (renderer, suppressed tables,
+  labelled gaps, alt text);
+- :mod:`~pxlib.workbook.printable`: the data-collection template and one-page
+  plan as printable HTML;
+- :mod:`~pxlib.workbook.nbtools`: strip notebook outputs except golden cells.
+"""

@@ -1,0 +1,349 @@
+"""Notebook helpers: renderer set-up, suppressed tables, labelled gaps, alt text, widgets.
+
+What every workbook notebook shows passes through here, so that the rules for
+what may be shown hold in one place:
+
+- :func:`setup` sets plotly's pxlib template and a renderer whose output
+  survives HTML export with no network (:func:`pxlib.spc.theme.use_offline_renderer`);
+- :func:`suppress` hides counts and percentages resting on fewer than
+  ``min_respondents`` answers (statistics are computed from all data first;
+  only what is shown is hidden);
+- :func:`suppress_points` does the same for the points of an SPC chart: a
+  suppressed week is drawn as a gap, and :func:`label_gaps` labels it;
+- :func:`table` renders a DataFrame with a caption and column headers, no index;
+- :func:`spc_alt_text` describes a chart in words and :func:`alt` shows that
+  description under the figure (screen readers and printed reports get the
+  same content as the picture);
+- :func:`explorer` wires ipywidgets (unit, date range, target, chart kind,
+  rules) to a drawing function, for interactive use.
+
+Library code never displays anything itself: these functions return objects a
+notebook cell displays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+SUPPRESSED = "not shown"
+RULE_CHOICES = (
+    ("Anhøj (run rules and 3-sigma)", "anhoej"),
+    ("Making Data Count", "mdc"),
+    ("IHI run-chart rules", "ihi"),
+)
+
+
+def setup(interactive: bool = True) -> str:
+    """Set the pxlib plotly template and the export-safe renderer; returns the renderer name."""
+    from pxlib.spc.theme import use_offline_renderer, use_template
+
+    use_template()
+    pd.set_option("display.max_rows", 60)
+    return use_offline_renderer()
+
+
+# --- small-number suppression ---------------------------------------------------------
+
+
+def suppress(
+    frame: pd.DataFrame,
+    *,
+    n_col: str = "n_respondents",
+    count_cols: Sequence[str] = (),
+    value_cols: Sequence[str] = (),
+    min_respondents: int = 5,
+) -> pd.DataFrame:
+    """A display copy with counts and values resting on fewer than ``min_respondents`` hidden.
+
+    Where ``frame[n_col]`` (unweighted respondents) is below the threshold,
+    ``n_col`` itself, every ``count_cols`` and every ``value_cols`` cell becomes
+    missing, and a column ``note`` says why. Zero respondents are not
+    suppressed (there is nothing to disclose). Columns stay numeric, so
+    formatting still works; missing cells show as "not shown" in :func:`table`.
+    """
+    if n_col not in frame.columns:
+        from pxlib.errors import ColumnError
+
+        raise ColumnError(f"cannot suppress small numbers: no {n_col!r} column")
+    out = frame.copy()
+    n = pd.to_numeric(out[n_col], errors="coerce")
+    small = (n > 0) & (n < min_respondents)
+    cols = [c for c in (*count_cols, *value_cols) if c in out.columns]
+    for col in cols:
+        out[col] = out[col].astype("float64").where(~small, np.nan)
+    out[n_col] = n.astype("float64").where(~small, np.nan)
+    out["note"] = np.where(small, f"fewer than {min_respondents} answers: {SUPPRESSED}", "")
+    return out
+
+
+def suppress_points(
+    result,
+    respondents: pd.DataFrame,
+    *,
+    min_respondents: int = 5,
+    x: str = "week",
+    n_col: str = "n_respondents",
+):
+    """An SPC result for display, with weeks resting on fewer than ``min_respondents`` blanked.
+
+    The chart's statistics (centre lines, limits, signals) were computed from
+    all data and are kept; at each suppressed point the value ``y``, its
+    denominator ``n`` and its point-specific limits are set missing, so the
+    figure shows a gap and its hover and JSON carry no small number. Returns
+    ``(result_for_display, suppressed)`` where ``suppressed`` lists the by
+    columns and ``x`` of each hidden point.
+    """
+    by = list(result.by)
+    keys = respondents[[*by, x, n_col]].rename(columns={x: "x"})
+    pts = result.points.merge(keys, on=[*by, "x"], how="left", validate="many_to_one")
+    n = pd.to_numeric(pts[n_col], errors="coerce")
+    small = ((n > 0) & (n < min_respondents)).to_numpy()
+    for col in ("y", "n", "lcl", "ucl", "lcl_2s", "ucl_2s"):
+        if col in pts.columns:
+            pts[col] = pts[col].astype("float64").where(~small, np.nan)
+    suppressed = pts.loc[small, [*by, "x"]].reset_index(drop=True)
+    pts = pts.drop(columns=[n_col])
+    shown = dataclasses.replace(result, points=pts)
+    return shown, suppressed
+
+
+def _panel_axes(fig) -> dict[str, tuple[str, str]]:
+    """{group label: (xaxis, yaxis)} of a small-multiples figure, read from its point hovers."""
+    out: dict[str, tuple[str, str]] = {}
+    for trace in fig.data:
+        tmpl = str(getattr(trace, "hovertemplate", "") or "")
+        if tmpl.startswith("<b>") and "</b>" in tmpl:
+            label = html.unescape(tmpl[3:tmpl.index("</b>")])
+            out.setdefault(label, (trace.xaxis or "x", trace.yaxis or "y"))
+    return out
+
+
+def label_gaps(fig, suppressed: pd.DataFrame, *, by: Sequence[str] = (), min_respondents: int = 5,
+               group: object = None):
+    """Shade and label each suppressed week of ``fig`` ("fewer than 5 answers: not shown").
+
+    For a single chart (``group`` given or no ``by``) every row of
+    ``suppressed`` is drawn; for small multiples each panel gets its own
+    group's weeks. The figure is changed in place and returned.
+    """
+    if suppressed is None or suppressed.empty:
+        return fig
+    by = list(by)
+    week = pd.Timedelta(days=3.5)
+    label = f"fewer than {min_respondents} answers: {SUPPRESSED}"
+    if group is not None or not by:
+        if group is not None and by:
+            key = group if isinstance(group, tuple) else (group,)
+            mask = np.logical_and.reduce([suppressed[c] == v for c, v in zip(by, key, strict=True)])
+            rows = suppressed[mask]
+        else:
+            rows = suppressed
+        targets = [(rows, "x", "y")]
+    else:
+        axes = _panel_axes(fig)
+        targets = []
+        for key, rows in suppressed.groupby(by, sort=False):
+            key = key if isinstance(key, tuple) else (key,)
+            name = " · ".join(map(str, key)) if len(key) > 1 else str(key[0])
+            if name in axes:
+                targets.append((rows, *axes[name]))
+    first = True
+    for rows, xa, ya in targets:
+        for xv in rows["x"]:
+            dates = isinstance(xv, pd.Timestamp)
+            x0, x1 = (xv - week, xv + week) if dates else (xv - 0.5, xv + 0.5)
+            fig.add_shape(type="rect", xref=xa, yref=f"{ya} domain", x0=x0, x1=x1, y0=0, y1=1,
+                          fillcolor="#E8EDEE", opacity=0.8, line_width=0, layer="below")
+            fig.add_annotation(x=xv, xref=xa, y=0, yref=f"{ya} domain", text="·", showarrow=False,
+                               hovertext=label, font={"size": 14, "color": "#425563"})
+            if first:
+                fig.add_annotation(x=xv, xref=xa, y=1, yref=f"{ya} domain", yanchor="bottom",
+                                   text=f"grey band: {label}", showarrow=False,
+                                   font={"size": 10, "color": "#425563"}, xanchor="left")
+                first = False
+    return fig
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def table(
+    frame: pd.DataFrame,
+    caption: str,
+    *,
+    columns: dict[str, str] | None = None,
+    percent: Sequence[str] = (),
+    integer: Sequence[str] = (),
+    decimals: dict[str, int] | None = None,
+    dates: Sequence[str] = (),
+    escape: bool = True,
+):
+    """A pandas Styler with a caption, column headers and no index, for display.
+
+    ``percent`` columns hold proportions (0.95 shows as 95%), ``integer`` whole
+    counts; missing cells read "not shown". ``columns`` renames headers to
+    plain words (applied last, after formatting). Text is HTML-escaped unless
+    ``escape`` is False (for cells holding icons built by pxlib).
+    """
+    shown = frame.copy()
+    fmt: dict[str, object] = {}
+    for c in percent:
+        fmt[c] = lambda v: SUPPRESSED if pd.isna(v) else f"{v:.0%}"
+    for c in integer:
+        fmt[c] = lambda v: SUPPRESSED if pd.isna(v) else f"{int(round(v)):,}"
+    for c, d in (decimals or {}).items():
+        fmt[c] = lambda v, d=d: SUPPRESSED if pd.isna(v) else f"{v:.{d}f}"
+    for c in dates:
+        fmt[c] = lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%d %b %Y")
+    fmt = {c: f for c, f in fmt.items() if c in shown.columns}
+    if escape:
+        for c in shown.columns:
+            if c not in fmt and (shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])):
+                shown[c] = shown[c].map(lambda v: v if pd.isna(v) else html.escape(str(v)))
+    if columns:
+        shown = shown.rename(columns=columns)
+        fmt = {columns.get(c, c): f for c, f in fmt.items()}
+    styler = shown.style.format(fmt, na_rep="").hide(axis="index").set_caption(html.escape(caption))
+    return styler.set_table_styles(
+        [
+            {"selector": "", "props": "border-collapse: collapse; font-family: Arial, sans-serif;"},
+            {"selector": "caption", "props": "text-align: left; font-weight: bold; padding: 4px 0; color: #212B32;"},
+            {"selector": "th", "props": "text-align: left; padding: 4px 8px; border-bottom: 2px solid #005EB8; color: #212B32;"},
+            {"selector": "td", "props": "padding: 4px 8px; border-bottom: 1px solid #D8DDE0; color: #212B32; vertical-align: top;"},
+        ]
+    )
+
+
+# --- words for figures ---------------------------------------------------------------------------
+
+
+def alt(text: str):
+    """A caption shown under a figure: its description in words (alt text)."""
+    from IPython.display import HTML
+
+    return HTML(
+        '<p class="pxlib-alt" role="note" style="font-size:0.9em;color:#425563;max-width:60em">'
+        f"<strong>About this chart:</strong> {html.escape(text)}</p>"
+    )
+
+
+def md(text: str):
+    """Markdown for display (escaped HTML is not needed: Markdown is shown as text)."""
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def _fmt(v: float, percent: bool) -> str:
+    if v is None or not np.isfinite(v):
+        return "not shown"
+    return f"{v:.0f}%" if percent else f"{v:.3g}"
+
+
+def spc_alt_text(result, *, suppressed: pd.DataFrame | None = None, group: object = None,
+                 min_respondents: int = 5, what: str | None = None) -> str:
+    """A plain-language description of an SPC chart: what, when, phases, latest, signals."""
+    from pxlib.spc import icons
+
+    by = list(result.by)
+    percent = result.multiply == 100 or bool(getattr(result, "percent", False))
+    what = what or (result.y_label or "the measure")
+    kind = {"run": "run chart", "p": "p control chart", "xmr": "XmR chart", "i": "I chart"}.get(
+        result.kind, f"{result.kind} chart")
+    pts = result.points
+    summ = result.summary
+    if group is not None and by:
+        key = group if isinstance(group, tuple) else (group,)
+        for c, v in zip(by, key, strict=True):
+            pts = pts[pts[c] == v]
+            summ = summ[summ[c] == v]
+            if suppressed is not None and len(suppressed):
+                suppressed = suppressed[suppressed[c] == v]
+    groups = pts.groupby(by, sort=False) if by else [((), pts)]
+    n_groups = len(groups) if by else 1
+    xs = pd.to_datetime(pts["x"], errors="coerce")
+    span = (f" from {xs.min():%d %b %Y} to {xs.max():%d %b %Y}" if xs.notna().any() else "")
+    head = (f"{kind[:1].upper() + kind[1:]} of {what}{span}"
+            + (f", one panel for each of {n_groups} groups" if n_groups > 1 else "") + ".")
+    parts = [head]
+    for key, frame in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        s = summ
+        for c, v in zip(by, key, strict=True):
+            s = s[s[c] == v]
+        s = s.sort_values("phase")
+        name = " · ".join(map(str, key)) if key else ""
+        valued = frame[np.isfinite(frame["y"].to_numpy(float))].sort_values("x")
+        bits = []
+        if len(s) > 1:
+            cls = ", ".join(_fmt(float(v), percent) for v in s["cl"])
+            bits.append(f"{len(s)} phases with centre lines {cls}")
+        elif len(s):
+            bits.append(f"centre line {_fmt(float(s['cl'].iloc[0]), percent)}")
+        if len(valued):
+            last = valued.iloc[-1]
+            when = pd.Timestamp(last["x"]).strftime("%d %b %Y") if isinstance(last["x"], pd.Timestamp) else str(last["x"])
+            bits.append(f"latest value {_fmt(float(last['y']), percent)} ({when})")
+        if len(s):
+            vt = str(s["variation_type"].iloc[-1] or "")
+            at = str(s["assurance_type"].iloc[-1] or "")
+            if vt:
+                bits.append(icons.variation_label(vt, result.improvement).split(": ", 1)[-1])
+            if at:
+                bits.append(icons.assurance_label(at).split(": ", 1)[-1])
+        parts.append((f"{name}: " if name else "") + "; ".join(bits) + ".")
+    if result.target is not None:
+        parts.append(f"The target of {_fmt(float(result.target), percent)} is drawn as a red line.")
+    if suppressed is not None and len(suppressed):
+        parts.append(f"{len(suppressed)} weeks resting on fewer than {min_respondents} answers are "
+                     "shown as grey gaps; the lines still use them.")
+    return " ".join(parts)
+
+
+# --- widgets ----------------------------------------------------------------------------------
+
+
+def explorer(
+    draw: Callable[..., None],
+    *,
+    units: Sequence[str],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    target: float,
+    kinds: Sequence[str] = ("p", "run"),
+    rules: bool = True,
+):
+    """ipywidgets controls (unit, date range, target, chart kind, rules) calling ``draw``.
+
+    ``draw(unit=..., start=..., end=..., target=..., kind=..., rules=...)`` is
+    called once with the initial values and again whenever a control changes;
+    its displayed output appears below the controls. Returns the widget box.
+    """
+    import ipywidgets as w
+
+    weeks = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="W-MON")
+    if len(weeks) < 2:
+        weeks = pd.DatetimeIndex([pd.Timestamp(start), pd.Timestamp(end)])
+    options = [(d.strftime("%d %b %Y"), d) for d in weeks]
+    controls = {
+        "unit": w.Dropdown(options=list(units), description="Unit"),
+        "dates": w.SelectionRangeSlider(options=options, index=(0, len(options) - 1),
+                                        description="Weeks", layout=w.Layout(width="600px")),
+        "target": w.FloatSlider(value=float(target), min=0.5, max=1.0, step=0.01,
+                                description="Target", readout_format=".0%"),
+        "kind": w.ToggleButtons(options=list(kinds), description="Chart"),
+    }
+    if rules:
+        controls["rules"] = w.Dropdown(options=list(RULE_CHOICES), description="Rules")
+
+    def _call(unit, dates, target, kind, rules="anhoej"):
+        draw(unit=unit, start=dates[0], end=dates[1], target=target, kind=kind, rules=rules)
+
+    out = w.interactive_output(_call, controls)
+    return w.VBox([w.HBox([controls["unit"], controls["kind"]]), controls["dates"],
+                   w.HBox([controls["target"], *([controls["rules"]] if rules else [])]), out])

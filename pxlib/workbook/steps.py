@@ -1,0 +1,370 @@
+"""What each workbook step computes, as single calls for the notebooks.
+
+- insight (01): :func:`organisation_label`, :func:`fft_for`, :func:`fft_by_ward`,
+  :func:`fft_monthly_chart`, :func:`gpps_for`, :func:`share_by_group`,
+  :func:`question_shares`;
+- reliability (03): :func:`reliability` (weekly shares, PDSA phases, chart,
+  verdicts in one call), :func:`results_records`;
+- spread and sustain (04): :func:`quarter_bounds`, :func:`quarter_funnel`,
+  :func:`adoption_table`, :func:`sustain`, :func:`sustain_status`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pxlib.errors import ChartWarning, DataValidationError, PxlibWarning
+from pxlib.workbook import measures
+from pxlib.workbook import reliability as _rel
+from pxlib.workbook.measures import _wilson
+
+
+def organisation_label(data) -> str:
+    """'<organisation name> (<code>)', or the code alone when the name is unknown."""
+    code = data.trust_code or "all organisations"
+    try:
+        row = data.organisation
+    except KeyError:
+        row = None
+    name = str(row["org_name"]) if row is not None and "org_name" in row.index else ""
+    return f"{name} ({code})" if name else str(code)
+
+
+# --- 01 insight --------------------------------------------------------------------------
+
+
+def fft_for(data, months: int = 12) -> pd.DataFrame:
+    """The organisation's FFT rows (its own code or its sites/wards) in the last ``months`` months."""
+    fft = data.fft
+    if fft is None or fft.empty:
+        return fft
+    code = data.trust_code
+    if code is not None:
+        own = (fft["Org code"].astype(str) == code) | (fft["Parent org code"].astype(str) == code)
+        if "Site code" in fft.columns:
+            own |= fft["Site code"].astype(str).str.startswith(code)
+        fft = fft[own]
+    if len(fft) and months:
+        last = pd.Timestamp(fft["period"].max())
+        fft = fft[fft["period"] > last - pd.DateOffset(months=months)]
+    return fft.reset_index(drop=True)
+
+
+def fft_by_ward(fft: pd.DataFrame) -> pd.DataFrame:
+    """FFT % positive and % negative per ward over the rows given, with a 95 % Wilson interval.
+
+    Columns: ``ward``, ``total_responses``, ``prop_positive``, ``prop_negative``,
+    ``ci_low``, ``ci_high`` (of % positive), sorted weakest first.
+    """
+    from pxlib.survey.summaries import fft_scores
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PxlibWarning)
+        scores = fft_scores(fft, by=["Ward name"])
+    out = scores.rename(columns={"Ward name": "ward"})
+    lo, hi = _wilson(out["prop_positive"].to_numpy(float), out["total_responses"].to_numpy(float))
+    out["ci_low"], out["ci_high"] = lo, hi
+    cols = ["ward", "total_responses", "prop_positive", "prop_negative", "ci_low", "ci_high"]
+    return out[cols].sort_values("prop_positive", kind="stable").reset_index(drop=True)
+
+
+def fft_monthly_chart(fft: pd.DataFrame):
+    """A p chart (small multiples, one per ward) of monthly FFT % positive."""
+    from pxlib.spc import chart
+    from pxlib.survey.summaries import fft_scores
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PxlibWarning)
+        scores = fft_scores(fft, by=["Ward name", "period"])
+    scores = scores.rename(columns={"Ward name": "ward"})
+    scores = scores[scores["total_responses"] > 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChartWarning)
+        result = chart(scores, "period", "n_positive", "total_responses", kind="p", by="ward",
+                       multiply=100, improvement="increase", y_label="FFT: % positive")
+    respondents = scores[["ward", "period", "total_responses"]].rename(
+        columns={"period": "month", "total_responses": "n_respondents"})
+    return result, respondents
+
+
+def gpps_for(data, question: str = "q28") -> pd.DataFrame:
+    """GP Patient Survey results of the organisation's catchment practices for one question.
+
+    Columns: ``practice_code``, ``practice_name``, ``received``, ``base``,
+    ``share`` (the published weighted %, as a proportion; missing where
+    suppressed), ``ci_low``, ``ci_high`` (Wilson on the weighted base, an
+    approximation: the published base is weighted) and ``suppressed``.
+    """
+    gpps = data.gpps
+    if gpps is None or gpps.empty:
+        return pd.DataFrame(columns=["practice_code", "practice_name", "received", "base", "share",
+                                     "ci_low", "ci_high", "suppressed"])
+    codes = set(data.catchment_practices["org_code"])
+    rows = gpps[gpps["practice_code"].isin(codes)] if codes else gpps.iloc[0:0]
+    base_col, pct_col = f"{question}base", f"{question}_12pct"
+    if base_col not in rows.columns or pct_col not in rows.columns:
+        raise DataValidationError(f"the GP Patient Survey file has no {base_col}/{pct_col} columns")
+    out = pd.DataFrame(
+        {
+            "practice_code": rows["practice_code"].to_numpy(),
+            "practice_name": rows["practice_name"].to_numpy() if "practice_name" in rows else "",
+            "received": pd.to_numeric(rows["received"], errors="coerce").to_numpy(),
+            "base": pd.to_numeric(rows[base_col], errors="coerce").to_numpy(float),
+            "share": pd.to_numeric(rows[pct_col], errors="coerce").to_numpy(float),
+        }
+    )
+    flag = f"{pct_col}_suppressed"
+    sup = rows[flag].to_numpy(bool) if flag in rows.columns else np.zeros(len(rows), bool)
+    out["suppressed"] = sup | out["share"].isna().to_numpy()
+    out.loc[out["suppressed"], ["share", "base"]] = np.nan
+    lo, hi = _wilson(out["share"].to_numpy(float), out["base"].to_numpy(float))
+    out["ci_low"], out["ci_high"] = lo, hi
+    return out.sort_values("share", kind="stable", na_position="last").reset_index(drop=True)
+
+
+def share_by_group(
+    data,
+    groups: Sequence[str] = ("age_band", "sex", "deprivation_quintile", "ethnicity"),
+    *,
+    measure_type: str = "outcome",
+    weighted: bool = True,
+) -> pd.DataFrame:
+    """The (weighted) share per level of each respondent attribute: who it happens for least.
+
+    Long table: ``group`` (the attribute), ``level``, ``n_respondents``,
+    ``share``, ``ci_low``, ``ci_high``, ``weighted``.
+    """
+    frames = []
+    for g in groups:
+        t = measures.weekly_share(data, measure_type=measure_type, by=(g,), weighted=weighted)
+        if t.empty:
+            continue
+        t = t.rename(columns={g: "level"})
+        t.insert(0, "group", g)
+        t["level"] = t["level"].astype(str)
+        frames.append(t[["group", "level", "n_respondents", "share", "ci_low", "ci_high", "weighted"]])
+    if not frames:
+        return pd.DataFrame(columns=["group", "level", "n_respondents", "share", "ci_low", "ci_high",
+                                     "weighted"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def question_shares(data, *, weighted: bool = True) -> pd.DataFrame:
+    """The organisation's share per question (all questions), for the shortlist."""
+    return measures.weekly_share(data, measure_type=None, by=("org_code",), weighted=weighted)
+
+
+# --- 03 reliability ------------------------------------------------------------------------
+
+
+@dataclass
+class Reliability:
+    """Everything notebook 03 shows: weekly shares, phases, the chart, the verdicts."""
+
+    weekly: pd.DataFrame
+    phases: dict
+    result: object
+    verdicts: pd.DataFrame
+
+
+def reliability(
+    data,
+    *,
+    target: float = 0.95,
+    kind: str = "p",
+    rules=None,
+    weighted: bool = True,
+    measure_type: str = "outcome",
+    units: Sequence[str] | None = None,
+    start=None,
+    end=None,
+) -> Reliability:
+    """Weekly shares per unit, phases from adopted PDSA cycles, the chart and a verdict per unit.
+
+    ``target`` is a proportion (0.95); the chart is in percent. ``units`` limits
+    the units (None: all units of the organisation).
+    """
+    weekly = measures.weekly_share(data, measure_type=measure_type, weighted=weighted, start=start,
+                                   end=end)
+    if units:
+        weekly = weekly[weekly["unit"].isin(list(units))].reset_index(drop=True)
+    if weekly.empty:
+        raise DataValidationError("no survey answers for the units and weeks chosen")
+    phases = measures.adopted_phase_starts(data.pdsa_log, weekly)
+    result = measures.measure_chart(weekly, kind=kind, phases=phases or None, target=target,
+                                    rules=rules)
+    verdicts = reliability_verdicts(result)
+    return Reliability(weekly=weekly, phases=phases, result=result, verdicts=verdicts)
+
+
+def reliability_verdicts(result) -> pd.DataFrame:
+    return _rel.unit_verdicts(result)
+
+
+def results_records(verdicts: pd.DataFrame, *, min_respondents: int = 5,
+                    weekly: pd.DataFrame | None = None, extra: dict | None = None) -> list[dict]:
+    """One record per unit for :func:`pxlib.report.record_results`.
+
+    Keys: ``unit``, ``latest_week``, ``latest_value`` (missing when that week
+    rests on fewer than ``min_respondents`` answers), ``verdict``,
+    ``variation_type``, ``assurance_type``, ``centre_line``, plus ``extra``
+    columns of ``verdicts`` named in ``extra`` ({record key: column}).
+    """
+    records = []
+    for row in verdicts.itertuples(index=False):
+        latest = float(row.latest_value) if pd.notna(row.latest_value) else None
+        if weekly is not None and latest is not None:
+            hit = weekly[(weekly["unit"] == row.unit) & (weekly["week"] == row.latest_week)]
+            if len(hit) and int(hit["n_respondents"].iloc[0]) < min_respondents:
+                latest = None
+        rec = {
+            "unit": row.unit,
+            "latest_week": row.latest_week,
+            "latest_value": None if latest is None else round(latest, 1),
+            "verdict": row.verdict,
+            "variation_type": row.variation_type,
+            "assurance_type": row.assurance_type,
+            "centre_line": round(float(row.centre_line), 1),
+        }
+        for key, col in (extra or {}).items():
+            rec[key] = getattr(row, col)
+        records.append(rec)
+    return records
+
+
+# --- 04 spread and sustain -------------------------------------------------------------------
+
+
+def quarter_bounds(weeks: pd.Series, quarter: str = "") -> tuple[pd.Timestamp, pd.Timestamp, str]:
+    """(first Monday, last Monday, label) of ``quarter`` ("2026Q2"), or of the latest quarter with data."""
+    weeks = pd.to_datetime(pd.Series(weeks)).dropna()
+    if weeks.empty:
+        raise DataValidationError("no weeks with data")
+    period = pd.Period(quarter, freq="Q") if quarter else pd.Timestamp(weeks.max()).to_period("Q")
+    inside = weeks[(weeks >= period.start_time) & (weeks <= period.end_time)]
+    if inside.empty:
+        raise DataValidationError(f"no survey weeks in {period}: choose another quarter")
+    return pd.Timestamp(inside.min()), pd.Timestamp(inside.max()), str(period)
+
+
+def quarter_funnel(data, *, quarter: str = "", weighted: bool = True):
+    """Funnel plot input and result for the weighted share per unit over one quarter.
+
+    Returns ``(funnel_result, table, label)``; ``table`` has the unit's
+    ``n_respondents``, ``share``, ``ess``, ``y``, ``n`` for the quarter.
+    """
+    from pxlib.spc import funnel
+
+    weekly = measures.weekly_share(data, weighted=weighted)
+    start, end, label = quarter_bounds(weekly["week"], quarter)
+    table = measures.weekly_share(data, by=("unit",), weighted=weighted, start=start, end=end)
+    table = table[table["n"] > 0].reset_index(drop=True)
+    result = funnel(table, "unit", "y", "n", kind="p", multiply=100,
+                    y_label=f"Patients for whom it happened (%), {label}")
+    return result, table, label
+
+
+def adoption_table(data, rel: Reliability, *, weighted: bool = True) -> pd.DataFrame:
+    """Which units adopted a change (a PDSA cycle decided 'adopt') and how they do since.
+
+    One row per unit: ``unit``, ``site``, ``adopted`` (yes/no), ``cycle``,
+    ``change_idea``, ``since`` (first week of the new phase), ``weeks_since``,
+    ``n_respondents``, ``share_since`` with ``ci_low``/``ci_high`` (weighted),
+    and the unit's ``verdict``.
+    """
+    log = data.pdsa_log
+    adopted = log[log["decision"].astype("string").str.strip().str.lower() == "adopt"]
+    units = sorted(rel.weekly["unit"].unique())
+    site = {}
+    if len(data.units) and "site_name" in data.units.columns:
+        site = dict(zip(data.units["unit"], data.units["site_name"], strict=False))
+    rows = []
+    for unit in units:
+        starts = rel.phases.get(unit, [])
+        cycles = adopted[adopted["unit"] == unit].sort_values("end_date")
+        row = {"unit": unit, "site": site.get(unit, ""), "adopted": "yes" if len(cycles) else "no",
+               "cycle": ", ".join(cycles["cycle_id"].astype(str)),
+               "change_idea": str(cycles["change_idea"].iloc[-1]) if len(cycles) else "",
+               "since": starts[0] if starts else pd.NaT}
+        if starts:
+            since = measures.weekly_share(data, by=("unit",), weighted=weighted, start=starts[0])
+            since = since[since["unit"] == unit]
+            weeks = rel.weekly[(rel.weekly["unit"] == unit) & (rel.weekly["week"] >= starts[0])]
+            row["weeks_since"] = int(weeks["week"].nunique())
+            if len(since):
+                s = since.iloc[0]
+                row.update(n_respondents=int(s["n_respondents"]), share_since=float(s["share"]),
+                           ci_low=float(s["ci_low"]), ci_high=float(s["ci_high"]))
+        verdict = rel.verdicts.loc[rel.verdicts["unit"] == unit, "verdict"]
+        row["verdict"] = verdict.iloc[0] if len(verdict) else ""
+        rows.append(row)
+    cols = ["unit", "site", "adopted", "cycle", "change_idea", "since", "weeks_since", "n_respondents",
+            "share_since", "ci_low", "ci_high", "verdict"]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def sustain(rel: Reliability, *, freeze_weeks: int = 20, rules=None, target: float | None = None):
+    """Sustain charts: each reliable unit's current phase with limits frozen from its first weeks.
+
+    The reliable phase's first ``freeze_weeks`` weeks (fewer when the phase is
+    shorter) fix the centre line and limits; later weeks are judged against
+    them, so a fall shows as special-cause concern instead of dragging the
+    limits down with it. Returns an SPCResult (grouped by unit) or None when no
+    unit is reliable.
+    """
+    reliable = rel.verdicts.loc[rel.verdicts["verdict"] == "reliable", "unit"].tolist()
+    if not reliable:
+        return None
+    weekly = rel.weekly[rel.weekly["unit"].isin(reliable)].copy()
+    phases = {u: rel.phases[u] for u in reliable if u in rel.phases}
+    # keep only the reliable (current) phase of each unit
+    keep = np.ones(len(weekly), bool)
+    for unit, starts in phases.items():
+        keep &= ~((weekly["unit"] == unit) & (weekly["week"] < starts[-1])).to_numpy()
+    weekly = weekly[keep]
+    tgt = rel.result.target / 100 if target is None and rel.result.target is not None else target
+    return measures.measure_chart(weekly, kind=rel.result.kind, freeze=freeze_weeks, target=tgt,
+                                  rules=rules, y_label="Sustain: patients for whom it happened (%)")
+
+
+def sustain_status(result, *, recent: int = 6) -> pd.DataFrame:
+    """Per unit on a sustain chart: holding, watch (one recent low week) or deteriorating.
+
+    Looks at the weeks after the frozen baseline: ``deteriorating`` when two or
+    more of the last ``recent`` weeks are special-cause concern points (below
+    the frozen lower limit, or part of a run or trend downwards), ``watch`` for
+    one, ``holding`` otherwise. Columns: ``unit``, ``weeks_after_baseline``,
+    ``concern_weeks`` (after the baseline), ``recent_concern``, ``status``, ``advice``.
+    """
+    pts = result.points
+    rows = []
+    for unit, g in pts.groupby("unit", sort=True):
+        g = g.sort_values("x")
+        after = g[~g["baseline"].astype(bool) & np.isfinite(g["y"].to_numpy(float))]
+        concern = after["point_type"] == _rel.CONCERN
+        recent_c = int((after.tail(recent)["point_type"] == _rel.CONCERN).sum())
+        if recent_c >= 2:
+            status, advice = ("deteriorating", "Several recent weeks fall below what the reliable "
+                              "process gave: find out what changed and restart PDSA testing.")
+        elif recent_c == 1:
+            status, advice = ("watch", "One recent week was unusually low: check it with the team "
+                              "and keep measuring.")
+        else:
+            status, advice = ("holding", "The gains are holding: measure less often (e.g. monthly) "
+                              "and keep the changes in standard work.")
+        rows.append({"unit": unit, "weeks_after_baseline": int(len(after)),
+                     "concern_weeks": int(concern.sum()), "recent_concern": recent_c,
+                     "status": status, "advice": advice})
+    return pd.DataFrame(rows, columns=["unit", "weeks_after_baseline", "concern_weeks", "recent_concern",
+                                       "status", "advice"])
+
+
+def with_points(result, points: pd.DataFrame):
+    """A copy of an SPC result with other points (for display variants)."""
+    return dataclasses.replace(result, points=points)
