@@ -4,6 +4,8 @@ Suppression rules (NHS England's published practice; see methods/survey.md):
 
 * **GP Patient Survey** (:func:`suppress_gpps`): a result based on fewer than
   ``threshold`` (10) unweighted respondents is suppressed.
+* **GP Patient Survey, response options** (:func:`suppress_option_counts`): for
+  small practices, option counts of 1-4 are suppressed with the next lowest.
 * **Friends and Family Test** (:func:`suppress_fft`): *primary* suppression of
   any unit with 0 < responses < ``threshold`` (5); *secondary* suppression, in
   every parent with exactly one suppressed child, of the next smallest child
@@ -148,9 +150,7 @@ def suppress_fft(
         cand = frame[has_parent & frame["parent"].isin(lone) & ~frame["sup"] & (frame["n"] > 0)]
         if len(cand):
             pick = cand.sort_values(["n", "id"]).groupby("parent").head(1).index.to_numpy()
-            reason[pick] = [
-                f"secondary: next smallest in {p}" for p in frame.loc[pick, "parent"]
-            ]
+            reason[pick] = [f"secondary: next smallest in {p}" for p in frame.loc[pick, "parent"]]
             changed = True
         if not changed:
             break
@@ -161,13 +161,55 @@ def suppress_fft(
     return out
 
 
+def suppress_option_counts(
+    table: pd.DataFrame,
+    option_cols,
+    *,
+    low: int = 1,
+    high: int = 4,
+    fill=np.nan,
+    reason_col: str = REASON_COL,
+) -> pd.DataFrame:
+    """GP Patient Survey rule for response-option counts (small practices).
+
+    In each row (one question; one column per response option), counts from
+    ``low`` to ``high`` (1-4) are suppressed; where that hides a single option,
+    the next lowest remaining count in the row is suppressed too, so the hidden
+    one cannot be worked out from the total. ``reason_col`` lists the options
+    hidden in each row ("" when none).
+    """
+    cols = list(option_cols)
+    missing = [c for c in cols if c not in table.columns]
+    if missing:
+        raise ColumnError(f"suppression: option columns {missing} are not in the table")
+    x = table[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    hide = (x >= low) & (x <= high)
+    single = hide.sum(axis=1) == 1
+    rest = np.where(hide | np.isnan(x) | (x <= 0), np.inf, x)
+    nxt = np.argmin(rest, axis=1)
+    ok = single & np.isfinite(rest[np.arange(len(x)), nxt])
+    hide[np.flatnonzero(ok), nxt[ok]] = True
+    out = table.copy()
+    for j, c in enumerate(cols):
+        s = out[c]
+        if fill is None or (isinstance(fill, float) and np.isnan(fill)):
+            s = s.astype(float) if pd.api.types.is_integer_dtype(s) else s
+            out[c] = s.mask(hide[:, j])
+        else:
+            out[c] = s.mask(hide[:, j], fill)
+    out[reason_col] = ["; ".join(c for c, h in zip(cols, row, strict=True) if h) for row in hide]
+    return out
+
+
 def suppress(table: pd.DataFrame, rule: str = "gpps", **kwargs) -> pd.DataFrame:
-    """Apply a suppression rule by name: ``"gpps"`` or ``"fft"``."""
+    """Apply a suppression rule by name: ``"gpps"``, ``"fft"`` or ``"options"``."""
     if rule == "gpps":
         return suppress_gpps(table, **kwargs)
     if rule == "fft":
         return suppress_fft(table, **kwargs)
-    raise ValueError(f"unknown suppression rule {rule!r}; use 'gpps' or 'fft'")
+    if rule == "options":
+        return suppress_option_counts(table, **kwargs)
+    raise ValueError(f"unknown suppression rule {rule!r}; use 'gpps', 'fft' or 'options'")
 
 
 # --- comment redaction ------------------------------------------------------

@@ -224,7 +224,7 @@ def test_figures_render_in_a_browser_with_no_network(batch):
         timeout=90,
     )
     assert 'class="main-svg"' in run.stdout  # plotly drew its SVG
-    assert "plotly.min.js was not found" not in run.stdout
+    assert '">Chart not shown' not in run.stdout  # the fallback text was not written
 
 
 def test_every_report_states_how_it_was_made(batch):
@@ -281,26 +281,16 @@ def test_resume_skips_what_is_unchanged_and_reruns_what_changed(batch, tmp_path)
     shutil.copytree(out, copy)  # a moved output folder still resumes
     common = ["--notebooks-dir", str(FIXTURES), "--notebooks", "01", "02", "--no-progress"]
     common += ["--param", "n_weeks=3", "title=007"]
-    status = run_batch_from_args(
-        _args(
-            "--data",
-            str(data),
-            "--out",
-            str(copy),
-            "--trusts",
-            "ZZ1",
-            "010",
-            "ZZ3",
-            "NOPE",
-            "--resume",
-            *common,
-        )
-    )
-    assert status == 1  # ZZ3/02 and NOPE still fail
+    args = ["--data", str(data), "--out", str(copy), "--resume", *common]
+    status = run_batch_from_args(_args(*args, "--trusts", "ZZ1", "010", "NOPE"))
+    assert status == 1  # NOPE still fails
     got = _status(pd.read_csv(copy / "results.csv", dtype=str, keep_default_na=False))
-    assert all(got[p] == "skipped" for p in OK)
-    assert got[("ZZ3", "02_fixture_check")] == "failed"
-    assert (copy / "index.html").read_text().count("report</a>") == len(OK)
+    assert got == {
+        **{p: "skipped" for p in OK if p[0] != "ZZ3"},
+        ("NOPE", "01_fixture_summary"): "failed",
+        ("NOPE", "02_fixture_check"): "failed",
+    }
+    assert (copy / "index.html").read_text().count("report</a>") == 4
 
     # one organisation's data changes: only its reports run again
     data2 = shutil.copytree(data, tmp_path / "data2")
@@ -331,7 +321,7 @@ def test_an_interrupted_run_resumes_without_losing_anything(tmp_path):
     out = tmp_path / "out"
     code = (
         "from pxlib.report import run_batch\n"
-        f"run_batch({str(data)!r}, {str(out)!r}, trusts=['ZZ1', '010'], notebooks=['01', '02'],"
+        f"run_batch({str(data)!r}, {str(out)!r}, trusts=['010'], notebooks=['01', '02'],"
         f" workers=1, notebooks_dir={str(FIXTURES)!r}, progress=False)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
@@ -346,7 +336,7 @@ def test_an_interrupted_run_resumes_without_losing_anything(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)  # the whole run, workers and kernels, at once
         proc.wait()
     done_before = set(json.loads(manifest.read_text())["jobs"])
-    assert 1 <= len(done_before) < 4
+    assert len(done_before) == 1
     # whatever is on disk is either a complete report or absent
     for page in out.rglob("*.html"):
         assert page.read_text(encoding="utf-8").rstrip().endswith("</html>")
@@ -354,16 +344,16 @@ def test_an_interrupted_run_resumes_without_losing_anything(tmp_path):
     frame = run_batch(
         data,
         out,
-        trusts=["ZZ1", "010"],
+        trusts=["010"],
         notebooks=["01", "02"],
-        workers=2,
+        workers=1,
         resume=True,
         notebooks_dir=FIXTURES,
         progress=False,
     )
     status = {f"{r.trust_code}/{r.notebook}": r.status for r in frame.itertuples()}
     assert {k for k, v in status.items() if v == "skipped"} == done_before
-    assert set(status.values()) <= {"ok", "skipped"} and len(status) == 4
+    assert set(status.values()) <= {"ok", "skipped"} and len(status) == 2
     for label in status:
         assert (out / f"{label}.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
     assert not list(out.rglob(".work-*")) and not list(out.rglob("*.tmp"))

@@ -156,9 +156,9 @@ def test_hover_names_the_rule_in_plain_words():
     common = [t for t in fig.data if t.name == "Common cause variation"][0]
     # customdata holds n, cl, lcl, ucl of each point
     ash = build_result().points.query("unit == 'Ash' and point_type == 'common_cause'")
-    np.testing.assert_allclose(common.customdata[:, 0], ash["n"])
-    np.testing.assert_allclose(common.customdata[:, 2], ash["lcl"])
-    np.testing.assert_allclose(common.customdata[:, 3], ash["ucl"])
+    np.testing.assert_allclose(common.customdata[:, 0], ash["n"], rtol=1e-6)
+    np.testing.assert_allclose(common.customdata[:, 2], ash["lcl"], rtol=1e-6)
+    np.testing.assert_allclose(common.customdata[:, 3], ash["ucl"], rtol=1e-6)
 
 
 def test_concern_below_lower_limit_in_words():
@@ -202,7 +202,7 @@ def test_phase_labels_can_be_named():
 
 def test_runs_signal_phase_gets_a_dashed_centre_line():
     fig = build_result().figure(group="Ash")
-    (runs,) = [t for t in fig.data if t.name == "Centre line: runs signal"]
+    (runs,) = [t for t in fig.data if t.name == "Centre line: the runs show a change"]
     (plain,) = [t for t in fig.data if t.name == "Centre line (mean)"]
     assert runs.line.dash == "dash" and plain.line.dash == "solid"
     np.testing.assert_allclose(np.asarray(runs.y, dtype=float), 0.7)
@@ -210,7 +210,7 @@ def test_runs_signal_phase_gets_a_dashed_centre_line():
     mdc = build_result()
     mdc = SPCResult(mdc.points, mdc.summary, "xmr", ["unit"], rules=("mdc",))
     names = {t.name for t in mdc.figure(group="Ash").data}
-    assert "Centre line: runs signal" not in names  # MDC rules have no runs test
+    assert "Centre line: the runs show a change" not in names  # MDC rules have no runs test
 
 
 def test_varying_limits_are_drawn_point_by_point():
@@ -218,7 +218,9 @@ def test_varying_limits_are_drawn_point_by_point():
     pts = r.points.copy()
     rows = pts["unit"] == "Ash"
     pts.loc[rows, "ucl"] = pts.loc[rows, "cl"] + np.linspace(0.1, 0.2, rows.sum())
-    fig = SPCResult(pts, r.summary, "p", ["unit"], "increase", 0.9, percent=True).figure(group="Ash")
+    fig = SPCResult(pts, r.summary, "p", ["unit"], "increase", 0.9, percent=True).figure(
+        group="Ash"
+    )
     (ucl,) = [t for t in fig.data if t.name == "Upper process limit"]
     assert ucl.line.shape == "hvh"
     assert len(ucl.x) == rows.sum() + 1  # every point, plus the break between phases
@@ -238,7 +240,9 @@ def test_target_line_and_two_sigma_lines():
     ys = np.asarray(u2.y, dtype=float)
     np.testing.assert_allclose(ys[np.isfinite(ys)][:2], 0.7 + 0.2 * 2 / 3)
     pts = r.points.assign(lcl_2s=0.11, ucl_2s=0.99)
-    fig3 = SPCResult(pts, r.summary, "p", ["unit"], percent=True).figure(group="Cedar", show_2sigma=True)
+    fig3 = SPCResult(pts, r.summary, "p", ["unit"], percent=True).figure(
+        group="Cedar", show_2sigma=True
+    )
     (u3,) = [t for t in fig3.data if t.name == "Upper 2-sigma line"]
     np.testing.assert_allclose(np.asarray(u3.y, dtype=float)[:2], 0.99)
     assert not r.figure(group="Cedar", show_target=False).data[-1].name.startswith("Target")
@@ -262,14 +266,21 @@ def test_excluded_points_open_and_gaps_not_zero():
 def test_trace_names_are_plain_words():
     fig = build_result().figure(group="Ash", annotations=pdsa_log())
     names = {t.name for t in fig.data}
-    assert {"Upper process limit", "Lower process limit", "Centre line (mean)", "PDSA cycle"} <= names
+    assert {
+        "Upper process limit",
+        "Lower process limit",
+        "Centre line (mean)",
+        "PDSA cycle",
+    } <= names
     assert all(t.name and "_" not in t.name for t in fig.data)
 
 
 def test_run_chart_without_limits_has_median_line_and_no_limit_traces():
     r = build_result()
     pts = r.points.assign(lcl=np.nan, ucl=np.nan)
-    run = SPCResult(pts, r.summary.assign(lcl=np.nan, ucl=np.nan, assurance_type=""), "run", ["unit"])
+    run = SPCResult(
+        pts, r.summary.assign(lcl=np.nan, ucl=np.nan, assurance_type=""), "run", ["unit"]
+    )
     fig = run.figure(group="Cedar")
     names = {t.name for t in fig.data}
     assert "Centre line (median)" in names
@@ -293,7 +304,9 @@ def test_pdsa_cycles_marked_on_the_x_axis_with_change_idea_in_hover():
 
 
 def test_any_table_with_date_and_label_columns():
-    notes = pd.DataFrame({"when": ["2024-03-04"], "what": ["New discharge leaflet for every patient"]})
+    notes = pd.DataFrame(
+        {"when": ["2024-03-04"], "what": ["New discharge leaflet for every patient"]}
+    )
     fig = build_result().figure(
         group="Cedar", annotations=notes, annotation_x="when", annotation_label="what"
     )
@@ -325,7 +338,10 @@ def _svg_of(image) -> str:
 
 def test_icons_in_corner_match_the_summary():
     r = build_result()
-    for unit, words in (("Ash", "improvement (higher values)"), ("Birch", "concern (lower values)")):
+    for unit, words in (
+        ("Ash", "improvement (higher values)"),
+        ("Birch", "concern (lower values)"),
+    ):
         # the words beside the icons, as well as the SVG's own title
         fig = r.figure(group=unit)
         (image,) = fig.layout.images
@@ -392,8 +408,11 @@ def test_small_multiples_order_needing_attention_first():
     # panel 1 (Birch) shows Birch's points
     birch = [t for t in fig.data if t.xaxis == "x" and t.name == "Special cause: concern"]
     assert len(birch) == 1
-    data_order = [a.text.split("</b>")[0][3:] for a in r.figure(order="data").layout.annotations
-                  if a.text.startswith("<b>")]
+    data_order = [
+        a.text.split("</b>")[0][3:]
+        for a in r.figure(order="data").layout.annotations
+        if a.text.startswith("<b>")
+    ]
     assert data_order == ["Ash", "Birch", "Cedar"]
 
 
@@ -506,8 +525,10 @@ def test_offline_renderer(monkeypatch):
     import plotly.io as pio
 
     monkeypatch.setattr(pio.renderers, "default", pio.renderers.default)
-    assert theme.use_offline_renderer() == "plotly_mimetype+notebook"
-    assert pio.renderers.default == "plotly_mimetype+notebook"
+    assert theme.use_offline_renderer() == "plotly_mimetype+pxlib_notebook"
+    assert pio.renderers.default == "plotly_mimetype+pxlib_notebook"
+    bundle = pio.renderers["pxlib_notebook"].to_mimebundle(go.Figure().to_dict())
+    assert "Plotly.newPlot" in bundle["text/html"] and "src=" not in bundle["text/html"]
     with pytest.raises(theme.PxlibError, match="internet"):
         theme.use_offline_renderer("notebook_connected")
     with pytest.raises(theme.PxlibError, match="no renderer"):
@@ -533,7 +554,10 @@ def test_write_static_without_browser_says_what_to_do(monkeypatch, tmp_path):
 
 def test_rule_words():
     w = figures.rule_in_words
-    assert w("trend", up=False, count=7, improvement="increase") == "7 points in a row falling: concern"
+    assert (
+        w("trend", up=False, count=7, improvement="increase")
+        == "7 points in a row falling: concern"
+    )
     assert (
         w("two of three close to limits", up=True, improvement="decrease")
         == "2 of 3 points close to the upper process limit: concern"
@@ -554,3 +578,58 @@ def test_trend_counted_across_a_peak():
     assert texts[6] == "7 points in a row rising: improvement"
     assert texts[7] == "7 points in a row falling: concern"  # the peak belongs to both
     assert texts[12] == "7 points in a row falling: concern"
+
+
+def test_summary_table_shows_warnings_only_when_there_are_some():
+    r = build_result()
+    assert "Warnings" not in r.summary_table().data.columns
+    summary = r.summary.drop(columns="warnings").assign(
+        warning=np.where(r.summary["unit"] == "Ash", "trial limits: fewer than 13 points", "")
+    )
+    table = SPCResult(r.points, summary, "p", ["unit"], percent=True).summary_table().data
+    assert table.set_index("unit").loc["Ash", "Warnings"] == "trial limits: fewer than 13 points"
+
+
+def test_mixed_signal_point_is_outlined_and_explained():
+    r = build_result()
+    pts = r.points.copy()
+    last = pts.index[pts["unit"] == "Ash"][-1]
+    pts.loc[last, "mixed_signal"] = True
+    fig = SPCResult(pts, r.summary, "p", ["unit"], "increase", percent=True).figure(group="Ash")
+    (imp,) = traces(fig, "Special cause: improvement")
+    assert imp.text[-1].endswith("Part of both an improvement and a concern pattern")
+    assert list(imp.marker.line.width).count(2) == 1
+
+
+def test_pdsa_table_without_unit_column_marks_every_panel():
+    log = pdsa_log().drop(columns=["unit", "org_code"])
+    fig = build_result().figure(annotations=log)
+    marks = [a for a in fig.layout.annotations if a.hovertext]
+    assert len(marks) == 3 * 3
+    assert {a.xref for a in marks} == {"x", "x2", "x3"}
+    assert len([t for t in fig.data if t.name == "PDSA cycle" and t.showlegend is not False]) == 1
+
+
+def test_two_by_columns_and_numeric_x():
+    r = build_result()
+    pts = r.points.assign(site="North")
+    pts["x"] = pts.groupby("unit").cumcount() + 1
+    summary = r.summary.assign(site="North")
+    two = SPCResult(pts, summary, "i", ["site", "unit"])
+    fig = two.figure(group=("North", "Birch"), x_title="Week")
+    assert fig.layout.title.text == "North · Birch"
+    (common,) = traces(fig, "Common cause")
+    assert "Week %{x}" in common.hovertemplate
+    assert list(common.x) == list(range(1, 24))
+    with pytest.raises(ChartError):
+        two.figure(group="Birch")
+    multi = two.figure()
+    titles = [a.text for a in multi.layout.annotations if a.text.startswith("<b>")]
+    assert titles[0].startswith("<b>North · Birch</b>")
+
+
+def test_empty_result_is_a_clear_error():
+    r = build_result()
+    empty = SPCResult(r.points.iloc[:0], r.summary.iloc[:0], "p", ["unit"])
+    with pytest.raises(ChartError, match="no points"):
+        empty.figure()

@@ -8,8 +8,8 @@ import base64
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import require_reference
+
 from pxlib.spc import chart, figures, funnel, icons
 
 
@@ -40,7 +40,9 @@ def test_engine_points_are_drawn_by_type_with_rules_in_hover():
     assert all(t for t in imp.text)  # every special-cause point says why
     shift_rows = flagged["special_cause"].str.contains("shift")
     texts = np.asarray(imp.text, dtype=object)
-    assert all("in a row above the centre line: improvement" in t for t in texts[shift_rows.to_numpy()])
+    assert all(
+        "in a row above the centre line: improvement" in t for t in texts[shift_rows.to_numpy()]
+    )
     # icons: those of the summary's last phase
     last = r.summary.iloc[-1]
     svg = _svg(fig.layout.images[0])
@@ -76,11 +78,15 @@ def test_engine_p_chart_percent_axis():
     rng = np.random.default_rng(1)
     n = rng.integers(10, 30, 30)
     data = pd.DataFrame(
-        {"week": pd.date_range("2024-01-01", periods=30, freq="W-MON"), "n": n,
-         "yes": rng.binomial(n, 0.8)}
+        {
+            "week": pd.date_range("2024-01-01", periods=30, freq="W-MON"),
+            "n": n,
+            "yes": rng.binomial(n, 0.8),
+        }
     )
-    r = chart(data, "week", "yes", "n", kind="p", improvement="increase", target=0.95,
-              y_label="Said yes")
+    r = chart(
+        data, "week", "yes", "n", kind="p", improvement="increase", target=0.95, y_label="Said yes"
+    )
     fig = r.figure()
     if r.percent:
         assert fig.layout.yaxis.tickformat == ".0%"
@@ -95,8 +101,15 @@ def test_small_multiples_icons_match_plotthedots_summary():
     folder = require_reference("spc", "plotthedots")
     data = pd.read_csv(folder / "input_ae_type1_8trusts_perf.csv", parse_dates=["period"])
     ref = pd.read_csv(folder / "ae_perf_increase_target95_summary.csv")
-    r = chart(data, "period", "performance", kind="xmr", by="org_code",
-              improvement="increase", target=0.95)
+    r = chart(
+        data,
+        "period",
+        "performance",
+        kind="xmr",
+        by="org_code",
+        improvement="increase",
+        target=0.95,
+    )
     fig = r.figure()
     titles = [a.text for a in fig.layout.annotations if a.text.startswith("<b>")]
     order = [t.split("</b>")[0][3:] for t in titles]
@@ -122,8 +135,9 @@ def test_funnel_figure_from_engine():
     r = funnel(data, "org_code", "seen", "attendances", kind="p")
     fig = r.figure(improvement="increase")
     outliers = r.points[r.points["signal"]]
-    labelled = [u for t in fig.data if t.name != "Within the limits" and t.text is not None
-                for u in t.text]
+    labelled = [
+        u for t in fig.data if t.name != "Within the limits" and t.text is not None for u in t.text
+    ]
     assert sorted(labelled) == sorted(outliers["org_code"])
     upper = [t for t in fig.data if t.name.startswith("3-sigma")][0]
     # the smooth curve passes through every unit's own upper limit

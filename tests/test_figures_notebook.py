@@ -93,7 +93,9 @@ def test_nbconvert_html_has_figure_and_no_external_script(executed):
     tdir.mkdir(parents=True, exist_ok=True)
     (tdir / "index.html.j2").write_text(OFFLINE_TEMPLATE)
     (tdir / "conf.json").write_text('{"base_template": "lab", "mimetypes": {"text/html": true}}')
-    exporter = HTMLExporter(template_name="offline", extra_template_basedirs=[str(folder / "templates")])
+    exporter = HTMLExporter(
+        template_name="offline", extra_template_basedirs=[str(folder / "templates")]
+    )
     body, _ = exporter.from_notebook_node(nb)
     assert "Plotly.newPlot" in body and TRACE_NAME in body
     assert re.search(r"plotly\.js v\d", body)  # the library is inside the page

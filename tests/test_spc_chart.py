@@ -413,3 +413,31 @@ def test_unknown_group_in_dict_is_reported():
     df = series(np.arange(14.0), unit="a")
     with pytest.warns(ChartWarning, match="no group 'b'"):
         chart(df, "x", "y", kind="i", by="unit", exclude={"b": [df["x"][2]]})
+
+
+def test_ihi_too_many_runs():
+    y = [1.0, 3.0] * 10  # 20 points, 20 runs: more than chance allows (upper 15)
+    res = quiet(series(y), "x", "y", kind="run", rules="ihi")
+    assert res.points["special_cause"].str.contains("too many runs", regex=False).all()
+    assert (res.points["point_type"] == "common_cause").all()  # a phase property
+
+
+def test_centre_line_break_or_skip():
+    # seven points above the mean, but the fourth of eight sits exactly on it
+    y = [5.0] * 3 + [3.0] + [5.0] * 4 + [1.0] * 7 + [3.0]
+    mean = np.mean(y)
+    assert mean == 3.0
+    brk = quiet(series(y), "x", "y", kind="xmr", rules="mdc", screen_mr=False)
+    skp = quiet(series(y), "x", "y", kind="xmr", rules="mdc", screen_mr=False, centre_line="skip")
+    assert not brk.points["special_cause"].iloc[:3].str.contains("shift").any()
+    assert skp.points["special_cause"].iloc[:3].str.contains("shift").all()
+
+
+def test_trend_outranks_shift_and_marks_mixed():
+    # above the mean throughout, but falling for seven points: trend (concern) wins
+    y = [0.0] * 10 + [20, 19, 18, 17, 16, 15, 14] + [0.0] * 3
+    res = quiet(series(y), "x", "y", kind="run", rules="mdc", improvement="increase", trend=7)
+    p = res.points.iloc[10:17]
+    assert (p["point_type"] == "special_cause_concern").all()
+    assert p["special_cause"].str.contains("shift").all()
+    assert p["mixed_signal"].all()

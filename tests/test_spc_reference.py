@@ -12,7 +12,10 @@ from conftest import REFERENCE_DIR, require_reference
 
 from pxlib.spc import chart, funnel
 
-pytestmark = pytest.mark.reference
+pytestmark = [
+    pytest.mark.reference,
+    pytest.mark.filterwarnings("ignore::pxlib.errors.ChartWarning"),
+]
 
 ABS, REL = 1e-9, 1e-7
 

@@ -15,14 +15,16 @@ from pxlib.survey import CI_METHODS, Design, proportion_ci
 def srs():
     rng = np.random.default_rng(5)
     n = 120
-    return pd.DataFrame({
-        "y": rng.normal(50, 10, n),
-        "x": rng.uniform(1, 5, n),
-        "b": (rng.random(n) < 0.3).astype(float),
-        "h": rng.choice(["s1", "s2", "s3"], n),
-        "g": rng.choice(["u", "v", "w"], n),
-        "c": rng.integers(0, 30, n),
-    })
+    return pd.DataFrame(
+        {
+            "y": rng.normal(50, 10, n),
+            "x": rng.uniform(1, 5, n),
+            "b": (rng.random(n) < 0.3).astype(float),
+            "h": rng.choice(["s1", "s2", "s3"], n),
+            "g": rng.choice(["u", "v", "w"], n),
+            "c": rng.integers(0, 30, n),
+        }
+    )
 
 
 def test_srs_mean_with_fpc_is_the_textbook_formula(srs):
@@ -212,3 +214,34 @@ def test_missing_values_leave_the_denominator(srs):
     e = Design(df).proportion("b")
     assert e.n == len(df) - 10
     assert e.estimate == pytest.approx(df.b.mean())
+
+
+@pytest.mark.parametrize("lonely", ["certainty", "adjust"])
+def test_fast_domain_paths_equal_the_dense_path(srs, monkeypatch, lonely):
+    from pxlib.survey.design import Domains
+
+    df = srs.assign(h2=np.where(np.arange(len(srs)) == 0, "solo", srs.h))
+    base = np.linspace(1, 3, len(srs))
+    margins = {"h": {"s1": 300, "s2": 500, "s3": 200}, "g": {"u": 400, "v": 350, "w": 250}}
+    designs = [
+        Design(df, base, strata="h2", lonely_psu=lonely),
+        Design(df, base, strata="h2", lonely_psu=lonely).rake(margins, tol=1e-12),
+        Design(df, base, strata="h2", lonely_psu=lonely).calibrate(margins),
+    ]
+    for d in designs:
+        fast = d.by(["g", "h"]).proportion("b", method="logit")
+        total_fast = d.by("g").total("y")
+        monkeypatch.setattr(Domains, "FAST", False)
+        dense = d.by(["g", "h"]).proportion("b", method="logit")
+        total_dense = d.by("g").total("y")
+        monkeypatch.setattr(Domains, "FAST", True)
+        pd.testing.assert_frame_equal(fast, dense, rtol=1e-9)
+        pd.testing.assert_frame_equal(total_fast, total_dense, rtol=1e-9)
+
+
+def test_unknown_options_are_rejected_not_ignored(srs):
+    d = Design(srs)
+    with pytest.raises(TypeError):
+        d.rake({"h": {"s1": 1, "s2": 1, "s3": 1}}, bounds=(0.5, 2))
+    with pytest.raises(TypeError):
+        d.calibrate({"h": {"s1": 1, "s2": 1, "s3": 1}}, trim=(0.5, 2))

@@ -70,8 +70,11 @@ def test_margins_as_shares_equal_margins_as_counts(small):
 
 def test_margins_as_long_table(small):
     long = pd.DataFrame(
-        {"variable": ["a", "a", "b", "b"], "level": ["x", "y", "p", "q"],
-         "population": [60, 40, 45, 55]}
+        {
+            "variable": ["a", "a", "b", "b"],
+            "level": ["x", "y", "p", "q"],
+            "population": [60, 40, 45, 55],
+        }
     )
     np.testing.assert_allclose(
         rake(small, long), rake(small, {"a": {"x": 60, "y": 40}, "b": {"p": 45, "q": 55}})
@@ -165,8 +168,13 @@ def test_rake_stops_on_the_gap_to_targets():
 
 def test_calibrate_reproduces_totals_and_honours_bounds():
     rng = np.random.default_rng(11)
-    df = pd.DataFrame({"a": rng.choice(list("xyz"), 400, p=[0.6, 0.3, 0.1]),
-                       "b": rng.choice(list("pq"), 400), "age": rng.normal(50, 10, 400)})
+    df = pd.DataFrame(
+        {
+            "a": rng.choice(list("xyz"), 400, p=[0.6, 0.3, 0.1]),
+            "b": rng.choice(list("pq"), 400),
+            "age": rng.normal(50, 10, 400),
+        }
+    )
     m = {"a": {"x": 450, "y": 400, "z": 150}, "b": {"p": 400, "q": 600}}
     d = np.full(400, 2.5)
     w = calibrate(df, m, d, method="linear")
@@ -196,8 +204,9 @@ def test_calibrate_reproduces_totals_and_honours_bounds():
 
 def test_calibrate_raking_equals_rake(small):
     m = {"a": {"x": 50, "y": 50}, "b": {"p": 45, "q": 55}}
-    np.testing.assert_allclose(calibrate(small, m, method="raking"), rake(small, m, tol=1e-13),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        calibrate(small, m, method="raking"), rake(small, m, tol=1e-13), rtol=1e-9
+    )
 
 
 def test_poststratify_hand_checked(small):

@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from pxlib.survey import Design
 from pxlib.weighting import calibrate, poststratify, rake
 
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

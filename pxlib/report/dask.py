@@ -63,25 +63,26 @@ def run_on_dask(jobs: list[Job], address: str, on_result: Callable[[dict[str, An
         problems = {w: p for w, p in client.run(_check_worker, jobs[0].kernel_name).items() if p}
         if problems:
             raise BatchError(f"{next(iter(problems.values()))} {next(iter(problems))}")
-        futures = {}
-        for job in jobs:
-            fut = client.submit(
-                execute_job, job, pure=False, key=f"pxlib-batch-{job.key[:12]}-{job.label}"
-            )
-            futures[fut] = job
-        for fut in as_completed(list(futures)):
-            job = futures[fut]
-            try:
-                row = fut.result()
-            except Exception as exc:  # the worker died (KilledWorker ...)
-                row = {
-                    "trust_code": job.trust_code,
-                    "notebook": job.notebook,
-                    "status": "failed",
-                    "seconds": 0.0,
-                    "error": clean_error(f"{type(exc).__name__}: {exc}"),
-                    "key": job.key,
-                }
-            on_result(row)
+        with client.as_current():
+            futures = {
+                client.submit(
+                    execute_job, job, pure=False, key=f"pxlib-batch-{job.key[:12]}-{job.label}"
+                ): job
+                for job in jobs
+            }
+            for fut in as_completed(list(futures)):
+                job = futures[fut]
+                try:
+                    row = fut.result()
+                except Exception as exc:  # the worker died (KilledWorker ...)
+                    row = {
+                        "trust_code": job.trust_code,
+                        "notebook": job.notebook,
+                        "status": "failed",
+                        "seconds": 0.0,
+                        "error": clean_error(f"{type(exc).__name__}: {exc}"),
+                        "key": job.key,
+                    }
+                on_result(row)
     finally:
         client.close()

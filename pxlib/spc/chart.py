@@ -245,7 +245,8 @@ def chart(
         raise ChartError(f"no rows with a value of '{x}' to chart")
 
     # 4. phases, segments, baseline, include -------------------------------------------
-    phase = _phases(phases, g, xc, xuniq, sub.get("label"), group_labels, by_cols)
+    memo: dict = {}
+    phase = _phases(phases, g, xc, xuniq, sub.get("label"), group_labels, by_cols, memo)
     new_seg = np.ones(npts, dtype=bool)
     new_seg[1:] = (g[1:] != g[:-1]) | (phase[1:] != phase[:-1])
     seg = np.cumsum(new_seg) - 1
@@ -253,7 +254,7 @@ def chart(
     seg_first = seg_first_index(seg, nseg)
     pos = np.arange(npts) - seg_first[seg]
     baseline = pos < freeze if freeze is not None else np.ones(npts, dtype=bool)
-    include = ~_membership(exclude, "exclude", g, xc, xuniq, group_labels, by_cols, notes)
+    include = ~_membership(exclude, "exclude", g, xc, xuniq, group_labels, by_cols, notes, memo)
     seg_gid = g[seg_first]
     cl_fixed = _fixed_cl(cl, seg_gid, group_labels, by_cols, multiply, nseg)
 
@@ -296,9 +297,9 @@ def chart(
     if "anhoej" in rule_set:
         directions[R.LONG_RUN] = (long_dir > 0, long_dir < 0, None)
         fired_seg[R.CROSSINGS] = stats["crossings_signal"]
+    prefer = _right_direction(yo, useful, seg) if {"mdc", "ihi"} & set(rule_set) else None
     if "mdc" in rule_set:
         up, down = R.trend_rule(yo, useful, seg, trend, skip_ties=False)
-        prefer = _right_direction(yo, useful, seg)
         directions[R.TREND] = (up, down, prefer)
         t3 = R.two_of_three(yo, clo, close, useful, seg)
         directions[R.TWO_OF_THREE] = (t3 > 0, t3 < 0, None)
@@ -308,7 +309,7 @@ def chart(
         sh = R.shift_rule(yo, clo, useful, seg, IHI_SHIFT, skip_centre=True)
         directions[R.IHI_SHIFT] = (sh > 0, sh < 0, None)
         up, down = R.trend_rule(yo, useful, seg, IHI_TREND, skip_ties=True)
-        directions[R.IHI_TREND] = (up, down, _right_direction(yo, useful, seg))
+        directions[R.IHI_TREND] = (up, down, prefer)
         _, _, _, runs_sig = R.ihi_runs(yo, clo, useful, seg, nseg)
         fired_seg[R.IHI_RUNS] = runs_sig
         astro = _astronomical(kind, sig_dir, yplot, seg, nseg, baseline & include, screen_mr, m, yo)
@@ -557,7 +558,7 @@ def _check_values(kind, yv, nv, gid, labels, by_cols, xs, row_index, y, n) -> No
             if bad.any():
                 fail(bad, f"'{n}' is negative")
             if kind in PROPORTION_KINDS:
-                bad = yv > nv
+                bad = yv > nv * (1 + 1e-12) + 1e-12  # allow rounding in weighted counts
                 if bad.any():
                     fail(bad, f"'{y}' is larger than '{n}' (a proportion above 1)")
             bad = (nv == 0) & (yv > 0)
@@ -697,21 +698,40 @@ def _fill_date_gaps(sub: dict, xuniq: pd.DatetimeIndex):
 # --------------------------------------------------------------------- phases etc.
 
 
-def _positions(values, xuniq: pd.Index, what: str) -> np.ndarray:
-    """Positions in the sorted unique x of the given x values (insertion points)."""
+def _locate(values, xuniq: pd.Index, what: str, memo: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in the sorted unique x of the given x values (insertion points), and
+    whether each value is exactly an x of the data. ``memo`` caches per call of ``chart``
+    (the same dates are often given for many groups)."""
     vals = list(values)
-    if not vals:
-        return np.empty(0, dtype=np.int64)
     try:
-        if isinstance(xuniq, pd.DatetimeIndex):
-            arr = pd.DatetimeIndex(pd.to_datetime(vals)).astype(xuniq.dtype)
-        elif pd.api.types.is_numeric_dtype(xuniq.dtype):
-            arr = pd.to_numeric(pd.Series(vals)).to_numpy()
-        else:
-            arr = pd.Index(vals).astype(xuniq.dtype)
-        return np.searchsorted(xuniq.to_numpy(), np.asarray(arr), side="left")
-    except (ValueError, TypeError) as exc:
-        raise ChartError(f"{what} values {vals!r} cannot be compared with the x values") from exc
+        key = (what, tuple(vals))
+        if key in memo:
+            return memo[key]
+    except TypeError:  # unhashable values
+        key = None
+    if not vals:
+        out = (np.empty(0, dtype=np.int64), np.empty(0, dtype=bool))
+    else:
+        try:
+            if isinstance(xuniq, pd.DatetimeIndex):
+                arr = pd.DatetimeIndex(pd.to_datetime(vals)).astype(xuniq.dtype).to_numpy()
+            elif pd.api.types.is_numeric_dtype(xuniq.dtype):
+                arr = pd.to_numeric(pd.Series(vals)).to_numpy()
+            else:
+                arr = np.asarray(pd.Index(vals).astype(xuniq.dtype))
+        except (ValueError, TypeError) as exc:
+            raise ChartError(
+                f"{what} values {vals!r} cannot be compared with the x values"
+            ) from exc
+        xv = xuniq.to_numpy()
+        pos = np.searchsorted(xv, arr, side="left")
+        ok = pos < len(xv)
+        exact = np.zeros(len(pos), dtype=bool)
+        exact[ok] = xv[pos[ok]] == arr[ok]
+        out = (pos, exact)
+    if key is not None:
+        memo[key] = out
+    return out
 
 
 def _group_key_to_gid(key, labels: pd.DataFrame, by_cols: list[str], what: str) -> int | None:
@@ -722,11 +742,22 @@ def _group_key_to_gid(key, labels: pd.DataFrame, by_cols: list[str], what: str) 
     kt = key if isinstance(key, tuple) else (key,)
     if len(kt) != len(by_cols):
         raise ChartError(f"{what} key {key!r} must give a value for each of {by_cols}")
-    mask = np.ones(len(labels), dtype=bool)
-    for c, v in zip(by_cols, kt, strict=True):
-        col = labels[c]
-        mask &= (col == v).to_numpy() | (col.astype(str) == str(v)).to_numpy()
-    hit = np.flatnonzero(mask)
+    lookup = labels.attrs.get("_lookup")
+    if lookup is None:
+        exact: dict = {}
+        text: dict = {}
+        cols = [labels[c].tolist() for c in by_cols]
+        for i, row in enumerate(zip(*cols, strict=True)):
+            exact.setdefault(row, i)
+            text.setdefault(tuple(str(v) for v in row), i)
+        lookup = labels.attrs["_lookup"] = (exact, text)
+    try:
+        found = lookup[0].get(kt)
+    except TypeError:  # an unhashable key
+        found = None
+    if found is None:
+        found = lookup[1].get(tuple(str(v) for v in kt))
+    hit = [] if found is None else [found]
     if not len(hit):
         warnings.warn(
             f"{what}: no group {key!r} in the data (by={by_cols}); that entry was ignored",
@@ -737,7 +768,7 @@ def _group_key_to_gid(key, labels: pd.DataFrame, by_cols: list[str], what: str) 
     return int(hit[0])
 
 
-def _phases(phases, g, xc, xuniq, label, labels, by_cols) -> np.ndarray:
+def _phases(phases, g, xc, xuniq, label, labels, by_cols, memo) -> np.ndarray:
     npts = len(g)
     if phases is None:
         return np.ones(npts, dtype=np.int64)
@@ -753,14 +784,14 @@ def _phases(phases, g, xc, xuniq, label, labels, by_cols) -> np.ndarray:
             gi = _group_key_to_gid(key, labels, by_cols, "phases")
             if gi is None:
                 continue
-            starts_of[gi] = np.unique(_positions(_listify(vals), xuniq, "phases"))
+            starts_of[gi] = np.unique(_locate(_listify(vals), xuniq, "phases", memo)[0])
         raw = np.zeros(npts, dtype=np.int64)
         for gi, st in starts_of.items():
-            sel = g == gi
+            sel = _group_slice(g, gi)
             raw[sel] = np.searchsorted(st, xc[sel], side="right")
         new[1:] = raw[1:] != raw[:-1]
     else:
-        st = np.unique(_positions(_listify(phases), xuniq, "phases"))
+        st = np.unique(_locate(_listify(phases), xuniq, "phases", memo)[0])
         raw = np.searchsorted(st, xc, side="right")
         new[1:] = raw[1:] != raw[:-1]
     new &= same
@@ -771,13 +802,18 @@ def _phases(phases, g, xc, xuniq, label, labels, by_cols) -> np.ndarray:
     return (cum - base + 1).astype(np.int64)
 
 
+def _group_slice(g: np.ndarray, gi: int) -> slice:
+    """The rows of group ``gi`` in the group-sorted code array ``g``."""
+    return slice(int(np.searchsorted(g, gi, "left")), int(np.searchsorted(g, gi, "right")))
+
+
 def _listify(v) -> list:
     if isinstance(v, str | bytes) or not hasattr(v, "__iter__"):
         return [v]
     return list(v)
 
 
-def _membership(spec, what, g, xc, xuniq, labels, by_cols, notes) -> np.ndarray:
+def _membership(spec, what, g, xc, xuniq, labels, by_cols, notes, memo) -> np.ndarray:
     """True for points whose x is listed in ``spec`` (a list, or a dict per group)."""
     npts = len(g)
     out = np.zeros(npts, dtype=bool)
@@ -792,30 +828,15 @@ def _membership(spec, what, g, xc, xuniq, labels, by_cols, notes) -> np.ndarray:
     else:
         items = [(None, _listify(spec))]
     for gi, vals in items:
-        pos = _positions(vals, xuniq, what)
-        # exact matches only: compare the looked-up x with the requested value
-        exact = _exact(vals, xuniq, pos)
+        pos, exact = _locate(vals, xuniq, what, memo)  # exact matches only
         if (~exact).any():
             notes.append(f"{what}: {int((~exact).sum())} value(s) are not x values of the data")
-        hit = np.isin(xc, pos[exact])
-        if gi is not None:
-            hit &= g == gi
-        out |= hit
+        if gi is None:
+            out |= np.isin(xc, pos[exact])
+        else:
+            sel = _group_slice(g, gi)
+            out[sel] |= np.isin(xc[sel], pos[exact])
     return out
-
-
-def _exact(vals, xuniq: pd.Index, pos: np.ndarray) -> np.ndarray:
-    xv = xuniq.to_numpy()
-    ok = pos < len(xv)
-    res = np.zeros(len(pos), dtype=bool)
-    if isinstance(xuniq, pd.DatetimeIndex):
-        want = pd.DatetimeIndex(pd.to_datetime(vals)).astype(xuniq.dtype).to_numpy()
-    elif pd.api.types.is_numeric_dtype(xuniq.dtype):
-        want = pd.to_numeric(pd.Series(vals)).to_numpy()
-    else:
-        want = np.asarray(pd.Index(vals).astype(xuniq.dtype))
-    res[ok] = xv[pos[ok]] == want[ok]
-    return res
 
 
 def _fixed_cl(cl, seg_gid, labels, by_cols, multiply, nseg) -> np.ndarray:
@@ -1007,34 +1028,55 @@ def _summary_frame(
     trial = np.where(
         n_points < TRIAL_LIMIT_POINTS,
         np.char.add(
-            np.char.add("trial limits: ", n_points.astype(int).astype(str)),
-            f" points in this phase (fewer than {TRIAL_LIMIT_POINTS}); they will change as data arrive",
+            np.char.add(
+                np.char.add("trial limits: ", n_points.astype(int).astype(str)),
+                np.where(n_points == 1, " point", " points"),
+            ),
+            f" in this phase (fewer than {TRIAL_LIMIT_POINTS}); they will change as data arrive",
         ),
         "",
     ).astype(object)
     if kind == "run":
         trial[:] = ""
 
-    warn: list[list[str]] = [[] for _ in range(nseg)]
     has_limits = kind != "run"
-
+    warning = np.full(nseg, "", dtype=object)
     serious = np.zeros(nseg, dtype=bool)
 
-    def add(mask, text_fn, flag=True):
-        for s in np.flatnonzero(mask):
-            warn[s].append(text_fn(s))
+    def counted(count: np.ndarray, text: str) -> np.ndarray:
+        return np.char.add(count.astype(np.int64).astype(str), text).astype(object)
+
+    def add(mask, text, flag=True):
+        """Append ``text`` (one string, or one per segment) to the flagged segments."""
+        nonlocal warning
+        text = np.broadcast_to(np.asarray(text, dtype=object), (nseg,))
+        joined = np.where(warning == "", text, warning + "; " + text)
+        warning = np.where(mask, joined, warning)
         if flag:
             serious[mask] = True
 
     if has_limits:
-        add(trial != "", lambda s: trial[s])
+        add(trial != "", trial)
         no_lim = ~(np.isfinite(lcl_s) | np.isfinite(ucl_s)) & (n_values > 0)
         if kind in ("i", "t", "xmr", "pp", "up", "mr"):
             add(
                 no_lim & (n_base < 2),
-                lambda s: "no limits: fewer than 2 baseline values, so no moving range",
+                "no limits: fewer than 2 baseline values, so no moving range",
             )
-        add(no_lim & (n_base == 0), lambda s: "no limits: no baseline value in this phase")
+        add(no_lim & (n_base == 0), "no limits: no baseline value in this phase")
+        if kind in ("xbar", "s"):
+            single = seg_count(seg, nseg, baseline & include & (sub["y_len"] > 1)) == 0
+            add(
+                no_lim & (n_base > 0) & single,
+                (
+                    "no limits: subgroups of one value have no within-subgroup spread "
+                    "(use an i chart for single values)"
+                ),
+            )
+        else:
+            single = np.zeros(nseg, dtype=bool)
+        if kind not in ("i", "t", "xmr", "pp", "up", "mr"):
+            add(no_lim & (n_base == 1) & ~single, "no limits: only one baseline value")
         bmask = baseline & include & fin
         lo = np.full(nseg, np.inf)
         hi = np.full(nseg, -np.inf)
@@ -1043,39 +1085,38 @@ def _summary_frame(
         same = (n_base >= 2) & (lo == hi)
         add(
             no_lim & same,
-            lambda s: (
-                "no limits: every baseline value is the same, so there is no spread to set limits from"
-            ),
+            "no limits: every baseline value is the same, so there is no spread to set limits from",
         )
         add(
-            no_lim & (n_base >= 2) & ~same,
-            lambda s: "no limits: the data give no estimate of spread",
+            no_lim & (n_base >= 2) & ~same & ~single,
+            "no limits: the data give no estimate of spread",
         )
         flat = np.isfinite(lcl_s) & np.isfinite(ucl_s) & (lcl_s == ucl_s) & (n_values > 0)
-        add(flat, lambda s: "limits have no width: every baseline value is the same")
+        add(flat, "limits have no width: every baseline value is the same")
     few = (stats["n_useful"] < MIN_USEFUL_RUNS) & (n_values > 0)
     add(
         few,
-        lambda s: (
-            f"only {int(stats['n_useful'][s])} useful points: too few for the run rules to be reliable"
-        ),
+        np.char.add(
+            "only ",
+            counted(
+                stats["n_useful"], " useful points: too few for the run rules to be reliable"
+            ).astype(str),
+        ).astype(object),
     )
-    add(n_values == 0, lambda s: "no values in this phase")
+    add(n_values == 0, "no values in this phase")
     zero_n = seg_count(seg, nseg, sub["zero_n"])
     add(
         zero_n > 0,
-        lambda s: f"{int(zero_n[s])} points with a zero denominator are shown as gaps",
+        counted(zero_n, " points with a zero denominator are shown as gaps"),
         False,
     )
     if "inserted" in sub:
         ins = seg_count(seg, nseg, sub["inserted"])
-        add(ins > 0, lambda s: f"{int(ins[s])} absent periods are shown as gaps", False)
+        add(ins > 0, counted(ins, " absent periods are shown as gaps"), False)
     excl = seg_count(seg, nseg, ~include)
-    add(excl > 0, lambda s: f"{int(excl[s])} excluded points", False)
+    add(excl > 0, counted(excl, " excluded points"), False)
     for note in notes:
-        for w in warn:
-            w.append(note)
-    warning = np.array(["; ".join(w) for w in warn], dtype=object)
+        add(np.ones(nseg, dtype=bool), note, False)
 
     cols: dict[str, Any] = _by_frame(by_cols, labels, seg_gid)
     cols["phase"] = phase[seg_first]

@@ -69,7 +69,7 @@ POINT_STYLES: dict[str, dict[str, Any]] = {
 LINE_NAMES = {
     "cl_mean": "Centre line (mean)",
     "cl_median": "Centre line (median)",
-    "cl_runs": "Centre line: runs signal",
+    "cl_runs": "Centre line: the runs show a change",
     "ucl": "Upper process limit",
     "lcl": "Lower process limit",
     "ucl_2s": "Upper 2-sigma line",
@@ -96,6 +96,17 @@ KIND_NAMES = {
 }
 
 _MEDIAN_KINDS = {"run", "g"}
+_WEEK_MS = 7 * 24 * 3600 * 1000
+_DATE_AXIS: dict[str, Any] = {
+    "type": "date",
+    "hoverformat": "%d %b %Y",
+    # UK style: "8 Jan" for weeks, "Jan 2024" for months, "2024" for years
+    "tickformatstops": [
+        {"dtickrange": [None, _WEEK_MS * 4], "value": "%-d %b<br>%Y"},
+        {"dtickrange": [_WEEK_MS * 4, "M6"], "value": "%b %Y"},
+        {"dtickrange": ["M12", None], "value": "%Y"},
+    ],
+}
 _LIMIT_COLOUR = NHS_MID_GREY
 _CL_COLOUR = "#231F20"
 _DATA_COLOUR = "#A6AEB3"
@@ -143,10 +154,13 @@ def _is_datetime(series: pd.Series) -> bool:
 
 def _x_list(series: pd.Series) -> list:
     """x values for plotly JSON: ISO dates (short) for datetimes, plain values otherwise."""
+    missing = series.isna().to_numpy()
     if _is_datetime(series):
-        out = series.dt.strftime("%Y-%m-%d")
-        return [None if _blank(v) else v for v in out.tolist()]
-    return [None if _blank(v) else v for v in series.tolist()]
+        out = series.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    else:
+        out = series.to_numpy(dtype=object, copy=True)
+    out[missing] = None
+    return out.tolist()
 
 
 def _num(series: pd.Series | Sequence) -> np.ndarray:
@@ -265,9 +279,7 @@ def attention_order(result) -> list[tuple]:
     ranks = []
     for i, key in enumerate(keys):
         variation, assurance = info.get(key, ("", ""))
-        ranks.append(
-            (_VARIATION_RANK.get(variation, 2), _ASSURANCE_RANK.get(assurance, 2), i, key)
-        )
+        ranks.append((_VARIATION_RANK.get(variation, 2), _ASSURANCE_RANK.get(assurance, 2), i, key))
     return [r[-1] for r in sorted(ranks, key=lambda r: r[:3])]
 
 
@@ -412,13 +424,21 @@ def _split_rules(values: np.ndarray) -> list[list[str]]:
 # --- geometry of one panel --------------------------------------------------------
 
 
-def _phase_segments(frame: pd.DataFrame) -> list[pd.DataFrame]:
-    if "phase" not in frame.columns:
-        return [frame]
-    return [g for _, g in frame.groupby("phase", sort=True, dropna=False)]
+def _segments(phase: np.ndarray) -> list[tuple[int, int, Any]]:
+    """(start, end, phase) of each run of equal phase values, in x order."""
+    m = len(phase)
+    if m == 0:
+        return []
+    change = np.ones(m, dtype=bool)
+    change[1:] = phase[1:] != phase[:-1]
+    starts = np.flatnonzero(change)
+    ends = np.r_[starts[1:], m]
+    return [(int(a), int(b), phase[a]) for a, b in zip(starts, ends, strict=True)]
 
 
-def _stepped(segments: list[pd.DataFrame], column: str) -> tuple[list, np.ndarray] | None:
+def _stepped(
+    x: list, values: np.ndarray, segments: list[tuple[int, int, Any]]
+) -> tuple[list, np.ndarray] | None:
     """x and y of a line drawn per phase, broken between phases.
 
     A phase whose value is constant is drawn from its first to its last x with two
@@ -427,44 +447,37 @@ def _stepped(segments: list[pd.DataFrame], column: str) -> tuple[list, np.ndarra
     """
     xs: list = []
     ys: list[float] = []
-    for seg in segments:
-        if column not in seg.columns:
-            return None
-        values = _num(seg[column])
-        xvals = _x_list(seg["x"])
-        keep = np.isfinite(values)
-        if not keep.any():
+    for a, b, _ in segments:
+        v = values[a:b]
+        keep = np.flatnonzero(np.isfinite(v))
+        if not len(keep):
             continue
-        values = values[keep]
-        xvals = [x for x, k in zip(xvals, keep, strict=True) if k]
         if xs:
             xs.append(None)
             ys.append(np.nan)
-        if np.allclose(values, values[0], rtol=1e-12, atol=0):
-            xs += [xvals[0], xvals[-1]]
-            ys += [values[0], values[0]]
+        v = v[keep]
+        if np.allclose(v, v[0], rtol=1e-12, atol=0):
+            xs += [x[a + keep[0]], x[a + keep[-1]]]
+            ys += [v[0], v[0]]
         else:
-            xs += xvals
-            ys += list(values)
+            xs += [x[a + k] for k in keep]
+            ys += v.tolist()
     if not xs:
         return None
     return xs, np.asarray(ys, dtype=float)
 
 
-def _two_sigma(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``lcl_2s``/``ucl_2s`` where the engine gave none: cl ± 2σ, σ from the 3σ limits.
+def _two_sigma(cl: np.ndarray, lcl: np.ndarray, ucl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """2-sigma lines where the engine gave none: cl ± 2σ, σ from the 3σ limits.
 
     σ = max(ucl − cl, cl − lcl)/3 (a limit cut at 0 or 1 is the shorter side);
     the 2-sigma lines are cut at the same bounds as the 3-sigma limits.
     """
-    if "lcl_2s" in frame.columns and "ucl_2s" in frame.columns:
-        return frame
-    cl, lcl, ucl = _num(frame["cl"]), _num(frame["lcl"]), _num(frame["ucl"])
     with np.errstate(invalid="ignore"):
         sigma = np.fmax(ucl - cl, cl - lcl) / 3
         lo = np.maximum(cl - 2 * sigma, np.where(np.isfinite(lcl), lcl, -np.inf))
         hi = np.minimum(cl + 2 * sigma, np.where(np.isfinite(ucl), ucl, np.inf))
-    return frame.assign(lcl_2s=lo, ucl_2s=hi)
+    return lo, hi
 
 
 def _midpoint(a: object, b: object, dates: bool) -> object:
@@ -496,7 +509,8 @@ class _Panel:
 
     def build(self, frame: pd.DataFrame, key: tuple, xa: str, ya: str) -> None:
         result, fmt, opts = self.result, self.fmt, self.opts
-        frame = frame.sort_values("x", kind="stable")
+        if _is_datetime(frame["x"]) or pd.api.types.is_numeric_dtype(frame["x"]):
+            frame = frame.sort_values("x", kind="stable")  # labels keep the engine's order
         axes = {"xaxis": xa, "yaxis": ya}
         dates = _is_datetime(frame["x"])
         x = _x_list(frame["x"])
@@ -506,7 +520,8 @@ class _Panel:
         ucl = _num(frame["ucl"]) if "ucl" in frame.columns else np.full(len(frame), np.nan)
         n = _num(frame["n"]) if "n" in frame.columns else np.full(len(frame), np.nan)
         has_limits = bool(np.isfinite(lcl).any() or np.isfinite(ucl).any())
-        segments = _phase_segments(frame)
+        phase = frame["phase"].to_numpy() if "phase" in frame.columns else np.ones(len(frame))
+        segments = _segments(phase)
 
         # data line (gaps where y is missing)
         self.traces.append(
@@ -528,13 +543,13 @@ class _Panel:
         median = result.kind in _MEDIAN_KINDS
         cl_name = LINE_NAMES["cl_median" if median else "cl_mean"]
         runs = self._runs_by_phase(key)
-        plain = [s for s in segments if not runs.get(s["phase"].iloc[0] if "phase" in s else 1)]
-        flagged = [s for s in segments if runs.get(s["phase"].iloc[0] if "phase" in s else 1)]
+        plain = [s for s in segments if not runs.get(s[2])]
+        flagged = [s for s in segments if runs.get(s[2])]
         for segs, name, dash, rank in (
             (plain, cl_name, "solid", 10),
             (flagged, LINE_NAMES["cl_runs"], "dash", 11),
         ):
-            line = _stepped(segs, "cl") if segs else None
+            line = _stepped(x, cl, segs) if segs else None
             if line is None:
                 continue
             self.traces.append(
@@ -552,12 +567,19 @@ class _Panel:
 
         # limits, and 2-sigma lines
         if has_limits:
+            values = {"ucl": ucl, "lcl": lcl}
             limit_lines = [("ucl", "solid", 1.5, 20), ("lcl", "solid", 1.5, 21)]
             if opts["show_2sigma"]:
                 limit_lines += [("ucl_2s", "dot", 1, 30), ("lcl_2s", "dot", 1, 31)]
-                segments = _phase_segments(_two_sigma(frame))
+                if "lcl_2s" in frame.columns and "ucl_2s" in frame.columns:
+                    values["lcl_2s"], values["ucl_2s"] = (
+                        _num(frame["lcl_2s"]),
+                        _num(frame["ucl_2s"]),
+                    )
+                else:
+                    values["lcl_2s"], values["ucl_2s"] = _two_sigma(cl, lcl, ucl)
             for col, dash, width, rank in limit_lines:
-                line = _stepped(segments, col)
+                line = _stepped(x, values[col], segments)
                 if line is None:
                     continue
                 name = LINE_NAMES[col]
@@ -567,7 +589,12 @@ class _Panel:
                         "x": line[0],
                         "y": line[1],
                         "mode": "lines",
-                        "line": {"color": _LIMIT_COLOUR, "width": width, "dash": dash, "shape": "hvh"},
+                        "line": {
+                            "color": _LIMIT_COLOUR,
+                            "width": width,
+                            "dash": dash,
+                            "shape": "hvh",
+                        },
                         "hovertemplate": f"{name}: {fmt.hover('y')}<extra></extra>",
                         **self._legend(name, rank),
                         **axes,
@@ -593,7 +620,7 @@ class _Panel:
             )
 
         self._points(frame, x, y, n, cl, lcl, ucl, has_limits, axes, key)
-        self._phases(segments, dates, xa, ya)
+        self._phases(segments, x, dates, xa, ya)
 
     def _runs_by_phase(self, key: tuple) -> dict:
         """{phase: runs signal} where the chart's rules include the Anhøj runs tests."""
@@ -628,7 +655,9 @@ class _Panel:
         has_n = bool(np.isfinite(n).any())
         dates = _is_datetime(frame["x"])
         head = f"<b>{html.escape(_label(key))}</b><br>" if key and opts["group_in_hover"] else ""
-        x_hover = "%{x|%d %b %Y}" if dates else f"{html.escape(opts['x_title'] or 'x')} %{{x}}"
+        x_hover = (
+            "%{x|%d %b %Y}" if dates else f"{html.escape(opts['x_title'] or 'Subgroup')} %{{x}}"
+        )
         value_name = html.escape(result.y_label or "Value")
         # rules in words, counted over the points that have a value (a gap is no break)
         signals = np.full(m, "", dtype=object)
@@ -690,7 +719,7 @@ class _Panel:
                     "size": opts["marker_size"] + (0 if ptype == "common_cause" else 2),
                     "line": {"color": line_colour, "width": line_width},
                 },
-                "customdata": np.column_stack(custom),
+                "customdata": np.column_stack(custom).astype(np.float32),  # display only: 4 bytes
                 "hovertemplate": "<br>".join(template),
                 **self._legend(style["name"], rank),
                 **axes,
@@ -699,21 +728,21 @@ class _Panel:
                 trace["text"] = text
             self.traces.append(trace)
 
-    def _phases(self, segments: list[pd.DataFrame], dates: bool, xa: str, ya: str) -> None:
+    def _phases(self, segments: list[tuple], x: list, dates: bool, xa: str, ya: str) -> None:
         if len(segments) < 2:
             return
         labels = self.opts["phase_labels"]
-        for i, seg in enumerate(segments):
-            phase = seg["phase"].iloc[0] if "phase" in seg.columns else i + 1
+        for i, (a, _b, phase) in enumerate(segments):
+            phase = phase.item() if hasattr(phase, "item") else phase
             if isinstance(labels, dict):
                 label = labels.get(phase, f"Phase {phase}")
             elif labels is not None and i < len(labels):
                 label = labels[i]
             else:
                 label = f"Phase {phase}"
-            first = _x_list(seg["x"].iloc[:1])[0]
+            first = x[a]
             if i > 0:
-                prev_last = _x_list(segments[i - 1]["x"].iloc[-1:])[0]
+                prev_last = x[segments[i - 1][1] - 1]
                 at = _midpoint(prev_last, first, dates)
                 self.shapes.append(
                     {
@@ -1059,6 +1088,8 @@ def spc_figure(
         "x_title": x_title,
         "group_in_hover": False,
     }
+    if len(points) == 0:
+        raise ChartError("the chart has no points to draw: its data had no rows")
     frames = _group_frames(points, result.by)
     if group is not None:
         key = _select_group(result, group)
@@ -1134,19 +1165,21 @@ def _finish(ctx: dict, traces: list[dict], layout: dict, geo: dict) -> go.Figure
         },
     )
     layout.setdefault("title", {"text": html.escape(text)})
+    # the title block at the top of the figure, whatever the margin below it holds
+    layout["title"].update(yref="container", y=1 - 14 / geo["height"], yanchor="top")
     layout["title"].setdefault("subtitle", {"text": _subtitle(result)})
     return go.Figure(data=traces, layout=layout)
 
 
-def _geometry(width: float, height: float, t: float, b: float, l: float, r: float) -> dict:
+def _geometry(width: float, height: float, t: float, b: float, left: float, r: float) -> dict:
     return {
         "width": width,
         "height": height,
         "t": t,
         "b": b,
-        "l": l,
+        "l": left,
         "r": r,
-        "plot_w": width - l - r,
+        "plot_w": width - left - r,
         "plot_h": height - t - b,
     }
 
@@ -1166,7 +1199,6 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
         if len(rows):
             traces.append(_pdsa_legend())
     width = ctx["width"] or 900
-    plot_w = width - 64 - 24
     legend_px = _legend_rows(traces, width - 64) * _LEGEND_ROW_PX + 8
     b = 44 + (20 if ctx["x_title"] else 0) + legend_px
     t = 112
@@ -1175,8 +1207,9 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
     images = []
     types = ctx["latest"].get(key, ("", ""))
     if ctx["show_icons"]:
-        image, icon_w = _icon_image(types, result.improvement, 1, 1 + 22 / geo["plot_h"],
-                                    _ICON_PX, geo)
+        image, icon_w = _icon_image(
+            types, result.improvement, 1, 1 + 22 / geo["plot_h"], _ICON_PX, geo
+        )
         if image:
             images.append(image)
             notes.append(
@@ -1190,7 +1223,9 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
                     "xshift": -(icon_w + 8),
                     "yshift": 28,
                     "align": "right",
-                    "text": _icon_words(types, result.improvement, capital=True).replace(" · ", "<br>"),
+                    "text": _icon_words(types, result.improvement, capital=True).replace(
+                        " · ", "<br>"
+                    ),
                     "showarrow": False,
                     "font": {"size": 11, "color": NHS_DARK_GREY},
                 }
@@ -1201,7 +1236,7 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
         title = f"{_label(key)}: {base}" if key and base else (_label(key) if key else base)
     xaxis: dict[str, Any] = {"title": {"text": html.escape(ctx["x_title"] or "")}}
     if dates:
-        xaxis.update(type="date", hoverformat="%d %b %Y")
+        xaxis.update(_DATE_AXIS, tick0=pd.Timestamp(frame["x"].min()).strftime("%Y-%m-%d"))
     layout = {
         "title": {"text": html.escape(title)},
         "xaxis": xaxis,
@@ -1235,17 +1270,14 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
     cols = cols or (count if count <= 4 else 4 if count <= 12 else 5)
     rows = -(-count // cols)
     width = ctx["width"] or max(720, cols * 230 + 90)
-    l_px, r_px, t = 56, 20, 150
+    l_px, r_px, t = 56, 20, 124
     plot_w = width - l_px - r_px
     row_px, gap_px = 170, 92
     seen: set[str] = set()
     traces: list[dict] = []
     shapes: list[dict] = []
     notes: list[dict] = []
-    panels = []
-    for key in keys:
-        panel = _Panel(result, fmt, ctx["opts"], seen)
-        panels.append(panel)
+    panels = [_Panel(result, fmt, ctx["opts"], seen) for _ in keys]
     # build panels first (legend rows depend on which traces exist)
     layout: dict[str, Any] = {}
     for i, (key, panel) in enumerate(zip(keys, panels, strict=True)):
@@ -1256,8 +1288,9 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
         notes += panel.annotations
         if ctx["pdsa"] is not None:
             rows_ = _pdsa_for_group(ctx["pdsa"], result.by, key)
-            s, a = _pdsa_marks(rows_, ctx["pdsa_cols"], f"x{suffix}", f"y{suffix}",
-                               _is_datetime(frames[key]["x"]))
+            s, a = _pdsa_marks(
+                rows_, ctx["pdsa_cols"], f"x{suffix}", f"y{suffix}", _is_datetime(frames[key]["x"])
+            )
             shapes += s
             notes += a
             if len(rows_) and LINE_NAMES["pdsa"] not in seen:
@@ -1287,7 +1320,10 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
             if shared_y:
                 yaxis["matches"] = "y"
         if _is_datetime(frames[key]["x"]):
-            xaxis.update(type="date", hoverformat="%d %b %Y")
+            xaxis.update(
+                _DATE_AXIS,
+                tick0=pd.Timestamp(frames[key]["x"].min()).strftime("%Y-%m-%d"),
+            )
         if ctx["x_title"] and r == rows - 1:
             xaxis["title"] = {"text": html.escape(ctx["x_title"])}
         layout[f"xaxis{suffix}"] = xaxis
@@ -1296,8 +1332,9 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
         words = _icon_words(types, result.improvement, short=True)
         icon_w = 0.0
         if ctx["show_icons"]:
-            image, icon_w = _icon_image(types, result.improvement, x0, y1 + 20 * unit,
-                                        _PANEL_ICON_PX, geo)
+            image, icon_w = _icon_image(
+                types, result.improvement, x0, y1 + 20 * unit, _PANEL_ICON_PX, geo
+            )
             if image:
                 image["xanchor"] = "left"
                 images.append(image)
@@ -1313,8 +1350,11 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
                 "xshift": icon_w + 6 if icon_w else 0,
                 "align": "left",
                 "text": f"<b>{html.escape(_label(key))}</b>"
-                + (f"<br><span style='font-size:11px;color:{NHS_DARK_GREY}'>{words}</span>"
-                   if words else ""),
+                + (
+                    f"<br><span style='font-size:11px;color:{NHS_DARK_GREY}'>{words}</span>"
+                    if words
+                    else ""
+                ),
                 "showarrow": False,
                 "font": {"size": 13},
             }
@@ -1372,7 +1412,9 @@ def summary_table(
         record.update(
             {
                 "Latest": when,
-                "Value": fmt.text(float(pd.to_numeric(pd.Series([last["y"]]), errors="coerce").iloc[0])),
+                "Value": fmt.text(
+                    float(pd.to_numeric(pd.Series([last["y"]]), errors="coerce").iloc[0])
+                ),
                 "Centre line": fmt.text(pick("cl")),
                 "Lower limit": fmt.text(pick("lcl")),
                 "Upper limit": fmt.text(pick("ucl")),
@@ -1384,9 +1426,7 @@ def summary_table(
             icons.variation_icon_svg(variation, result.improvement, size=icon_size),
             icons.variation_words(variation, result.improvement) if variation else "",
         )
-        if result.target is not None or any(
-            _icon_types(r)[1] for r in latest_summary.values()
-        ):
+        if result.target is not None or any(_icon_types(r)[1] for r in latest_summary.values()):
             record["Assurance"] = _icon_cell(
                 icons.assurance_icon_svg(assurance, size=icon_size),
                 icons.assurance_words(assurance) if assurance else "no target",
@@ -1394,19 +1434,32 @@ def summary_table(
         record["Warnings"] = html.escape(_text(warn))
         records.append(record)
     table = pd.DataFrame.from_records(records)
+    if (table["Warnings"] == "").all():
+        table = table.drop(columns="Warnings")
     for col in result.by:
         table[col] = table[col].map(lambda v: html.escape(_text(v)))
     default = "Units needing attention first" if order == "attention" and len(keys) > 1 else None
-    styler = table.style.hide(axis="index")
+    styler = table.style.hide(axis="index").set_properties(
+        subset=["Latest"], **{"white-space": "nowrap"}
+    )
     text = caption if caption is not None else default
     if text:
         styler = styler.set_caption(html.escape(text))
     return styler.set_table_styles(
         [
             {"selector": "", "props": "border-collapse: collapse; font-family: Arial, sans-serif;"},
-            {"selector": "th", "props": "text-align: left; padding: 4px 8px; border-bottom: 2px solid #005EB8;"},
-            {"selector": "td", "props": "padding: 4px 8px; border-bottom: 1px solid #E8EDEE; vertical-align: middle;"},
-            {"selector": "caption", "props": "text-align: left; font-weight: bold; padding: 4px 0;"},
+            {
+                "selector": "th",
+                "props": "text-align: left; padding: 4px 8px; border-bottom: 2px solid #005EB8;",
+            },
+            {
+                "selector": "td",
+                "props": "padding: 4px 8px; border-bottom: 1px solid #E8EDEE; vertical-align: middle;",
+            },
+            {
+                "selector": "caption",
+                "props": "text-align: left; font-weight: bold; padding: 4px 0;",
+            },
         ]
     )
 
@@ -1415,7 +1468,8 @@ def _icon_cell(svg: str, words: str) -> str:
     if not svg:
         return html.escape(words)
     return (
-        f'<span style="display:inline-flex;align-items:center;gap:6px">{svg}'
+        f'<span style="display:inline-flex;align-items:center;gap:6px">'
+        f'<span style="flex:none;line-height:0">{svg}</span>'
         f"<span>{html.escape(words)}</span></span>"
     )
 
@@ -1503,7 +1557,9 @@ def funnel_figure(
     curve3 = _funnel_curve(pts, 3, upper_bound)
     curve2 = _funnel_curve(pts, 2, upper_bound) if show_2sigma else None
     xs = [float(np.nanmin(n)) * 0.85, float(np.nanmax(n)) * 1.1]
-    traces.append(line(xs, [float(cl[0])] * 2, "Centre line (all units)", "solid", 1.5, colour=_CL_COLOUR))
+    traces.append(
+        line(xs, [float(cl[0])] * 2, "Centre line (all units)", "solid", 1.5, colour=_CL_COLOUR)
+    )
     if curve3 is not None:
         traces.append(line(curve3[0], curve3[2], "3-sigma limits (99.8 %)", "solid", 1.5))
         traces.append(line(curve3[0], curve3[1], "3-sigma limits (99.8 %)", "solid", 1.5, False))
@@ -1527,14 +1583,18 @@ def funnel_figure(
             high,
             "Above the upper limit"
             + {"increase": ": better", "decrease": ": worse"}.get(improvement, ""),
-            icons.NEUTRAL if improvement == "neutral" else (icons.IMPROVEMENT if up_good else icons.CONCERN),
+            icons.NEUTRAL
+            if improvement == "neutral"
+            else (icons.IMPROVEMENT if up_good else icons.CONCERN),
             "triangle-up" if improvement == "neutral" else ("diamond" if up_good else "square"),
         ),
         (
             low,
             "Below the lower limit"
             + {"increase": ": worse", "decrease": ": better"}.get(improvement, ""),
-            icons.NEUTRAL if improvement == "neutral" else (icons.CONCERN if up_good else icons.IMPROVEMENT),
+            icons.NEUTRAL
+            if improvement == "neutral"
+            else (icons.CONCERN if up_good else icons.IMPROVEMENT),
             "triangle-down" if improvement == "neutral" else ("square" if up_good else "diamond"),
         ),
     ]
@@ -1553,16 +1613,20 @@ def funnel_figure(
             "x": n[idx],
             "y": y[idx],
             "text": [units[i] for i in idx],
-            "customdata": np.column_stack([lcl[idx], ucl[idx]]),
+            "customdata": np.column_stack([lcl[idx], ucl[idx]]).astype(np.float32),
             "mode": "markers",
-            "marker": {"color": colour, "symbol": symbol, "size": 9 if name != "Within the limits" else 7,
-                       "line": {"color": "white", "width": 0.5}},
+            "marker": {
+                "color": colour,
+                "symbol": symbol,
+                "size": 9 if name != "Within the limits" else 7,
+                "line": {"color": "white", "width": 0.5},
+            },
             "name": name,
             "hovertemplate": template + "<extra></extra>",
         }
         if label_outliers and name != "Within the limits":
             trace["mode"] = "markers+text"
-            trace["textposition"] = "top center" if symbol in ("triangle-up", "diamond") and (y[idx] > cl[idx]).all() else "bottom center"
+            trace["textposition"] = "top center" if name.startswith("Above") else "bottom center"
             trace["textfont"] = {"size": 10, "color": NHS_DARK_GREY}
         traces.append(trace)
 
@@ -1572,11 +1636,16 @@ def funnel_figure(
         "template": TEMPLATE,
         "title": {
             "text": html.escape(label),
-            "subtitle": {"text": f"Funnel plot ({result.kind}){overd}: units outside the 3-sigma limits are named"},
+            "subtitle": {
+                "text": f"Funnel plot ({result.kind}){overd}: units outside the 3-sigma limits are named"
+            },
         },
         "height": height or 480,
         "margin": {"t": 90, "b": 40, "l": 64, "r": 24},
-        "xaxis": {"title": {"text": html.escape(x_title or "Number of responses (n)")}, "type": "log" if np.nanmax(n) / max(np.nanmin(n), 1e-9) > 50 else "linear"},
+        "xaxis": {
+            "title": {"text": html.escape(x_title or "Number in the sample (n)")},
+            "type": "log" if np.nanmax(n) / max(np.nanmin(n), 1e-9) > 50 else "linear",
+        },
         "yaxis": {"title": {"text": html.escape(y_title or result.y_label or "")}, **fmt.axis()},
         "legend": {"orientation": "h", "y": -0.16, "yanchor": "top", "x": 0},
         "hovermode": "closest",

@@ -61,9 +61,7 @@ def _is_missing(value: object) -> bool:
 
 def _check_direction(improvement: str) -> str:
     if improvement not in DIRECTIONS:
-        raise ChartError(
-            f"improvement must be one of {', '.join(DIRECTIONS)}, not {improvement!r}"
-        )
+        raise ChartError(f"improvement must be one of {', '.join(DIRECTIONS)}, not {improvement!r}")
     return improvement
 
 
@@ -188,7 +186,9 @@ def _variation_body(point_type: str, improvement: str) -> tuple[str, str]:
         body = _dots(_FLAT, [COMMON] * 7)
     else:
         ys = _HIGH if side == "high" else _LOW
-        body = _dots(ys, [COMMON] * 3 + [colour] * 4) + _letter("H" if side == "high" else "L", colour)
+        body = _dots(ys, [COMMON] * 3 + [colour] * 4) + _letter(
+            "H" if side == "high" else "L", colour
+        )
     return colour, body
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.io._base_renderers import NotebookRenderer
 
 from pxlib.errors import PxlibError
 
@@ -63,7 +64,35 @@ TEMPLATE = go.layout.Template(
 
 pio.templates["pxlib"] = TEMPLATE
 
-OFFLINE_RENDERER = "plotly_mimetype+notebook"
+
+class OfflineNotebookRenderer(NotebookRenderer):
+    """plotly's ``notebook`` renderer without its MathJax CDN script.
+
+    plotly.js is embedded once in the notebook when the renderer is activated
+    (``connected=False``), and every figure's HTML output calls the global
+    ``Plotly`` with no ``<script src>``: nothing is loaded from a network.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(connected=False)
+
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        html = pio.to_html(
+            fig_dict,
+            config=self.config,
+            include_plotlyjs=False,
+            include_mathjax=False,
+            full_html=False,
+            default_width="100%",
+            default_height=525,
+            validate=False,
+        )
+        return {"text/html": html}
+
+
+pio.renderers["pxlib_notebook"] = OfflineNotebookRenderer()
+
+OFFLINE_RENDERER = "plotly_mimetype+pxlib_notebook"
 
 
 class StaticImageError(PxlibError, RuntimeError):
@@ -78,11 +107,12 @@ def use_template() -> None:
 def use_offline_renderer(renderer: str = OFFLINE_RENDERER) -> str:
     """Set plotly's default renderer for notebooks that will be exported to HTML.
 
-    ``plotly_mimetype+notebook`` keeps the interactive figure in JupyterLab
-    (``plotly_mimetype``) and also writes an HTML output with plotly.js embedded
-    once in the notebook (``notebook``, not ``notebook_connected``, which loads
-    plotly.js from a CDN and is blank on offline hospital networks). Returns the
-    renderer that was set. Call it once near the top of a notebook.
+    The default ``plotly_mimetype+pxlib_notebook`` keeps the interactive figure
+    in JupyterLab (``plotly_mimetype``) and also writes an HTML output
+    (:class:`OfflineNotebookRenderer`: plotly.js embedded once in the notebook,
+    no MathJax or plotly.js from a CDN; ``notebook_connected`` would load
+    plotly.js from the internet and be blank on offline hospital networks).
+    Returns the renderer that was set. Call it once near the top of a notebook.
     """
     for part in renderer.split("+"):
         if part not in pio.renderers:
@@ -93,7 +123,7 @@ def use_offline_renderer(renderer: str = OFFLINE_RENDERER) -> str:
         if part.endswith("_connected") or part == "cdn":
             raise PxlibError(
                 f"renderer {part!r} loads plotly.js from the internet: exported reports would "
-                "be blank without a network. Use 'plotly_mimetype+notebook'."
+                f"be blank without a network. Use {OFFLINE_RENDERER!r}."
             )
     pio.renderers.default = renderer
     return renderer

@@ -16,8 +16,9 @@ respondents and t = qt(1 - alpha/2, df):
   quasi-binomial GLM (weights scaled to mean 1, dispersion n/(n-1), deviance
   difference scaled by the design effect n/n_eff): the p0 with
   2 n_eff [p log(p/p0) + (1-p) log((1-p)/(1-p0))] <= t^2 n/(n-1), where
-  n_eff = p (1-p) / s^2. pxlib solves this exactly; R interpolates the profile
-  with a spline (MASS ``profile.glm``), so R's ends differ by about 1e-5 relative;
+  n_eff = p (1-p) / s^2. pxlib solves this exactly; R interpolates a profile
+  grid (MASS ``profile.glm``: a spline, then linear interpolation), so R's ends
+  differ from the exact ones by 1e-6 to 1e-4 relative, in opposite directions;
 * ``wilson``: not in survey 4.1; pxlib's definition is the Wilson score interval
   with n replaced by the design effective sample size n_eff = p (1-p) / s^2 and
   z by t = qt(1 - alpha/2, df):
@@ -130,9 +131,7 @@ def proportion_ci(
             lo = np.sin(np.clip(ang - h, 0, np.pi / 2)) ** 2
             hi = np.sin(np.clip(ang + h, 0, np.pi / 2)) ** 2
         elif method == "beta":
-            adj = np.where(
-                inner & np.isfinite(df), (_t(alpha, n - 1) / _t(alpha, df)) ** 2, 1.0
-            )
+            adj = np.where(inner & np.isfinite(df), (_t(alpha, n - 1) / _t(alpha, df)) ** 2, 1.0)
             adj = np.where(np.isfinite(adj), adj, 1.0)
             lo, hi = _beta_bounds(p, neff * adj, alpha)
         elif method == "likelihood":

@@ -157,8 +157,13 @@ class Design:
             w = weights
         self._w = check_base_weights(w, n, True, "design weights")
         self._w.setflags(write=False)
-        self._spec = dict(weights=weights if isinstance(weights, str) else None,
-                          strata=strata, clusters=clusters, fpc=fpc, lonely_psu=lonely_psu)
+        self._spec = dict(
+            weights=(weights if isinstance(weights, str) else "1" if weights is None else "given"),
+            strata=strata,
+            clusters=clusters,
+            fpc=fpc,
+            lonely_psu=lonely_psu,
+        )
         self._lonely = lonely_psu
         # strata
         if strata is None:
@@ -215,7 +220,7 @@ class Design:
     # ------------------------------------------------------------------ basics
     def _describe(self) -> str:
         s = self._spec
-        parts = [f"weights={s['weights'] or ('given' if s['weights'] is None else '1')}"]
+        parts = [f"weights={s['weights']}"]
         for k in ("strata", "clusters", "fpc"):
             if s[k] is not None:
                 parts.append(f"{k}={s[k]}")
@@ -266,8 +271,8 @@ class Design:
         else:
             n_psu = int(np.count_nonzero(np.bincount(self._psu[mask], minlength=self._n_psu)))
         H = len(self._strata_labels)
-        n_strata = 1 if H == 1 else int(
-            np.count_nonzero(np.bincount(self._stratum[mask], minlength=H))
+        n_strata = (
+            1 if H == 1 else int(np.count_nonzero(np.bincount(self._stratum[mask], minlength=H)))
         )
         return n_psu - (n_strata if mask.any() else 0)
 
@@ -282,8 +287,16 @@ class Design:
         return f"Design(n={len(self)}, {self._describe()}, steps={len(self._history) - 1})"
 
     # --------------------------------------------------------------- weighting
-    def rake(self, margins, tol: float = 1e-6, max_iter: int = 100, *,
-             variance: str = "calibration", **kw) -> Design:
+    def rake(
+        self,
+        margins,
+        tol: float = 1e-6,
+        max_iter: int = 100,
+        *,
+        variance: str = "calibration",
+        total: float | None = None,
+        allow_zero: bool = True,
+    ) -> Design:
         """Rake to categorical margins (see :func:`pxlib.weighting.rake`).
 
         ``variance="calibration"`` (default): SEs from the residuals of the
@@ -295,26 +308,43 @@ class Design:
         """
         if variance not in ("calibration", "r_rake"):
             raise DesignError(f"variance must be 'calibration' or 'r_rake', not {variance!r}")
-        fit = rake_fit(self._df, margins, self._w, tol, max_iter,
-                       kw.get("total"), kw.get("allow_zero", True))
+        fit = rake_fit(self._df, margins, self._w, tol, max_iter, total, allow_zero)
         from pxlib.weighting._margins import model_matrix
 
         X = model_matrix(fit.cells.level_codes, fit.cells.sizes)
         X = X[:, np.any(X != 0, axis=0)]
         reg = self._w if variance == "calibration" else np.ones_like(self._w)
         step = make_step(fit.cells.row_cell, X, reg)
-        entry = {"step": "rake", "detail": f"margins {fit.names}, {fit.iterations} sweeps, "
-                 f"gap {fit.gap:.2g}"}
+        entry = {
+            "step": "rake",
+            "detail": f"margins {fit.names}, {fit.iterations} sweeps, gap {fit.gap:.2g}",
+        }
         return self._new(fit.weights, step, entry)
 
-    def calibrate(self, margins, method: str = "linear", bounds=None, **kw) -> Design:
-        """Calibrate to totals (see :func:`pxlib.weighting.calibrate`)."""
-        fit = calibrate_fit(self._df, margins, self._w, method, bounds,
-                            kw.get("tol", 1e-10), kw.get("max_iter", 50),
-                            kw.get("total"), kw.get("allow_zero", True))
+    def calibrate(
+        self,
+        margins,
+        method: str = "linear",
+        bounds: tuple[float, float] | None = None,
+        *,
+        tol: float = 1e-10,
+        max_iter: int = 50,
+        total: float | None = None,
+        allow_zero: bool = True,
+    ) -> Design:
+        """Calibrate to totals (see :func:`pxlib.weighting.calibrate`).
+
+        Zero design weights stay 0 (``allow_zero``), as after a non-response
+        adjustment.
+        """
+        fit = calibrate_fit(
+            self._df, margins, self._w, method, bounds, tol, max_iter, total, allow_zero
+        )
         step = make_step(fit.unit, fit.X, self._w)
-        entry = {"step": "calibrate", "detail": f"{method}, bounds {bounds}, "
-                 f"{fit.iterations} iterations"}
+        entry = {
+            "step": "calibrate",
+            "detail": f"{method}, bounds {bounds}, {fit.iterations} iterations",
+        }
         return self._new(fit.weights, step, entry)
 
     def poststratify(self, cells, totals) -> Design:
@@ -323,8 +353,9 @@ class Design:
         step = make_step(fit.unit, fit.X, self._w)
         return self._new(fit.weights, step, {"step": "poststratify", "detail": f"{cells}"})
 
-    def trim(self, lower: float | None = None, upper: float | None = None,
-             strict: bool = False) -> Design:
+    def trim(
+        self, lower: float | None = None, upper: float | None = None, strict: bool = False
+    ) -> Design:
         """Trim weights, sharing out the difference (see :func:`pxlib.weighting.trim`)."""
         w = _trim(self._w, lower, upper, strict=strict).to_numpy()
         return self._new(w, None, {"step": "trim", "detail": f"[{lower}, {upper}]"})
@@ -368,14 +399,14 @@ class Design:
         centre = means[ps]
         if lonely.any() and self._lonely == "adjust":
             grand = T.mean(axis=0)
-            centre = np.where(
-                (lonely[ps] if T.ndim == 1 else lonely[ps][:, None]), grand, centre
-            )
+            centre = np.where((lonely[ps] if T.ndim == 1 else lonely[ps][:, None]), grand, centre)
         dev = T - centre
         ss = _agg(ps, dev * dev, H)
         with np.errstate(divide="ignore", invalid="ignore"):
-            fac = np.where(lonely, 1.0 if self._lonely == "adjust" else 0.0,
-                           n_h / (n_h - 1)) * self._fpc_factor
+            fac = (
+                np.where(lonely, 1.0 if self._lonely == "adjust" else 0.0, n_h / (n_h - 1))
+                * self._fpc_factor
+            )
         return (fac @ ss) if T.ndim > 1 else float(np.dot(fac, ss))
 
     def _se_from_z(self, z: np.ndarray) -> np.ndarray:
@@ -426,8 +457,9 @@ class Design:
         lo, hi, df = self._interval(est, se, level, ddf)
         return Estimate(est, se, lo, hi, level, df, "wald", n, f"mean({col})")
 
-    def ratio(self, numerator: str, denominator: str, level: float = 0.95,
-              ddf: float | None = None) -> Estimate:
+    def ratio(
+        self, numerator: str, denominator: str, level: float = 0.95, ddf: float | None = None
+    ) -> Estimate:
         """Ratio of totals R = Y/X; z = (y - R x) / X (rows with both values)."""
         y = _numeric(self._df, numerator)
         x = _numeric(self._df, denominator)
@@ -439,8 +471,9 @@ class Design:
         R = float(_dot(self._w, y0) / X)
         se = float(self._se_from_z((y0 - R * x0) / X))
         lo, hi, df = self._interval(R, se, level, ddf)
-        return Estimate(R, se, lo, hi, level, df, "wald", int(m.sum()),
-                        f"ratio({numerator}/{denominator})")
+        return Estimate(
+            R, se, lo, hi, level, df, "wald", int(m.sum()), f"ratio({numerator}/{denominator})"
+        )
 
     def proportion(self, col: str, method: str = "logit", level: float = 0.95) -> Estimate:
         """Proportion of a 0/1 (or boolean) column with a ``svyciprop`` interval.
@@ -462,10 +495,12 @@ class Design:
             se = float(self._se_from_z(z))
         wk = self._w[keep]
         ess = wk.sum() ** 2 / _dot(wk, wk)
-        lo, hi = proportion_ci(est, se, self.degf, method, level,
-                               n=int(np.count_nonzero(self._w > 0)), ess=ess)
-        return Estimate(est, se, float(lo), float(hi), level, self.degf, method, n,
-                        f"proportion({col})")
+        lo, hi = proportion_ci(
+            est, se, self.degf, method, level, n=int(np.count_nonzero(self._w > 0)), ess=ess
+        )
+        return Estimate(
+            est, se, float(lo), float(hi), level, self.degf, method, n, f"proportion({col})"
+        )
 
     def by(self, cols) -> Domains:
         """Domain estimates: ``d.by("unit").mean("y")`` gives one row per domain."""
@@ -489,10 +524,13 @@ class Domains:
     ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``df`` (PSUs minus strata among
     the domain's respondents, as R's ``svyby`` on a subset; proportion intervals
     use at least 1), and for proportions ``ess`` (Kish effective sample size
-    within the domain).
+    within the domain). As R's ``svyby(..., svyciprop)``, the n in the beta and
+    likelihood intervals is the domain's respondents for an uncalibrated design
+    and the whole design's for a calibrated one (R keeps every row there).
     """
 
     CHUNK = 4_000_000
+    FAST = True  # False: always the dense path (used by the tests to cross-check)
 
     def __init__(self, design: Design, cols: list[str]):
         self.design = design
@@ -535,8 +573,11 @@ class Domains:
         n = len(d.data)
         rows = np.flatnonzero(m)
         z_rows = zfun(rows, g[rows])
-        if not d._steps and d._psu is None:
-            return self._se_sparse(rows, g[rows], z_rows)
+        if self.FAST and d._psu is None:
+            if not d._steps:
+                return self._se_sparse(rows, g[rows], z_rows)
+            if len(d._steps) == 1 and d._steps[0].X.shape[0] * G <= 2e7:
+                return self._se_calibrated(rows, g[rows], z_rows)
         out = np.empty(G)
         k = max(1, self.CHUNK // max(n, 1))
         for start in range(0, G, k):
@@ -553,15 +594,54 @@ class Domains:
         G = len(self._keys)
         H = len(d._strata_labels)
         u = d._w[rows] * z
-        h = d._stratum[rows]
-        key = h * G + grow
+        key = d._stratum[rows] * G + grow
         s1 = np.bincount(key, weights=u, minlength=H * G).reshape(H, G)
         s2 = np.bincount(key, weights=u * u, minlength=H * G).reshape(H, G)
+        return self._strata_var(s1, s2)
+
+    def _se_calibrated(self, rows, grow, z) -> np.ndarray:
+        """Unclustered, one calibration step, without an n x domains matrix.
+
+        With c = X B the fitted calibration part (units x domains), the residual
+        scores are U_ig = w_i (z_i [g(i) = g] - c_{u(i) g}); their per-stratum
+        sums and sums of squares expand into per-(stratum, domain) sums over the
+        domain's rows and (stratum x unit) @ (unit x domain) products.
+        """
+        d = self.design
+        st = d._steps[0]
+        G = len(self._keys)
+        H = len(d._strata_labels)
+        K = st.X.shape[0]
+        w = d._w
+        S = np.bincount(st.unit[rows] * G + grow, weights=st.d[rows] * z, minlength=K * G).reshape(
+            K, G
+        )
+        c = np.asarray(st.X @ (st.Minv @ (st.X.T @ S)))  # units x G
+        h_all = d._stratum
+        hk = h_all * K + st.unit
+        Q1 = np.bincount(hk, weights=w, minlength=H * K).reshape(H, K)
+        Q2 = np.bincount(hk, weights=w * w, minlength=H * K).reshape(H, K)
+        wr = w[rows]
+        key = h_all[rows] * G + grow
+        c_rows = c[st.unit[rows], grow]
+        a1 = np.bincount(key, weights=wr * z, minlength=H * G).reshape(H, G)
+        a2 = np.bincount(key, weights=(wr * z) ** 2, minlength=H * G).reshape(H, G)
+        cross = np.bincount(key, weights=wr * wr * z * c_rows, minlength=H * G).reshape(H, G)
+        s1 = a1 - Q1 @ c
+        s2 = a2 - 2 * cross + Q2 @ (c * c)
+        return self._strata_var(s1, s2)
+
+    def _strata_var(self, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+        """SE from per-(stratum, domain) sums of PSU scores and of their squares."""
+        d = self.design
         n_h = d._n_h
         lonely = n_h == 1
         if lonely.any() and d._lonely == "fail":
             lab = d._strata_labels[int(np.flatnonzero(lonely)[0])]
-            raise DesignError(f"stratum {lab!r} has a single PSU; use lonely_psu=")
+            raise DesignError(
+                f"stratum {lab!r} has a single PSU, so its variance cannot be estimated; "
+                "merge it with a similar stratum or use lonely_psu='certainty' or 'adjust'"
+            )
         with np.errstate(divide="ignore", invalid="ignore"):
             ss = s2 - s1**2 / n_h[:, None]
             fac = np.where(lonely, 0.0, n_h / (n_h - 1)) * d._fpc_factor
@@ -588,8 +668,11 @@ class Domains:
         out["se"] = se
         if lohi is None:
             with np.errstate(invalid="ignore"):
-                q = np.where(np.isinf(df), stats.norm.ppf(0.5 + level / 2),
-                             stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)))
+                q = np.where(
+                    np.isinf(df),
+                    stats.norm.ppf(0.5 + level / 2),
+                    stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)),
+                )
             q = np.where(df > 0, q, np.nan)
             lohi = (est - q * se, est + q * se)
         out["ci_low"], out["ci_high"] = lohi
@@ -614,8 +697,9 @@ class Domains:
         df = self._domain_df(m, g) if ddf is None else np.full(len(num), float(ddf))
         return self._finish(num, se, n, df, level)
 
-    def ratio(self, numerator: str, denominator: str, level: float = 0.95,
-              ddf: float | None = None) -> pd.DataFrame:
+    def ratio(
+        self, numerator: str, denominator: str, level: float = 0.95, ddf: float | None = None
+    ) -> pd.DataFrame:
         y = _numeric(self.design.data, numerator)
         x = _numeric(self.design.data, denominator)
         m, g, wm, y0, num, den, n = self._parts(y, x)
@@ -644,6 +728,11 @@ class Domains:
         agree = (n_pos > 0) & ((n_one == 0) | (n_one == n_pos))
         est = np.where(agree, (n_one > 0).astype(float), est)
         se = np.where(agree, 0.0, se)
-        npos = np.bincount(g, weights=(m & (self.design._w > 0)).astype(float), minlength=G)
+        if self.design._steps:
+            # R's svyby on a calibrated design keeps every row (weight 0 outside the
+            # domain), so the n of the beta and likelihood intervals is the design's
+            npos = np.full(G, float(np.count_nonzero(self.design._w > 0)))
+        else:
+            npos = np.bincount(g, weights=(m & (self.design._w > 0)).astype(float), minlength=G)
         lo, hi = proportion_ci(est, se, np.maximum(df, 1.0), method, level, n=npos, ess=ess)
         return self._finish(est, se, n, df, level, {"ess": ess}, (lo, hi))

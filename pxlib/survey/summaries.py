@@ -35,7 +35,7 @@ from scipy import sparse
 
 from pxlib.errors import ColumnError, ConvergenceError, PxlibWarning, WeightingWarning
 from pxlib.weighting._margins import margins_to_dict, model_matrix
-from pxlib.weighting.collapse import collapse_sparse
+from pxlib.weighting.collapse import collapse_sparse, map_unique
 from pxlib.weighting.raking import rake_fit
 
 from .design import Design, make_step
@@ -86,7 +86,7 @@ def _org_margins(sub: pd.DataFrame, m_org: pd.DataFrame, org, min_cell: int):
     final = {}
     for v, pop in collapsed.items():
         text = {str(k): k for k in pop}
-        vals = out[v].map(lambda x, t=text: t.get(str(x), MISSING) if pd.notna(x) else MISSING)
+        vals = map_unique(out[v], lambda x, t=text: t.get(str(x), MISSING), MISSING)
         share_missing = float((vals == MISSING).mean())
         N = float(sum(pop.values()))
         if share_missing > 0:
@@ -283,9 +283,7 @@ def top_box(
     text = vals.astype(str)
     valid = vals.notna() & ~text.isin(excl)
     y = np.where(valid, text.isin(top).astype(float), np.nan)
-    return _share_table(
-        df, y, "n_top", by, margins, ci_method, level, org_col, min_cell, 1e-6, 100
-    )
+    return _share_table(df, y, "n_top", by, margins, ci_method, level, org_col, min_cell, 1e-6, 100)
 
 
 def fft_scores(df: pd.DataFrame, by=None) -> pd.DataFrame:
@@ -314,8 +312,10 @@ def fft_scores(df: pd.DataFrame, by=None) -> pd.DataFrame:
         )
     if by is not None:
         by = [by] if isinstance(by, str) else list(by)
-        counts = pd.concat([df[by], counts], axis=1).groupby(by, sort=True, dropna=False).sum(
-            min_count=1
+        counts = (
+            pd.concat([df[by], counts], axis=1)
+            .groupby(by, sort=True, dropna=False)
+            .sum(min_count=1)
         )
         counts = counts.reset_index()
         keys = counts[by]

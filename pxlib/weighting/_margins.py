@@ -98,7 +98,7 @@ def encode(col: pd.Series, levels: list, name: str) -> np.ndarray:
     Raises when a row is missing or holds a level absent from ``levels``.
     """
     if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy()
+        codes = np.asarray(col.array.codes)  # a view, no copy
         uniques = pd.Index(col.cat.categories)
     else:
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
@@ -116,8 +116,11 @@ def encode(col: pd.Series, levels: list, name: str) -> np.ndarray:
             alt = text.get_indexer([str(x) for x in uniques])
             pos = np.where(pos < 0, alt, pos)
     # levels that exist only as unused categories do not matter
-    present = np.bincount(codes, minlength=len(uniques))[: len(uniques)] > 0
-    missing = present & (pos < 0)
+    if (pos < 0).any():
+        present = np.bincount(codes, minlength=len(uniques))[: len(uniques)] > 0
+        missing = present & (pos < 0)
+    else:
+        missing = np.zeros(len(uniques), dtype=bool)
     if missing.any():
         bad = [str(u) for u in uniques[missing]]
         raise WeightingError(
@@ -198,13 +201,24 @@ def prepare(
             )
         pop = float(ref)
     else:
-        pop = float(total) if total is not None else float(base.sum())
+        pop = (
+            float(total)
+            if total is not None
+            else float(base.sum())
+            if base is not None
+            else float(len(df))
+        )
     targets = [r * pop if s else r for r, s in zip(raw, is_share, strict=True)]
     codes = [encode(df[v], lv, v) for v, lv in zip(names, levels, strict=True)]
     if check:
         check_levels(
-            names, levels, targets, [np.bincount(c, weights=base, minlength=t.size)
-                                     for c, t in zip(codes, targets, strict=True)]
+            names,
+            levels,
+            targets,
+            [
+                np.bincount(c, weights=base, minlength=t.size)
+                for c, t in zip(codes, targets, strict=True)
+            ],
         )
     return Prepared(names, levels, codes, targets, pop)
 

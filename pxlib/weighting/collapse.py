@@ -23,6 +23,14 @@ from pxlib.errors import WeightingWarning
 from ._margins import margins_to_dict
 
 
+def map_unique(series: pd.Series, func, na_value=np.nan) -> pd.Series:
+    """``series.map(func)`` evaluated once per distinct value (object dtype)."""
+    obj = series.astype(object)
+    table = {u: func(u) for u in pd.unique(obj.dropna())}
+    out = obj.map(table)
+    return out.where(obj.notna(), na_value).astype(object)
+
+
 def collapse_levels(
     counts: dict, population: dict, min_count: int
 ) -> tuple[dict, dict, list[tuple[str, str]]]:
@@ -79,7 +87,7 @@ def collapse_sparse(
     for v, pop in md.items():
         col = df[v]
         text = {str(k): k for k in pop}
-        vals = col.map(lambda x, t=text: t.get(str(x), x) if pd.notna(x) else x)
+        vals = map_unique(col, lambda x, t=text: t.get(str(x), x))
         counts = vals.value_counts(dropna=True).to_dict()
         mapping, newpop, merges = collapse_levels(counts, pop, min_count)
         if merges:
@@ -98,6 +106,6 @@ def collapse_sparse(
                 stacklevel=2,
             )
             continue
-        out[v] = vals.map(lambda x, m=mapping: m.get(x, x) if pd.notna(x) else x).astype(object)
+        out[v] = map_unique(vals, lambda x, m=mapping: m.get(x, x))
         new[v] = newpop
     return out, new

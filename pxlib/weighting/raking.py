@@ -34,7 +34,7 @@ from ._margins import Cells, check_base_weights, check_levels, make_cells, prepa
 class RakeFit:
     weights: np.ndarray
     cells: Cells
-    base: np.ndarray
+    base: np.ndarray | None  # None: every base weight is 1
     targets: list[np.ndarray]
     names: list[str]
     levels: list[list]
@@ -88,10 +88,14 @@ def rake_fit(
     """Rake and return the fit (weights and the cells, for variance estimation)."""
     if isinstance(base_weights, str):
         base_weights = df[base_weights]
-    base = check_base_weights(
-        base_weights.to_numpy() if isinstance(base_weights, pd.Series) else base_weights,
-        len(df),
-        allow_zero,
+    base = (
+        None
+        if base_weights is None
+        else check_base_weights(
+            base_weights.to_numpy() if isinstance(base_weights, pd.Series) else base_weights,
+            len(df),
+            allow_zero,
+        )
     )
     prep = prepare(df, margins, base, total, check=False)
     sizes = [len(lv) for lv in prep.levels]
@@ -105,7 +109,10 @@ def rake_fit(
         prep.names,
         prep.levels,
         prep.targets,
-        [np.bincount(lc, weights=cell_base, minlength=s) for lc, s in zip(cells.level_codes, sizes, strict=True)],
+        [
+            np.bincount(lc, weights=cell_base, minlength=s)
+            for lc, s in zip(cells.level_codes, sizes, strict=True)
+        ],
     )
     raked, it, gap = rake_cells(
         cell_base, cells.level_codes, prep.targets, prep.names, tol, max_iter

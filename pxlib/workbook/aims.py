@@ -27,7 +27,9 @@ _PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*(?:%|per\s*cent\b|percent\b)", re.
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _UK_DATE = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b")
 _DAY_MONTH_YEAR = re.compile(
-    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?,?\s+(\d{4})\b",
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+("
+    + "|".join(sorted(_MONTHS, key=len, reverse=True))
+    + r")\.?,?\s+(\d{4})\b",
     re.IGNORECASE,
 )
 _MONTH_YEAR = re.compile(
@@ -157,13 +159,19 @@ def check_aim(
     found = None
     percents = [float(m[1]) for m in _PERCENT.finditer(text)]
     if not text:
-        problems.append("The aim statement is empty: write what will improve, for whom, by how much and by when.")
+        problems.append(
+            "The aim statement is empty: write what will improve, for whom, by how much and by when."
+        )
     elif not percents:
-        problems.append("No percentage found: say how many patients it will happen for, e.g. '95%'.")
+        problems.append(
+            "No percentage found: say how many patients it will happen for, e.g. '95%'."
+        )
     else:
         if len(percents) > 1:
-            notes.append(f"Several percentages found ({', '.join(f'{p:g}%' for p in percents)}); "
-                         f"the last, {percents[-1]:g}%, is taken as the target.")
+            notes.append(
+                f"Several percentages found ({', '.join(f'{p:g}%' for p in percents)}); "
+                f"the last, {percents[-1]:g}%, is taken as the target."
+            )
         value = percents[-1]
         if not 0 < value <= 100:
             problems.append(f"{value:g}% is not a percentage between 0 and 100.")
@@ -175,8 +183,10 @@ def check_aim(
                     "make them the same."
                 )
             if found < 0.8:
-                notes.append("Aims below 80% are rare for an Always Event: it should happen for "
-                             "(nearly) every patient.")
+                notes.append(
+                    "Aims below 80% are rare for an Always Event: it should happen for "
+                    "(nearly) every patient."
+                )
     when = find_date(text, today) if text else None
     if text and when is None:
         problems.append("No date found: say by when, e.g. 'By 31 March 2027'.")
@@ -185,7 +195,9 @@ def check_aim(
     who = bool(_WHO.search(text))
     if text and not who:
         notes.append("Say whose experience it is about (e.g. 'patients discharged from Ash Ward').")
-    return AimCheck(text=text, target=found, by_when=when, names_who=who, problems=problems, notes=notes)
+    return AimCheck(
+        text=text, target=found, by_when=when, names_who=who, problems=problems, notes=notes
+    )
 
 
 def criteria_checklist(
@@ -211,7 +223,12 @@ def criteria_checklist(
 
     return pd.DataFrame(
         [
-            {"criterion": c, "question": q, "evidence": evidence.get(c, ""), "met": tick(answers.get(c))}
+            {
+                "criterion": c,
+                "question": q,
+                "evidence": evidence.get(c, ""),
+                "met": tick(answers.get(c)),
+            }
             for c, q in CRITERIA
         ]
     )
@@ -225,8 +242,12 @@ _MEASURE_WHY = {
 }
 
 
-def measurement_plan(question_bank: pd.DataFrame, *, weighted: bool = True,
-                     frequency: str = "every week, for each unit") -> pd.DataFrame:
+def measurement_plan(
+    question_bank: pd.DataFrame,
+    *,
+    weighted: bool = True,
+    frequency: str = "every week, for each unit",
+) -> pd.DataFrame:
     """The family of measures with operational definitions, from the question bank.
 
     One row per question: ``measure`` (outcome, process, balancing), ``question_id``,
@@ -253,8 +274,11 @@ def measurement_plan(question_bank: pd.DataFrame, *, weighted: bool = True,
             f"Denominator: patients answering {' or '.join(repr(a) for a in happened + not_happened)}"
             + (f" ({', '.join(repr(a) for a in left_out)} left out)" if left_out else "")
             + f". Reported as a percentage {frequency}"
-            + (", weighted to the organisation's population by age, sex and deprivation"
-               if weighted else "")
+            + (
+                ", weighted to the organisation's population by age, sex and deprivation"
+                if weighted
+                else ""
+            )
             + f"; {better} is better."
         )
         rows.append(
@@ -271,5 +295,7 @@ def measurement_plan(question_bank: pd.DataFrame, *, weighted: bool = True,
         )
     out = pd.DataFrame(rows)
     if len(out):
-        out = out.sort_values("measure", key=lambda s: s.map(_MEASURE_ORDER).fillna(9), kind="stable")
+        out = out.sort_values(
+            "measure", key=lambda s: s.map(_MEASURE_ORDER).fillna(9), kind="stable"
+        )
     return out.reset_index(drop=True)

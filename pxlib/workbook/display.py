@@ -118,13 +118,19 @@ def _panel_axes(fig) -> dict[str, tuple[str, str]]:
     for trace in fig.data:
         tmpl = str(getattr(trace, "hovertemplate", "") or "")
         if tmpl.startswith("<b>") and "</b>" in tmpl:
-            label = html.unescape(tmpl[3:tmpl.index("</b>")])
+            label = html.unescape(tmpl[3 : tmpl.index("</b>")])
             out.setdefault(label, (trace.xaxis or "x", trace.yaxis or "y"))
     return out
 
 
-def label_gaps(fig, suppressed: pd.DataFrame, *, by: Sequence[str] = (), min_respondents: int = 5,
-               group: object = None):
+def label_gaps(
+    fig,
+    suppressed: pd.DataFrame,
+    *,
+    by: Sequence[str] = (),
+    min_respondents: int = 5,
+    group: object = None,
+):
     """Shade and label each suppressed week of ``fig`` ("fewer than 5 answers: not shown").
 
     For a single chart (``group`` given or no ``by``) every row of
@@ -157,14 +163,41 @@ def label_gaps(fig, suppressed: pd.DataFrame, *, by: Sequence[str] = (), min_res
         for xv in rows["x"]:
             dates = isinstance(xv, pd.Timestamp)
             x0, x1 = (xv - week, xv + week) if dates else (xv - 0.5, xv + 0.5)
-            fig.add_shape(type="rect", xref=xa, yref=f"{ya} domain", x0=x0, x1=x1, y0=0, y1=1,
-                          fillcolor="#E8EDEE", opacity=0.8, line_width=0, layer="below")
-            fig.add_annotation(x=xv, xref=xa, y=0, yref=f"{ya} domain", text="·", showarrow=False,
-                               hovertext=label, font={"size": 14, "color": "#425563"})
+            fig.add_shape(
+                type="rect",
+                xref=xa,
+                yref=f"{ya} domain",
+                x0=x0,
+                x1=x1,
+                y0=0,
+                y1=1,
+                fillcolor="#E8EDEE",
+                opacity=0.8,
+                line_width=0,
+                layer="below",
+            )
+            fig.add_annotation(
+                x=xv,
+                xref=xa,
+                y=0,
+                yref=f"{ya} domain",
+                text="·",
+                showarrow=False,
+                hovertext=label,
+                font={"size": 14, "color": "#425563"},
+            )
             if first:
-                fig.add_annotation(x=xv, xref=xa, y=1, yref=f"{ya} domain", yanchor="bottom",
-                                   text=f"grey band: {label}", showarrow=False,
-                                   font={"size": 10, "color": "#425563"}, xanchor="left")
+                fig.add_annotation(
+                    x=xv,
+                    xref=xa,
+                    y=1,
+                    yref=f"{ya} domain",
+                    yanchor="bottom",
+                    text=f"grey band: {label}",
+                    showarrow=False,
+                    font={"size": 10, "color": "#425563"},
+                    xanchor="left",
+                )
                 first = False
     return fig
 
@@ -203,7 +236,9 @@ def table(
     fmt = {c: f for c, f in fmt.items() if c in shown.columns}
     if escape:
         for c in shown.columns:
-            if c not in fmt and (shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])):
+            if c not in fmt and (
+                shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])
+            ):
                 shown[c] = shown[c].map(lambda v: v if pd.isna(v) else html.escape(str(v)))
     if columns:
         shown = shown.rename(columns=columns)
@@ -212,9 +247,18 @@ def table(
     return styler.set_table_styles(
         [
             {"selector": "", "props": "border-collapse: collapse; font-family: Arial, sans-serif;"},
-            {"selector": "caption", "props": "text-align: left; font-weight: bold; padding: 4px 0; color: #212B32;"},
-            {"selector": "th", "props": "text-align: left; padding: 4px 8px; border-bottom: 2px solid #005EB8; color: #212B32;"},
-            {"selector": "td", "props": "padding: 4px 8px; border-bottom: 1px solid #D8DDE0; color: #212B32; vertical-align: top;"},
+            {
+                "selector": "caption",
+                "props": "text-align: left; font-weight: bold; padding: 4px 0; color: #212B32;",
+            },
+            {
+                "selector": "th",
+                "props": "text-align: left; padding: 4px 8px; border-bottom: 2px solid #005EB8; color: #212B32;",
+            },
+            {
+                "selector": "td",
+                "props": "padding: 4px 8px; border-bottom: 1px solid #D8DDE0; color: #212B32; vertical-align: top;",
+            },
         ]
     )
 
@@ -245,8 +289,14 @@ def _fmt(v: float, percent: bool) -> str:
     return f"{v:.0f}%" if percent else f"{v:.3g}"
 
 
-def spc_alt_text(result, *, suppressed: pd.DataFrame | None = None, group: object = None,
-                 min_respondents: int = 5, what: str | None = None) -> str:
+def spc_alt_text(
+    result,
+    *,
+    suppressed: pd.DataFrame | None = None,
+    group: object = None,
+    min_respondents: int = 5,
+    what: str | None = None,
+) -> str:
     """A plain-language description of an SPC chart: what, when, phases, latest, signals."""
     from pxlib.spc import icons
 
@@ -254,7 +304,8 @@ def spc_alt_text(result, *, suppressed: pd.DataFrame | None = None, group: objec
     percent = result.multiply == 100 or bool(getattr(result, "percent", False))
     what = what or (result.y_label or "the measure")
     kind = {"run": "run chart", "p": "p control chart", "xmr": "XmR chart", "i": "I chart"}.get(
-        result.kind, f"{result.kind} chart")
+        result.kind, f"{result.kind} chart"
+    )
     pts = result.points
     summ = result.summary
     if group is not None and by:
@@ -267,9 +318,12 @@ def spc_alt_text(result, *, suppressed: pd.DataFrame | None = None, group: objec
     groups = pts.groupby(by, sort=False) if by else [((), pts)]
     n_groups = len(groups) if by else 1
     xs = pd.to_datetime(pts["x"], errors="coerce")
-    span = (f" from {xs.min():%d %b %Y} to {xs.max():%d %b %Y}" if xs.notna().any() else "")
-    head = (f"{kind[:1].upper() + kind[1:]} of {what}{span}"
-            + (f", one panel for each of {n_groups} groups" if n_groups > 1 else "") + ".")
+    span = f" from {xs.min():%d %b %Y} to {xs.max():%d %b %Y}" if xs.notna().any() else ""
+    head = (
+        f"{kind[:1].upper() + kind[1:]} of {what}{span}"
+        + (f", one panel for each of {n_groups} groups" if n_groups > 1 else "")
+        + "."
+    )
     parts = [head]
     for key, frame in groups:
         key = key if isinstance(key, tuple) else (key,)
@@ -287,7 +341,11 @@ def spc_alt_text(result, *, suppressed: pd.DataFrame | None = None, group: objec
             bits.append(f"centre line {_fmt(float(s['cl'].iloc[0]), percent)}")
         if len(valued):
             last = valued.iloc[-1]
-            when = pd.Timestamp(last["x"]).strftime("%d %b %Y") if isinstance(last["x"], pd.Timestamp) else str(last["x"])
+            when = (
+                pd.Timestamp(last["x"]).strftime("%d %b %Y")
+                if isinstance(last["x"], pd.Timestamp)
+                else str(last["x"])
+            )
             bits.append(f"latest value {_fmt(float(last['y']), percent)} ({when})")
         if len(s):
             vt = str(s["variation_type"].iloc[-1] or "")
@@ -300,8 +358,10 @@ def spc_alt_text(result, *, suppressed: pd.DataFrame | None = None, group: objec
     if result.target is not None:
         parts.append(f"The target of {_fmt(float(result.target), percent)} is drawn as a red line.")
     if suppressed is not None and len(suppressed):
-        parts.append(f"{len(suppressed)} weeks resting on fewer than {min_respondents} answers are "
-                     "shown as grey gaps; the lines still use them.")
+        parts.append(
+            f"{len(suppressed)} weeks resting on fewer than {min_respondents} answers are "
+            "shown as grey gaps; the lines still use them."
+        )
     return " ".join(parts)
 
 
@@ -332,10 +392,20 @@ def explorer(
     options = [(d.strftime("%d %b %Y"), d) for d in weeks]
     controls = {
         "unit": w.Dropdown(options=list(units), description="Unit"),
-        "dates": w.SelectionRangeSlider(options=options, index=(0, len(options) - 1),
-                                        description="Weeks", layout=w.Layout(width="600px")),
-        "target": w.FloatSlider(value=float(target), min=0.5, max=1.0, step=0.01,
-                                description="Target", readout_format=".0%"),
+        "dates": w.SelectionRangeSlider(
+            options=options,
+            index=(0, len(options) - 1),
+            description="Weeks",
+            layout=w.Layout(width="600px"),
+        ),
+        "target": w.FloatSlider(
+            value=float(target),
+            min=0.5,
+            max=1.0,
+            step=0.01,
+            description="Target",
+            readout_format=".0%",
+        ),
         "kind": w.ToggleButtons(options=list(kinds), description="Chart"),
     }
     if rules:
@@ -345,5 +415,217 @@ def explorer(
         draw(unit=unit, start=dates[0], end=dates[1], target=target, kind=kind, rules=rules)
 
     out = w.interactive_output(_call, controls)
-    return w.VBox([w.HBox([controls["unit"], controls["kind"]]), controls["dates"],
-                   w.HBox([controls["target"], *([controls["rules"]] if rules else [])]), out])
+    return w.VBox(
+        [
+            w.HBox([controls["unit"], controls["kind"]]),
+            controls["dates"],
+            w.HBox([controls["target"], *([controls["rules"]] if rules else [])]),
+            out,
+        ]
+    )
+
+
+# --- figures the workbook draws itself ----------------------------------------------------------
+
+
+def dot_ci_figure(
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    value: str,
+    title: str,
+    low: str | None = None,
+    high: str | None = None,
+    n_col: str | None = None,
+    min_respondents: int = 5,
+    x_title: str = "%",
+    percent: bool = True,
+    reference: float | None = None,
+    reference_name: str = "Target",
+):
+    """A horizontal dot plot (with 95 % interval bars when ``low``/``high`` are given).
+
+    Rows whose ``n_col`` is below ``min_respondents`` are drawn without a value
+    and labelled "(not shown: fewer than k)". Values are proportions when
+    ``percent`` (drawn as %). ``reference`` adds a vertical line (e.g. a target).
+    """
+    import plotly.graph_objects as go
+
+    from pxlib.spc.theme import NHS_BLUE, NHS_DARK_GREY, TEMPLATE
+
+    f = frame.copy()
+    scale = 100.0 if percent else 1.0
+    labels = f[label].astype(str)
+    vals = f[value].astype(float) * scale
+    lo = f[low].astype(float) * scale if low else None
+    hi = f[high].astype(float) * scale if high else None
+    if n_col is not None:
+        n = pd.to_numeric(f[n_col], errors="coerce")
+        small = ((n > 0) & (n < min_respondents)) | n.isna()
+        labels = labels.where(~small, labels + f" (not shown: fewer than {min_respondents})")
+        vals = vals.where(~small, np.nan)
+        if lo is not None:
+            lo, hi = lo.where(~small, np.nan), hi.where(~small, np.nan)
+    labels = labels.map(html.escape)
+    trace = {
+        "type": "scatter",
+        "mode": "markers",
+        "x": vals.tolist(),
+        "y": labels.tolist(),
+        "marker": {"color": NHS_BLUE, "size": 9, "symbol": "circle"},
+        "name": "Estimate",
+        "hovertemplate": "%{y}: %{x:.0f}" + ("%" if percent else "") + "<extra></extra>",
+    }
+    if lo is not None:
+        trace["error_x"] = {
+            "type": "data",
+            "symmetric": False,
+            "array": (hi - vals).tolist(),
+            "arrayminus": (vals - lo).tolist(),
+            "color": NHS_DARK_GREY,
+            "thickness": 1.5,
+        }
+        trace["name"] = "Estimate with 95% interval"
+    layout = {
+        "template": TEMPLATE,
+        "title": {"text": html.escape(title)},
+        "xaxis": {"title": {"text": html.escape(x_title)}, "range": [0, 100] if percent else None},
+        "yaxis": {"autorange": "reversed", "automargin": True},
+        "height": 140 + 28 * len(f),
+        "showlegend": True,
+    }
+    if reference is not None:
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": reference * scale,
+                "x1": reference * scale,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#DE1B1B", "dash": "dash"},
+            }
+        ]
+        layout["annotations"] = [
+            {
+                "x": reference * scale,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "text": html.escape(reference_name),
+                "showarrow": False,
+                "yanchor": "bottom",
+                "font": {"color": "#DE1B1B"},
+            }
+        ]
+    return go.Figure(data=[trace], layout=layout)
+
+
+def line_figure(
+    frame: pd.DataFrame, *, x: str, ys: dict[str, str], title: str, x_title: str, y_title: str
+):
+    """Lines with markers, one per column of ``ys`` ({column: legend name})."""
+    import plotly.graph_objects as go
+
+    from pxlib.spc.theme import TEMPLATE
+
+    symbols = ["circle", "diamond", "square", "triangle-up"]
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": frame[x].tolist(),
+            "y": frame[c].tolist(),
+            "name": html.escape(name),
+            "marker": {"symbol": symbols[i % len(symbols)], "size": 8},
+        }
+        for i, (c, name) in enumerate(ys.items())
+    ]
+    layout = {
+        "template": TEMPLATE,
+        "title": {"text": html.escape(title)},
+        "xaxis": {"title": {"text": html.escape(x_title)}},
+        "yaxis": {"title": {"text": html.escape(y_title)}},
+        "height": 380,
+    }
+    return go.Figure(data=traces, layout=layout)
+
+
+def spc_view(
+    result,
+    respondents: pd.DataFrame,
+    *,
+    group: object = None,
+    pdsa: pd.DataFrame | None = None,
+    min_respondents: int = 5,
+    x: str = "week",
+    what: str | None = None,
+    **figure_kw,
+) -> list:
+    """[figure, alt caption] of an SPC result with small numbers suppressed and gaps labelled."""
+    shown, hidden = suppress_points(result, respondents, min_respondents=min_respondents, x=x)
+    kw = dict(figure_kw)
+    if pdsa is not None and len(pdsa):
+        kw["annotations"] = pdsa
+    if group is not None:
+        kw["group"] = group
+    fig = shown.figure(**kw)
+    label_gaps(fig, hidden, by=result.by, min_respondents=min_respondents, group=group)
+    text = spc_alt_text(
+        shown, suppressed=hidden, group=group, min_respondents=min_respondents, what=what
+    )
+    return [fig, alt(text)]
+
+
+def verdict_md(row) -> object:
+    """A unit's verdict, reason and next step as Markdown."""
+    return md(f"**Verdict: {row['verdict']}.** {row['reason']}\n\n*Next step:* {row['next_step']}")
+
+
+def unit_view(
+    rel,
+    unit: str,
+    *,
+    pdsa: pd.DataFrame | None = None,
+    min_respondents: int = 5,
+    run_chart: bool = True,
+) -> list:
+    """What notebook 03 shows for one unit: run chart, control chart, verdict (displayables)."""
+    from pxlib.workbook import measures
+
+    out: list = []
+    weekly = rel.weekly[rel.weekly["unit"] == unit]
+    if weekly.empty:
+        return [md(f"No survey answers for {unit} in the weeks chosen.")]
+    target = None if rel.result.target is None else rel.result.target / 100
+    if run_chart and rel.result.kind != "run":
+        run = measures.measure_chart(weekly, kind="run", phases=rel.phases or None, target=target)
+        out += spc_view(
+            run,
+            weekly,
+            group=unit,
+            pdsa=pdsa,
+            min_respondents=min_respondents,
+            what="the weekly share of patients for whom it happened",
+        )
+    out += spc_view(
+        rel.result,
+        rel.weekly,
+        group=unit,
+        pdsa=pdsa,
+        min_respondents=min_respondents,
+        what="the weekly share of patients for whom it happened",
+    )
+    row = rel.verdicts[rel.verdicts["unit"] == unit]
+    if len(row):
+        out.append(verdict_md(row.iloc[0]))
+    return out
+
+
+def choose(draw: Callable[..., None], **controls):
+    """Widgets for any keyword controls ({name: ipywidgets widget}) calling ``draw(**values)``."""
+    import ipywidgets as w
+
+    out = w.interactive_output(draw, controls)
+    return w.VBox([w.HBox(list(controls.values())), out])

@@ -52,7 +52,9 @@ def respondent_weights(scored: pd.DataFrame, margins: pd.DataFrame | None) -> pd
     spec = margins_dict(margins) if margins is not None else {}
     spec = {v: lv for v, lv in spec.items() if v in people.columns}
     if not spec or people.empty:
-        return pd.Series(1.0, index=pd.Index(people["respondent_id"], name="respondent_id"), name="weight")
+        return pd.Series(
+            1.0, index=pd.Index(people["respondent_id"], name="respondent_id"), name="weight"
+        )
     from pxlib.weighting import rake
 
     frame = people[list(spec)].astype("string")
@@ -63,8 +65,11 @@ def respondent_weights(scored: pd.DataFrame, margins: pd.DataFrame | None) -> pd
     fitted = rake(frame[complete].astype(str), spec)
     weights[complete] = np.asarray(fitted, dtype=float)
     weights = weights.fillna(weights.mean() if complete.any() else 1.0)
-    return pd.Series(weights.to_numpy(), index=pd.Index(people["respondent_id"], name="respondent_id"),
-                     name="weight")
+    return pd.Series(
+        weights.to_numpy(),
+        index=pd.Index(people["respondent_id"], name="respondent_id"),
+        name="weight",
+    )
 
 
 def _wilson(p: np.ndarray, n: np.ndarray, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
@@ -76,8 +81,9 @@ def _wilson(p: np.ndarray, n: np.ndarray, z: float = 1.959964) -> tuple[np.ndarr
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
-def scored_with_sites(data, measure_type: str | None = "outcome",
-                      question_ids: Sequence[str] | None = None) -> pd.DataFrame:
+def scored_with_sites(
+    data, measure_type: str | None = "outcome", question_ids: Sequence[str] | None = None
+) -> pd.DataFrame:
     """``data.scored(...)`` with the unit's ``site_code`` and ``site_name`` added (from units.csv)."""
     scored = data.scored(measure_type=measure_type, question_ids=question_ids)
     units = getattr(data, "units", None)
@@ -129,7 +135,9 @@ def weekly_share(
     if always_event_share is not None and len(scored):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", WeightingWarning)
-            agg = always_event_share(scored, by=tuple(by), margins=data.margins if use_margins else None)
+            agg = always_event_share(
+                scored, by=tuple(by), margins=data.margins if use_margins else None
+            )
         agg = agg.drop(columns=[c for c in ("se",) if c in agg.columns])
     else:
         agg = _weekly_share_simple(scored, by, data.margins if use_margins else None)
@@ -148,10 +156,17 @@ def _weekly_share_simple(scored: pd.DataFrame, by: list[str], margins) -> pd.Dat
     scored["_w2"] = scored["_w"] ** 2
     scored["_wh"] = scored["_w"] * scored["happened"]
     scored["_k"] = 1
-    agg = scored.groupby(by, sort=True, observed=True).agg(
-        n_respondents=("_k", "sum"), n_happened=("happened", "sum"),
-        sw=("_w", "sum"), sw2=("_w2", "sum"), swh=("_wh", "sum"),
-    ).reset_index()
+    agg = (
+        scored.groupby(by, sort=True, observed=True)
+        .agg(
+            n_respondents=("_k", "sum"),
+            n_happened=("happened", "sum"),
+            sw=("_w", "sum"),
+            sw2=("_w2", "sum"),
+            swh=("_wh", "sum"),
+        )
+        .reset_index()
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         agg["share"] = agg["swh"] / agg["sw"]
         agg["ess"] = agg["sw"] ** 2 / agg["sw2"]
@@ -190,7 +205,7 @@ def adopted_phase_starts(
     log = log.assign(_start=monday + WEEK)
     grid = None
     if weeks is not None:
-        grid = (weeks[[by, "week"]] if isinstance(weeks, pd.DataFrame) else None)
+        grid = weeks[[by, "week"]] if isinstance(weeks, pd.DataFrame) else None
     out: dict = {}
     for unit, g in log.groupby(by, sort=True):
         starts = sorted(set(g["_start"]))
@@ -233,13 +248,27 @@ def measure_chart(
         y_col, n_col = "y", "n"
     missing = [c for c in (x, y_col, n_col) if c not in weekly.columns]
     if missing:
-        raise ColumnError(f"the weekly table has no column(s) {missing}; make it with weekly_share()")
+        raise ColumnError(
+            f"the weekly table has no column(s) {missing}; make it with weekly_share()"
+        )
     if weekly.empty:
-        raise DataValidationError("no weekly values to chart: the organisation has no survey answers")
+        raise DataValidationError(
+            "no weekly values to chart: the organisation has no survey answers"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ChartWarning)
         return chart(
-            weekly, x, y_col, n_col, kind=kind, by=by, phases=phases, freeze=freeze, multiply=100,
-            improvement=improvement, target=None if target is None else 100 * target, rules=rules,
+            weekly,
+            x,
+            y_col,
+            n_col,
+            kind=kind,
+            by=by,
+            phases=phases,
+            freeze=freeze,
+            multiply=100,
+            improvement=improvement,
+            target=None if target is None else 100 * target,
+            rules=rules,
             y_label=y_label,
         )

@@ -40,14 +40,16 @@ td.box { width: 14mm; text-align: center; }
 
 def _doc(title: str, body: str) -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{PRINT_CSS}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
 
 
 def _e(text: object) -> str:
-    return html.escape("" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text))
+    return html.escape(
+        "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
+    )
 
 
 def data_collection_template(
@@ -84,39 +86,43 @@ def data_collection_template(
     if how_to_sample:
         parts.append(f"<p><strong>Who to ask:</strong> {_e(how_to_sample)}</p>")
     parts.append(
-        "<p class=\"small\">Ask each patient in your own words; tick one box per question. "
+        '<p class="small">Ask each patient in your own words; tick one box per question. '
         "Do not write names, NHS numbers or other details that identify a patient.</p>"
     )
     if synthetic_note:
-        parts.append("<p class=\"synthetic small\">Made from SYNTHETIC sample data for training.</p>")
-    header_patients = "".join(f"<th scope=\"col\">{i}</th>" for i in range(1, patients + 1))
+        parts.append('<p class="synthetic small">Made from SYNTHETIC sample data for training.</p>')
+    header_patients = "".join(f'<th scope="col">{i}</th>' for i in range(1, patients + 1))
     for qid, rows in question_bank.groupby("question_id", sort=False):
         wording = rows["wording"].iloc[0]
         kind = rows["measure_type"].iloc[0] if "measure_type" in rows.columns else ""
         answers = list(dict.fromkeys(rows["answer"].astype(str)))
         body = "".join(
-            f"<tr><th scope=\"row\">{_e(a)}</th>" + "<td class=\"box\">☐</td>" * patients + "</tr>"
+            f'<tr><th scope="row">{_e(a)}</th>' + '<td class="box">☐</td>' * patients + "</tr>"
             for a in answers
         )
         parts.append(
-            "<table class=\"keep\">"
+            '<table class="keep">'
             f"<caption>{_e(qid)} ({_e(kind)} measure): {_e(wording)}</caption>"
-            f"<thead><tr><th scope=\"col\">Answer / patient</th>{header_patients}</tr></thead>"
+            f'<thead><tr><th scope="col">Answer / patient</th>{header_patients}</tr></thead>'
             f"<tbody>{body}</tbody></table>"
         )
-    parts.append("<p class=\"small\">Enter the ticks into the responses file each week "
-                 "(one row per answer) so the workbook can chart them.</p>")
+    parts.append(
+        '<p class="small">Enter the ticks into the responses file each week '
+        "(one row per answer) so the workbook can chart them.</p>"
+    )
     return _doc(f"Data collection: {unit}", "\n".join(p for p in parts if p))
 
 
 def _table(frame: pd.DataFrame, caption: str) -> str:
-    head = "".join(f"<th scope=\"col\">{_e(c)}</th>" for c in frame.columns)
+    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in frame.columns)
     rows = "".join(
         "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
         for row in frame.itertuples(index=False)
     )
-    return (f"<table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table>")
+    return (
+        f"<table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
 
 
 def one_page_plan(
@@ -144,17 +150,20 @@ def one_page_plan(
         f"<p>{_e(organisation)} &middot; printed {dt.date.today():%d %B %Y}</p>",
     ]
     if synthetic_note:
-        parts.append("<p class=\"synthetic small\">Made from SYNTHETIC sample data for training.</p>")
+        parts.append('<p class="synthetic small">Made from SYNTHETIC sample data for training.</p>')
     parts += [
         "<h2>Vision (in the patient's words)</h2>",
-        f"<p class=\"vision\">“{_e(vision)}”</p>",
+        f'<p class="vision">“{_e(vision)}”</p>',
         "<h2>Aim</h2>",
         f"<p>{_e(aim)}</p>",
     ]
     if aim_problems:
         parts.append("<ul>" + "".join(f"<li>To fix: {_e(p)}</li>" for p in aim_problems) + "</ul>")
     if measures is not None and len(measures):
-        parts += ["<h2>Measures</h2>", _table(measures, "Family of measures and operational definitions")]
+        parts += [
+            "<h2>Measures</h2>",
+            _table(measures, "Family of measures and operational definitions"),
+        ]
     if sampling:
         parts += ["<h2>Sampling plan</h2>", f"<p>{_e(sampling)}</p>"]
     if checklist is not None and len(checklist):
@@ -162,7 +171,9 @@ def one_page_plan(
         parts += ["<h2>Always Event criteria</h2>", _table(checklist[cols], "The four criteria")]
     parts.append("<h2>Team and review</h2>")
     parts.append(f"<p><strong>Team:</strong> {_e(team) or '________________________________'}</p>")
-    parts.append(f"<p><strong>Next review:</strong> {_e(next_review) or '____ / ____ / ________'}</p>")
+    parts.append(
+        f"<p><strong>Next review:</strong> {_e(next_review) or '____ / ____ / ________'}</p>"
+    )
     return _doc(f"Always Event plan: {unit}", "\n".join(parts))
 
 

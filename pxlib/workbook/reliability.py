@@ -82,7 +82,9 @@ def unit_verdicts(
     if target is None:
         raise ChartError("a verdict needs the aim's target: give target= or chart with target=")
     if result.improvement == "decrease":
-        raise ChartError("verdicts are for measures where higher is better (the share for whom it happened)")
+        raise ChartError(
+            "verdicts are for measures where higher is better (the share for whom it happened)"
+        )
     by = list(result.by)
     points = result.points
     summary = result.summary
@@ -113,46 +115,72 @@ def unit_verdicts(
         if n_values >= min_points and cl >= target and recent_concern < max_recent_concern:
             verdict = "reliable"
             if assurance == "consistent_pass":
-                reason = (f"Every week is expected to meet the aim: the lower process limit is above "
-                          f"the {t} target (average {_fmt(cl, percent)} over {n_values} weeks).")
+                reason = (
+                    f"Every week is expected to meet the aim: the lower process limit is above "
+                    f"the {t} target (average {_fmt(cl, percent)} over {n_values} weeks)."
+                )
             else:
-                reason = (f"On average it happens for {_fmt(cl, percent)} of patients over "
-                          f"{n_values} weeks, at or above the {t} target; with small weekly "
-                          "samples some weeks will still fall below it by chance.")
-            step = ("Hold the gains: keep the changes in standard work, move to the sustain chart "
-                    "(limits frozen from this phase), measure less often, and share what worked "
-                    "with the next unit.")
+                reason = (
+                    f"On average it happens for {_fmt(cl, percent)} of patients over "
+                    f"{n_values} weeks, at or above the {t} target; with small weekly "
+                    "samples some weeks will still fall below it by chance."
+                )
+            step = (
+                "Hold the gains: keep the changes in standard work, move to the sustain chart "
+                "(limits frozen from this phase), measure less often, and share what worked "
+                "with the next unit."
+            )
             if recent_concern:
-                step = ("Look into the recent unusually low week (special-cause concern) with the "
-                        "team; then " + step[0].lower() + step[1:])
+                step = (
+                    "Look into the recent unusually low week (special-cause concern) with the "
+                    "team; then " + step[0].lower() + step[1:]
+                )
         elif (variation == IMPROVEMENT) or (above_base >= shift):
             verdict = "improving"
             bits = []
             if above_base >= shift:
-                bits.append(f"{above_base} weeks in a row above the baseline average of "
-                            f"{_fmt(float(first['cl']), percent)}")
+                bits.append(
+                    f"{above_base} weeks in a row above the baseline average of "
+                    f"{_fmt(float(first['cl']), percent)}"
+                )
             if variation == IMPROVEMENT:
                 bits.append("the latest week is a special-cause improvement")
-            reason = (f"Better than before ({'; '.join(bits)}), but the current average of "
-                      f"{_fmt(cl, percent)} is below the {t} target"
-                      + (f" or has fewer than {min_points} weeks" if n_values < min_points else "")
-                      + ".")
-            step = ("Keep the adopted change and test the next change idea in a new PDSA cycle; "
-                    "add a new chart phase only when a change is adopted.")
+            reason = (
+                f"Better than before ({'; '.join(bits)}), but the current average of "
+                f"{_fmt(cl, percent)} is below the {t} target"
+                + (f" or has fewer than {min_points} weeks" if n_values < min_points else "")
+                + "."
+            )
+            step = (
+                "Keep the adopted change and test the next change idea in a new PDSA cycle; "
+                "add a new chart phase only when a change is adopted."
+            )
         else:
             verdict = "not yet reliable"
             if n_values < min_points and cl >= target:
-                reason = (f"Only {n_values} weeks since the last change: too early to judge against "
-                          f"the {t} target (at least {min_points} are needed).")
-                step = "Keep measuring every week; review the chart when there are 12 weeks of data."
+                reason = (
+                    f"Only {n_values} weeks since the last change: too early to judge against "
+                    f"the {t} target (at least {min_points} are needed)."
+                )
+                step = (
+                    "Keep measuring every week; review the chart when there are 12 weeks of data."
+                )
             else:
-                reason = (f"It happens for about {_fmt(cl, percent)} of patients, below the {t} "
-                          "target, with no sign of improvement yet.")
-                step = ("Test a change idea with a small PDSA cycle (one shift, a few patients) and "
-                        "keep plotting every week.")
+                reason = (
+                    f"It happens for about {_fmt(cl, percent)} of patients, below the {t} "
+                    "target, with no sign of improvement yet."
+                )
+                step = (
+                    "Test a change idea with a small PDSA cycle (one shift, a few patients) and "
+                    "keep plotting every week."
+                )
             if recent_concern:
                 reason += f" {recent_concern} of the last {len(tail)} weeks were unusually low."
-                step = "Find out what changed in the recent low weeks, then " + step[0].lower() + step[1:]
+                step = (
+                    "Find out what changed in the recent low weeks, then "
+                    + step[0].lower()
+                    + step[1:]
+                )
         record = dict(zip(by, key, strict=True))
         record.update(
             {

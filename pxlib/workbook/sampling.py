@@ -71,7 +71,12 @@ def ci_width(
 
 
 def simulate_series(
-    p0: float, p1: float, n: int, baseline_weeks: int, after_weeks: int, sims: int,
+    p0: float,
+    p1: float,
+    n: int,
+    baseline_weeks: int,
+    after_weeks: int,
+    sims: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Binomial counts, shape (sims, baseline_weeks + after_weeks): p0 then p1."""
@@ -113,7 +118,9 @@ def weeks_to_detect(
     rng = np.random.default_rng(seed)
     rows = []
     for n in np.atleast_1d(np.asarray(n_per_week, dtype=int)):
-        counts = simulate_series(baseline, baseline + shift, int(n), baseline_weeks, max_weeks, sims, rng)
+        counts = simulate_series(
+            baseline, baseline + shift, int(n), baseline_weeks, max_weeks, sims, rng
+        )
         # one series per (simulation, truncation): truncation t = baseline + t weeks seen
         trunc = np.arange(0, max_weeks + 1)
         lengths = baseline_weeks + trunc
@@ -121,12 +128,23 @@ def weeks_to_detect(
         t_idx = np.tile(np.repeat(trunc, lengths), sims)
         week = np.tile(np.concatenate([np.arange(L) for L in lengths]), sims)
         y = counts[sim_idx, week]
-        frame = pd.DataFrame({"sim": sim_idx, "t": t_idx, "week": week, "y": y.astype(float),
-                              "n": float(n)})
+        frame = pd.DataFrame(
+            {"sim": sim_idx, "t": t_idx, "week": week, "y": y.astype(float), "n": float(n)}
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ChartWarning)
-            res = chart(frame, "week", "y", "n", kind=kind, by=["sim", "t"], freeze=baseline_weeks,
-                        rules=rules, improvement="increase", fill_gaps=False)
+            res = chart(
+                frame,
+                "week",
+                "y",
+                "n",
+                kind=kind,
+                by=["sim", "t"],
+                freeze=baseline_weeks,
+                rules=rules,
+                improvement="increase",
+                fill_gaps=False,
+            )
         pts = res.points
         improve = pts["point_type"].to_numpy() == "special_cause_improvement"
         after = pts["x"].to_numpy() >= baseline_weeks
@@ -165,15 +183,21 @@ def recommend_n(
     ok = table[table["weeks_80"] <= within_weeks].sort_values("n_per_week")
     if len(ok):
         best = ok.iloc[0]
-        reason = (f"With {int(best.n_per_week)} patients a week, 80% of simulated teams would see the "
-                  f"change on the chart within {best.weeks_80:.0f} weeks, and one week's share is "
-                  f"known to about ±{best.plus_minus:.0%}.")
+        reason = (
+            f"With {int(best.n_per_week)} patients a week, 80% of simulated teams would see the "
+            f"change on the chart within {best.weeks_80:.0f} weeks, and one week's share is "
+            f"known to about ±{best.plus_minus:.0%}."
+        )
     else:
         best = table.sort_values("n_per_week").iloc[-1]
-        reason = (f"None of the sample sizes tried shows the change within {within_weeks} weeks for "
-                  f"80% of teams; the largest tried, {int(best.n_per_week)} a week, is suggested: consider "
-                  "a bigger change or a longer test.")
-    return {"n_per_week": int(best.n_per_week),
-            "weeks_80": float(best.weeks_80) if pd.notna(best.weeks_80) else None,
-            "plus_minus": float(best.plus_minus) if pd.notna(best.plus_minus) else None,
-            "reason": reason}
+        reason = (
+            f"None of the sample sizes tried shows the change within {within_weeks} weeks for "
+            f"80% of teams; the largest tried, {int(best.n_per_week)} a week, is suggested: consider "
+            "a bigger change or a longer test."
+        )
+    return {
+        "n_per_week": int(best.n_per_week),
+        "weeks_80": float(best.weeks_80) if pd.notna(best.weeks_80) else None,
+        "plus_minus": float(best.plus_minus) if pd.notna(best.plus_minus) else None,
+        "reason": reason,
+    }

@@ -52,8 +52,9 @@ DEFAULT_CANDIDATES: tuple[dict, ...] = (
 """Candidates for the sample's discharge focus; a team writes its own in the notebook."""
 
 
-def _importance(comments_hits: pd.DataFrame | None, theme_counts: pd.DataFrame | None,
-                themes: Sequence[str]) -> tuple[float, int, int]:
+def _importance(
+    comments_hits: pd.DataFrame | None, theme_counts: pd.DataFrame | None, themes: Sequence[str]
+) -> tuple[float, int, int]:
     """(share of comments mentioning any theme, mentions, comments)."""
     if comments_hits is not None:
         cols = [t for t in themes if t in comments_hits.columns]
@@ -105,7 +106,9 @@ def shortlist(
         qid = cand["question_id"]
         good_when = cand.get("good_when", "happened")
         if good_when not in ("happened", "not_happened"):
-            raise ValueError(f"candidate {cand.get('candidate')!r}: good_when must be 'happened' or 'not_happened'")
+            raise ValueError(
+                f"candidate {cand.get('candidate')!r}: good_when must be 'happened' or 'not_happened'"
+            )
         themes = tuple(cand.get("themes", ()))
         imp, k, n_comments = _importance(comment_themes, theme_counts, themes)
         if qid in shares.index:
@@ -127,16 +130,23 @@ def shortlist(
         elif n_resp < min_respondents:
             parts.append(f"Fewer than {min_respondents} answers to {qid}: figures not shown.")
         else:
-            ci = (f" (95% CI {gap_lo:.0%} to {gap_hi:.0%})" if np.isfinite(gap_lo) and np.isfinite(gap_hi)
-                  else "")
-            parts.append(f"Does not happen for {gap:.0%}{ci} of {n_resp:,} patients asked ({qid}"
-                         f"{', weighted to the local population' if weighted else ''}).")
+            ci = (
+                f" (95% CI {gap_lo:.0%} to {gap_hi:.0%})"
+                if np.isfinite(gap_lo) and np.isfinite(gap_hi)
+                else ""
+            )
+            parts.append(
+                f"Does not happen for {gap:.0%}{ci} of {n_resp:,} patients asked ({qid}"
+                f"{', weighted to the local population' if weighted else ''})."
+            )
         if n_comments == 0:
             parts.append("No comments to weigh importance.")
         elif k < min_respondents:
             parts.append(f"Fewer than {min_respondents} comments mention it ({', '.join(themes)}).")
         else:
-            parts.append(f"Mentioned in {imp:.0%} of {n_comments:,} comments ({', '.join(themes)}).")
+            parts.append(
+                f"Mentioned in {imp:.0%} of {n_comments:,} comments ({', '.join(themes)})."
+            )
         rows.append(
             {
                 "candidate": cand["candidate"],
@@ -148,6 +158,8 @@ def shortlist(
             }
         )
     table = pd.DataFrame(rows)
-    table = table.sort_values(["priority", "gap"], ascending=False, na_position="last", kind="stable")
+    table = table.sort_values(
+        ["priority", "gap"], ascending=False, na_position="last", kind="stable"
+    )
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table.reset_index(drop=True)

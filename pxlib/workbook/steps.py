@@ -86,10 +86,20 @@ def fft_monthly_chart(fft: pd.DataFrame):
     scores = scores[scores["total_responses"] > 0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ChartWarning)
-        result = chart(scores, "period", "n_positive", "total_responses", kind="p", by="ward",
-                       multiply=100, improvement="increase", y_label="FFT: % positive")
+        result = chart(
+            scores,
+            "period",
+            "n_positive",
+            "total_responses",
+            kind="p",
+            by="ward",
+            multiply=100,
+            improvement="increase",
+            y_label="FFT: % positive",
+        )
     respondents = scores[["ward", "period", "total_responses"]].rename(
-        columns={"period": "month", "total_responses": "n_respondents"})
+        columns={"period": "month", "total_responses": "n_respondents"}
+    )
     return result, respondents
 
 
@@ -103,8 +113,18 @@ def gpps_for(data, question: str = "q28") -> pd.DataFrame:
     """
     gpps = data.gpps
     if gpps is None or gpps.empty:
-        return pd.DataFrame(columns=["practice_code", "practice_name", "received", "base", "share",
-                                     "ci_low", "ci_high", "suppressed"])
+        return pd.DataFrame(
+            columns=[
+                "practice_code",
+                "practice_name",
+                "received",
+                "base",
+                "share",
+                "ci_low",
+                "ci_high",
+                "suppressed",
+            ]
+        )
     codes = set(data.catchment_practices["org_code"])
     rows = gpps[gpps["practice_code"].isin(codes)] if codes else gpps.iloc[0:0]
     base_col, pct_col = f"{question}base", f"{question}_12pct"
@@ -148,10 +168,13 @@ def share_by_group(
         t = t.rename(columns={g: "level"})
         t.insert(0, "group", g)
         t["level"] = t["level"].astype(str)
-        frames.append(t[["group", "level", "n_respondents", "share", "ci_low", "ci_high", "weighted"]])
+        frames.append(
+            t[["group", "level", "n_respondents", "share", "ci_low", "ci_high", "weighted"]]
+        )
     if not frames:
-        return pd.DataFrame(columns=["group", "level", "n_respondents", "share", "ci_low", "ci_high",
-                                     "weighted"])
+        return pd.DataFrame(
+            columns=["group", "level", "n_respondents", "share", "ci_low", "ci_high", "weighted"]
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -190,15 +213,17 @@ def reliability(
     ``target`` is a proportion (0.95); the chart is in percent. ``units`` limits
     the units (None: all units of the organisation).
     """
-    weekly = measures.weekly_share(data, measure_type=measure_type, weighted=weighted, start=start,
-                                   end=end)
+    weekly = measures.weekly_share(
+        data, measure_type=measure_type, weighted=weighted, start=start, end=end
+    )
     if units:
         weekly = weekly[weekly["unit"].isin(list(units))].reset_index(drop=True)
     if weekly.empty:
         raise DataValidationError("no survey answers for the units and weeks chosen")
     phases = measures.adopted_phase_starts(data.pdsa_log, weekly)
-    result = measures.measure_chart(weekly, kind=kind, phases=phases or None, target=target,
-                                    rules=rules)
+    result = measures.measure_chart(
+        weekly, kind=kind, phases=phases or None, target=target, rules=rules
+    )
     verdicts = reliability_verdicts(result)
     return Reliability(weekly=weekly, phases=phases, result=result, verdicts=verdicts)
 
@@ -207,8 +232,13 @@ def reliability_verdicts(result) -> pd.DataFrame:
     return _rel.unit_verdicts(result)
 
 
-def results_records(verdicts: pd.DataFrame, *, min_respondents: int = 5,
-                    weekly: pd.DataFrame | None = None, extra: dict | None = None) -> list[dict]:
+def results_records(
+    verdicts: pd.DataFrame,
+    *,
+    min_respondents: int = 5,
+    weekly: pd.DataFrame | None = None,
+    extra: dict | None = None,
+) -> list[dict]:
     """One record per unit for :func:`pxlib.report.record_results`.
 
     Keys: ``unit``, ``latest_week``, ``latest_value`` (missing when that week
@@ -265,8 +295,15 @@ def quarter_funnel(data, *, quarter: str = "", weighted: bool = True):
     start, end, label = quarter_bounds(weekly["week"], quarter)
     table = measures.weekly_share(data, by=("unit",), weighted=weighted, start=start, end=end)
     table = table[table["n"] > 0].reset_index(drop=True)
-    result = funnel(table, "unit", "y", "n", kind="p", multiply=100,
-                    y_label=f"Patients for whom it happened (%), {label}")
+    result = funnel(
+        table,
+        "unit",
+        "y",
+        "n",
+        kind="p",
+        multiply=100,
+        y_label=f"Patients for whom it happened (%), {label}",
+    )
     return result, table, label
 
 
@@ -288,10 +325,14 @@ def adoption_table(data, rel: Reliability, *, weighted: bool = True) -> pd.DataF
     for unit in units:
         starts = rel.phases.get(unit, [])
         cycles = adopted[adopted["unit"] == unit].sort_values("end_date")
-        row = {"unit": unit, "site": site.get(unit, ""), "adopted": "yes" if len(cycles) else "no",
-               "cycle": ", ".join(cycles["cycle_id"].astype(str)),
-               "change_idea": str(cycles["change_idea"].iloc[-1]) if len(cycles) else "",
-               "since": starts[0] if starts else pd.NaT}
+        row = {
+            "unit": unit,
+            "site": site.get(unit, ""),
+            "adopted": "yes" if len(cycles) else "no",
+            "cycle": ", ".join(cycles["cycle_id"].astype(str)),
+            "change_idea": str(cycles["change_idea"].iloc[-1]) if len(cycles) else "",
+            "since": starts[0] if starts else pd.NaT,
+        }
         if starts:
             since = measures.weekly_share(data, by=("unit",), weighted=weighted, start=starts[0])
             since = since[since["unit"] == unit]
@@ -299,13 +340,29 @@ def adoption_table(data, rel: Reliability, *, weighted: bool = True) -> pd.DataF
             row["weeks_since"] = int(weeks["week"].nunique())
             if len(since):
                 s = since.iloc[0]
-                row.update(n_respondents=int(s["n_respondents"]), share_since=float(s["share"]),
-                           ci_low=float(s["ci_low"]), ci_high=float(s["ci_high"]))
+                row.update(
+                    n_respondents=int(s["n_respondents"]),
+                    share_since=float(s["share"]),
+                    ci_low=float(s["ci_low"]),
+                    ci_high=float(s["ci_high"]),
+                )
         verdict = rel.verdicts.loc[rel.verdicts["unit"] == unit, "verdict"]
         row["verdict"] = verdict.iloc[0] if len(verdict) else ""
         rows.append(row)
-    cols = ["unit", "site", "adopted", "cycle", "change_idea", "since", "weeks_since", "n_respondents",
-            "share_since", "ci_low", "ci_high", "verdict"]
+    cols = [
+        "unit",
+        "site",
+        "adopted",
+        "cycle",
+        "change_idea",
+        "since",
+        "weeks_since",
+        "n_respondents",
+        "share_since",
+        "ci_low",
+        "ci_high",
+        "verdict",
+    ]
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
@@ -329,8 +386,14 @@ def sustain(rel: Reliability, *, freeze_weeks: int = 20, rules=None, target: flo
         keep &= ~((weekly["unit"] == unit) & (weekly["week"] < starts[-1])).to_numpy()
     weekly = weekly[keep]
     tgt = rel.result.target / 100 if target is None and rel.result.target is not None else target
-    return measures.measure_chart(weekly, kind=rel.result.kind, freeze=freeze_weeks, target=tgt,
-                                  rules=rules, y_label="Sustain: patients for whom it happened (%)")
+    return measures.measure_chart(
+        weekly,
+        kind=rel.result.kind,
+        freeze=freeze_weeks,
+        target=tgt,
+        rules=rules,
+        y_label="Sustain: patients for whom it happened (%)",
+    )
 
 
 def sustain_status(result, *, recent: int = 6) -> pd.DataFrame:
@@ -350,21 +413,137 @@ def sustain_status(result, *, recent: int = 6) -> pd.DataFrame:
         concern = after["point_type"] == _rel.CONCERN
         recent_c = int((after.tail(recent)["point_type"] == _rel.CONCERN).sum())
         if recent_c >= 2:
-            status, advice = ("deteriorating", "Several recent weeks fall below what the reliable "
-                              "process gave: find out what changed and restart PDSA testing.")
+            status, advice = (
+                "deteriorating",
+                "Several recent weeks fall below what the reliable "
+                "process gave: find out what changed and restart PDSA testing.",
+            )
         elif recent_c == 1:
-            status, advice = ("watch", "One recent week was unusually low: check it with the team "
-                              "and keep measuring.")
+            status, advice = (
+                "watch",
+                "One recent week was unusually low: check it with the team and keep measuring.",
+            )
         else:
-            status, advice = ("holding", "The gains are holding: measure less often (e.g. monthly) "
-                              "and keep the changes in standard work.")
-        rows.append({"unit": unit, "weeks_after_baseline": int(len(after)),
-                     "concern_weeks": int(concern.sum()), "recent_concern": recent_c,
-                     "status": status, "advice": advice})
-    return pd.DataFrame(rows, columns=["unit", "weeks_after_baseline", "concern_weeks", "recent_concern",
-                                       "status", "advice"])
+            status, advice = (
+                "holding",
+                "The gains are holding: measure less often (e.g. monthly) "
+                "and keep the changes in standard work.",
+            )
+        rows.append(
+            {
+                "unit": unit,
+                "weeks_after_baseline": int(len(after)),
+                "concern_weeks": int(concern.sum()),
+                "recent_concern": recent_c,
+                "status": status,
+                "advice": advice,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "unit",
+            "weeks_after_baseline",
+            "concern_weeks",
+            "recent_concern",
+            "status",
+            "advice",
+        ],
+    )
 
 
 def with_points(result, points: pd.DataFrame):
     """A copy of an SPC result with other points (for display variants)."""
     return dataclasses.replace(result, points=points)
+
+
+def about_data(data) -> str:
+    """A Markdown line saying whose data these are, how many respondents, units and weeks."""
+    label = organisation_label(data)
+    resp = data.responses
+    parts = [f"**Organisation:** {label}."]
+    if resp is not None and len(resp):
+        n_people = resp["respondent_id"].nunique() if "respondent_id" in resp.columns else len(resp)
+        weeks = pd.to_datetime(resp["response_date"])
+        parts.append(
+            f"**Local survey:** {n_people:,} respondents in {resp['unit'].nunique()} units, "
+            f"{weeks.min():%d %b %Y} to {weeks.max():%d %b %Y}."
+        )
+    else:
+        parts.append("**Local survey:** no answers yet.")
+    if "(synthetic)" in label or "synthetic" in str(getattr(data, "data_dir", "")).lower():
+        parts.append("*These are SYNTHETIC sample data for training: no real patient or service.*")
+    elif str(getattr(data, "data_dir", "")).replace("\\", "/").rstrip("/").endswith("data/sample"):
+        parts.append("*These are SYNTHETIC sample data for training: no real patient or service.*")
+    return " ".join(parts)
+
+
+def units_of(data, weekly: pd.DataFrame | None = None) -> list[str]:
+    """The organisation's units with survey answers (sorted), else those in units.csv."""
+    if weekly is not None and len(weekly):
+        return sorted(weekly["unit"].unique())
+    if data.responses is not None and len(data.responses):
+        return sorted(data.responses["unit"].unique())
+    return sorted(data.units["unit"].unique()) if len(data.units) else []
+
+
+def verdict_lines(verdicts: pd.DataFrame) -> list[str]:
+    """'<unit>: <verdict>' per unit, for a short printed summary."""
+    return [f"{r.unit}: {r.verdict}" for r in verdicts.itertuples(index=False)]
+
+
+def family_chart(data, measure_type: str, *, phases: dict | None = None, kind: str = "p",
+                 weighted: bool = True, rules=None):
+    """Weekly chart of the process or balancing questions per unit (and question).
+
+    Balancing measures count something that should not rise (lower is
+    better); process measures should rise. Returns ``(result, weekly)`` or
+    ``(None, empty)`` when the question bank has no such measure.
+    """
+    bank = data.question_bank
+    qids = list(dict.fromkeys(bank.loc[bank["measure_type"] == measure_type, "question_id"]))
+    if not qids:
+        return None, pd.DataFrame()
+    weekly = measures.weekly_share(data, question_ids=qids, weighted=weighted)
+    if weekly.empty:
+        return None, weekly
+    if "question_id" not in weekly.columns:
+        weekly.insert(0, "question_id", qids[0])
+    wording = bank.drop_duplicates("question_id").set_index("question_id")["wording"]
+    label = "; ".join(f"{q}: {wording.get(q, '')}" for q in qids)
+    by = ["question_id", "unit"] if len(qids) > 1 else ["unit"]
+    ph = None
+    if phases:
+        if len(by) == 2:
+            ph = {(q, u): v for u, v in phases.items() for q in qids}
+        else:
+            ph = phases
+    result = measures.measure_chart(
+        weekly, kind=kind, by=by, phases=ph, target=None, rules=rules,
+        improvement="decrease" if measure_type == "balancing" else "increase",
+        y_label=f"{measure_type.capitalize()} measure (%): {label}",
+    )
+    return result, weekly
+
+
+PDSA_HEADERS = {
+    "cycle_id": "Cycle",
+    "unit": "Unit",
+    "start_date": "Started",
+    "end_date": "Ended",
+    "change_idea": "Change idea",
+    "prediction": "Prediction",
+    "what_happened": "What happened",
+    "decision": "Decision",
+}
+
+
+def pdsa_table(data) -> pd.DataFrame:
+    """The organisation's PDSA log for display (a cycle with no decision is 'still running')."""
+    log = data.pdsa_log
+    cols = [c for c in PDSA_HEADERS if c in log.columns]
+    out = log[cols].copy()
+    if "decision" in out.columns:
+        out["decision"] = out["decision"].astype("string").fillna("still running")
+    sort = [c for c in ("unit", "start_date") if c in out.columns]
+    return out.sort_values(sort, kind="stable").reset_index(drop=True) if sort else out

@@ -23,15 +23,35 @@ from pxlib.errors import ColumnError
 
 DEFAULT_THEMES: dict[str, tuple[str, ...]] = {
     "Information and explanation": (
-        "explain", "explained", "told", "not sure", "understand", "information", "letter",
-        "what would happen", "what happens",
+        "explain",
+        "explained",
+        "told",
+        "not sure",
+        "understand",
+        "information",
+        "letter",
+        "what would happen",
+        "what happens",
     ),
     "Medicines": ("tablet", "medicine", "medication", "prescription", "pain relief"),
-    "Going home (discharge)": ("go home", "going home", "discharge", "leaving", "follow-up",
-                               "follow up"),
+    "Going home (discharge)": (
+        "go home",
+        "going home",
+        "discharge",
+        "leaving",
+        "follow-up",
+        "follow up",
+    ),
     "Waiting and delays": ("wait", "delay", "long time", "last minute"),
     "Kindness and being listened to": (
-        "kind", "listened", "lovely", "mattered", "what matters", "wonderful", "safe", "thank",
+        "kind",
+        "listened",
+        "lovely",
+        "mattered",
+        "what matters",
+        "wonderful",
+        "safe",
+        "thank",
     ),
     "Communication between staff": ("communication", "between doctors", "handover"),
     "Food and drink": ("food", "meal", "drink"),
@@ -44,7 +64,10 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     # NHS-number-like: 10 digits as 3-3-4 with optional spaces or hyphens
     (re.compile(r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b"), "[number removed]"),
     # UK phone numbers: +44 or 0, then 9-10 digits in groups
-    (re.compile(r"(?:\+44\s?\(?0?\)?\s?|\b0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}\b"), "[phone removed]"),
+    (
+        re.compile(r"(?:\+44\s?\(?0?\)?\s?|\b0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}\b"),
+        "[phone removed]",
+    ),
     (
         re.compile(
             r"\b(Dr|Doctor|Nurse|Sister|Matron|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sr)\.?\s+"
@@ -102,8 +125,11 @@ def comments_per_respondent(responses: pd.DataFrame, comment: str = "comment") -
     """
     if comment not in responses.columns:
         raise ColumnError(f"the responses have no {comment!r} column")
-    keep = [c for c in ("org_code", "unit", "respondent_id", "week", "response_date")
-            if c in responses.columns]
+    keep = [
+        c
+        for c in ("org_code", "unit", "respondent_id", "week", "response_date")
+        if c in responses.columns
+    ]
     text = responses[comment].astype("string").str.strip()
     rows = responses.loc[text.fillna("").ne(""), keep].assign(comment=text)
     if "respondent_id" in rows.columns:
@@ -113,13 +139,17 @@ def comments_per_respondent(responses: pd.DataFrame, comment: str = "comment") -
     return rows
 
 
-def theme_matches(comments: pd.Series, themes: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+def theme_matches(
+    comments: pd.Series, themes: Mapping[str, Sequence[str]] | None = None
+) -> pd.DataFrame:
     """A boolean table: one row per comment, one column per theme (does it mention it?)."""
     themes = DEFAULT_THEMES if themes is None else themes
     text = comments.astype("string").fillna("")
     return pd.DataFrame(
-        {name: text.str.contains(keyword_pattern(words), regex=True).astype(bool)
-         for name, words in themes.items()},
+        {
+            name: text.str.contains(keyword_pattern(words), regex=True).astype(bool)
+            for name, words in themes.items()
+        },
         index=comments.index,
     )
 
@@ -144,7 +174,9 @@ def count_themes(
     if missing:
         raise ColumnError(f"the comments table has no column(s) {missing}")
     hits = theme_matches(comments[comment], themes)
-    frame = pd.concat([comments[by_cols].reset_index(drop=True), hits.reset_index(drop=True)], axis=1)
+    frame = pd.concat(
+        [comments[by_cols].reset_index(drop=True), hits.reset_index(drop=True)], axis=1
+    )
     frame["_n"] = 1
     if by_cols:
         grouped = frame.groupby(by_cols, sort=True, dropna=False)
@@ -162,12 +194,15 @@ def count_themes(
         long["n_comments"] = int(totals.iloc[0])
     long["n_mentions"] = long["n_mentions"].astype(int)
     with np.errstate(invalid="ignore", divide="ignore"):
-        long["share"] = np.where(long["n_comments"] > 0,
-                                 long["n_mentions"] / long["n_comments"].clip(lower=1), np.nan)
+        long["share"] = np.where(
+            long["n_comments"] > 0, long["n_mentions"] / long["n_comments"].clip(lower=1), np.nan
+        )
     keys = by_cols or None
-    long["rank"] = (long.groupby(keys, sort=False)["n_mentions"] if keys else long["n_mentions"]).rank(
-        method="min", ascending=False
-    ).astype(int)
+    long["rank"] = (
+        (long.groupby(keys, sort=False)["n_mentions"] if keys else long["n_mentions"])
+        .rank(method="min", ascending=False)
+        .astype(int)
+    )
     long = long.sort_values([*by_cols, "rank", "theme"], kind="stable").reset_index(drop=True)
     return long[[*by_cols, "theme", "n_comments", "n_mentions", "share", "rank"]]
 
