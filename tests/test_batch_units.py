@@ -393,7 +393,9 @@ def test_kernel_failures_are_told_from_cell_errors():
     assert _is_kernel_failure(DeadKernelError("dead"))
     assert _is_kernel_failure(RuntimeError("Kernel died before replying to kernel_info"))
     assert _is_kernel_failure(RuntimeError("Address already in use (addr='tcp://127.0.0.1:5555')"))
-    assert not _is_kernel_failure(PapermillExecutionError(1, 2, "ValueError", "x", "ValueError", []))
+    assert not _is_kernel_failure(
+        PapermillExecutionError(1, 2, "raise ValueError", "ValueError", "x", [])
+    )
     assert not _is_kernel_failure(CellTimeoutError("slow"))
     assert not _is_kernel_failure(ValueError("data"))
 

@@ -198,6 +198,11 @@ def test_phase_labels_can_be_named():
     fig = build_result().figure(group="Cedar", phase_labels={1: "Before", 2: "Teach-back"})
     labels = [a.text for a in fig.layout.annotations]
     assert "Before" in labels and "Teach-back" in labels
+    r = build_result()
+    pts = r.points.assign(phase_label=np.where(r.points["phase"] == 1, "Baseline", "Adopted"))
+    fig = SPCResult(pts, r.summary, "p", ["unit"]).figure(group="Cedar")
+    labels = [a.text for a in fig.layout.annotations]
+    assert "Baseline" in labels and "Adopted" in labels  # the engine's labels, when it gives them
 
 
 def test_runs_signal_phase_gets_a_dashed_centre_line():

@@ -245,3 +245,12 @@ def test_unknown_options_are_rejected_not_ignored(srs):
         d.rake({"h": {"s1": 1, "s2": 1, "s3": 1}}, bounds=(0.5, 2))
     with pytest.raises(TypeError):
         d.calibrate({"h": {"s1": 1, "s2": 1, "s3": 1}}, trim=(0.5, 2))
+
+
+def test_variance_is_accurate_for_a_large_constant_offset():
+    rng = np.random.default_rng(9)
+    y = 1e9 + rng.normal(0, 1, 500)
+    d = Design(pd.DataFrame({"y": y}))
+    n = len(y)
+    expected = np.sqrt(n / (n - 1) * ((y - y.mean()) ** 2).sum())
+    assert d.total("y").se == pytest.approx(expected, rel=1e-6)

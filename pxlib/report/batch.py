@@ -882,8 +882,8 @@ def run_batch_from_args(args: argparse.Namespace) -> int:
     out_path = Path(out).resolve()
     n_failed = int((frame["status"] == "failed").sum())
     print(
-        f"{int((frame['status'] == 'ok').sum())} ok, {int((frame['status'] == 'skipped').sum())} "
-        f"skipped, {n_failed} failed; index: {out_path / 'index.html'}",
-        file=sys.stderr,
+        f"{int((frame['status'] == 'ok').sum())} reports made, "
+        f"{int((frame['status'] == 'skipped').sum())} unchanged, {n_failed} failed "
+        f"(details in {out_path / 'results.csv'}).\nIndex: {out_path / 'index.html'}"
     )
     return 1 if n_failed else 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ _COUNT_KEYS = ("n_respondents", "respondents", "n")
 _VALUE_KEYS = ("latest_value", "value", "estimate", "latest", "mean", "proportion")
 _KNOWN = ("unit", "latest_value", "verdict", "variation_type", "assurance_type")
 _MAX_TEXT = 80
+_MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}T00:00:00(?:\+00:00|Z)?")
 _MAX_RECORDS = 12
 
 # Making Data Count icon families: (label, css class)
@@ -91,6 +93,8 @@ def _fmt(value: Any) -> str:
         return f"{value:.3g}" if abs(value) < 1 else f"{value:,.1f}"
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, str) and _MIDNIGHT.fullmatch(value):
+        return value[:10]  # an ISO timestamp at midnight: the date is what matters
     if isinstance(value, list | dict):
         return _short(", ".join(map(str, value)) if isinstance(value, list) else value)
     return _short(value)
@@ -209,8 +213,8 @@ def render_index(
         f"data {_e(run_info.get('data_dir', ''))}; parameters: {_e(params_text)}.<br>"
         f"{int(counts.get('ok', 0))} reports made, {int(counts.get('skipped', 0))} unchanged since "
         f"their last run, {int(counts.get('failed', 0))} failed. Each report states the inputs "
-        "(with their hashes) and parameters it was made from. Results of fewer than "
-        f"{SUPPRESS_BELOW} respondents are suppressed.</p>\n"
+        "(with their hashes) and parameters it was made from. Results recorded with fewer than "
+        f"{SUPPRESS_BELOW} respondents (n) are not shown.</p>\n"
         f'<table class="index">\n<thead><tr><th>organisation</th>{head}</tr></thead>\n<tbody>\n'
         + "\n".join(body)
         + "\n</tbody>\n</table>\n</main>\n</body>\n</html>\n"

@@ -620,7 +620,8 @@ class _Panel:
             )
 
         self._points(frame, x, y, n, cl, lcl, ucl, has_limits, axes, key)
-        self._phases(segments, x, dates, xa, ya)
+        named = frame["phase_label"].to_numpy(dtype=object) if "phase_label" in frame else None
+        self._phases(segments, x, dates, xa, ya, named)
 
     def _runs_by_phase(self, key: tuple) -> dict:
         """{phase: runs signal} where the chart's rules include the Anhøj runs tests."""
@@ -728,7 +729,11 @@ class _Panel:
                 trace["text"] = text
             self.traces.append(trace)
 
-    def _phases(self, segments: list[tuple], x: list, dates: bool, xa: str, ya: str) -> None:
+    def _phases(
+        self, segments: list[tuple], x: list, dates: bool, xa: str, ya: str, named=None
+    ) -> None:
+        """A dotted line between phases and a label over each: ``phase_labels`` when
+        given, else the engine's ``phase_label`` column, else "Phase n"."""
         if len(segments) < 2:
             return
         labels = self.opts["phase_labels"]
@@ -738,6 +743,8 @@ class _Panel:
                 label = labels.get(phase, f"Phase {phase}")
             elif labels is not None and i < len(labels):
                 label = labels[i]
+            elif named is not None and not _blank(named[a]):
+                label = named[a]
             else:
                 label = f"Phase {phase}"
             first = x[a]

@@ -265,6 +265,17 @@ class Design:
         self.__dict__["_degf_cache"] = (self._w, val)
         return val
 
+    def _wfacts(self) -> tuple[bool, int, float, float]:
+        """(all weights positive, count positive, sum w, sum w^2), cached per weights."""
+        cached = self.__dict__.get("_wfacts_cache")
+        if cached is not None and cached[0] is self._w:
+            return cached[1]
+        pos = self._w > 0
+        npos = int(np.count_nonzero(pos))
+        val = (npos == self._w.size, npos, float(self._w.sum()), _dot(self._w, self._w))
+        self.__dict__["_wfacts_cache"] = (self._w, val)
+        return val
+
     def _count_df(self, mask: np.ndarray) -> int:
         if self._psu is None:
             n_psu = int(np.count_nonzero(mask))
@@ -381,8 +392,17 @@ class Design:
             n = U.shape[0]
             if n < 2:
                 raise DesignError("a variance needs at least two PSUs")
-            dev = U - U.mean(axis=0)
-            ss = np.einsum("i...,i...->...", dev, dev) if U.ndim > 1 else _dot(dev, dev)
+            if U.ndim > 1:
+                dev = U - U.mean(axis=0)
+                ss = np.einsum("i...,i...->...", dev, dev)
+            else:
+                # sum (u - mean)^2 = sum u^2 - (sum u)^2 / n; sum u is ~0 for means
+                su = float(U.sum())
+                s2 = _dot(U, U)
+                ss = s2 - su * su / n
+                if ss < 1e-6 * s2:  # cancellation: centre first
+                    dev = U - su / n
+                    ss = _dot(dev, dev)
             return self._fpc_factor[0] * n / (n - 1) * ss
         T = U if self._psu is None else _agg(self._psu, U, self._n_psu)
         ps = self._psu_stratum
@@ -411,7 +431,10 @@ class Design:
 
     def _se_from_z(self, z: np.ndarray) -> np.ndarray:
         e = self._residualize(z)
-        U = self._w * e if e.ndim == 1 else self._w[:, None] * e
+        if e.ndim == 1:
+            U = np.multiply(self._w, e, out=e if e is not z else None)
+        else:
+            U = self._w[:, None] * e
         return np.sqrt(self._variance(U))
 
     # --------------------------------------------------------------- estimates
@@ -440,15 +463,16 @@ class Design:
         m = ~np.isnan(y)
         full = bool(m.all())
         wm = self._w if full else np.where(m, self._w, 0.0)
-        W = wm.sum()
+        W = self._wfacts()[2] if full else wm.sum()
         if W <= 0:
             raise DesignError(f"column {col!r}: no respondent with a value and a positive weight")
         y0 = y if full else np.where(m, y, 0.0)
         est = float(_dot(wm, y0) / W)
-        z = (y0 - est) / W
+        z = y0 - est
+        z /= W
         if not full:
             z[~m] = 0.0
-        return est, z, int(m.sum())
+        return est, z, (y.size if full else int(m.sum()))
 
     def mean(self, col: str, level: float = 0.95, ddf: float | None = None) -> Estimate:
         """Weighted mean sum w y / sum w; z = (y - mean) / sum w."""
@@ -484,20 +508,20 @@ class Design:
         y = _numeric(self._df, col)
         _check01(y, col)
         est, z, n = self._mean_parts(col, y)
-        keep = self._w > 0
-        if n < y.size:
-            keep = keep & ~np.isnan(y)
-        ones = int(np.count_nonzero(y[keep] == 1))
-        if ones in (0, int(np.count_nonzero(keep))):
+        all_pos, npos, sw, sw2 = self._wfacts()
+        if all_pos and n == y.size:
+            ones, n_keep, ess = int(np.count_nonzero(y == 1)), n, sw**2 / sw2
+        else:
+            keep = (self._w > 0) & ~np.isnan(y)
+            ones, n_keep = int(np.count_nonzero(y[keep] == 1)), int(np.count_nonzero(keep))
+            wk = self._w[keep]
+            ess = wk.sum() ** 2 / _dot(wk, wk)
+        if ones in (0, n_keep):
             # everyone agrees: exact 0 or 1, no rounding residue in p or its SE
             est, se = float(ones > 0), 0.0
         else:
             se = float(self._se_from_z(z))
-        wk = self._w[keep]
-        ess = wk.sum() ** 2 / _dot(wk, wk)
-        lo, hi = proportion_ci(
-            est, se, self.degf, method, level, n=int(np.count_nonzero(self._w > 0)), ess=ess
-        )
+        lo, hi = proportion_ci(est, se, self.degf, method, level, n=npos, ess=ess)
         return Estimate(
             est, se, float(lo), float(hi), level, self.degf, method, n, f"proportion({col})"
         )
@@ -508,7 +532,9 @@ class Design:
 
 
 def _check01(y: np.ndarray, col: str) -> None:
-    bad = (y != 0) & (y != 1) & ~np.isnan(y)
+    bad = (y != 0) & (y != 1)
+    if bad.any():
+        bad &= ~np.isnan(y)
     if bad.any():
         raise DesignError(
             f"proportion: column {col!r} must hold 0/1 (or True/False); "
@@ -665,7 +691,7 @@ class Domains:
         out = self._frame()
         out["n"] = n.astype(np.int64)
         out["estimate"] = est
-        out["se"] = se
+        out["se"] = np.where(np.isnan(est), np.nan, se)
         if lohi is None:
             with np.errstate(invalid="ignore"):
                 q = np.where(
