@@ -15,6 +15,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference"
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 
+# Notebooks the tests execute themselves (with parameters); nbval runs only notebooks/.
+collect_ignore_glob = ["notebooks_fixtures/*", "**/*.ipynb"]
+
 
 def require_reference(*parts: str) -> Path:
     """Path to a reference file or folder, skipping the test where it is absent."""

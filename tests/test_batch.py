@@ -389,3 +389,22 @@ def test_a_kernel_that_fails_to_start_is_retried_once(tmp_path, monkeypatch):
     assert row["status"] == "ok", row["error"]
     assert calls == ["010/02_fixture_check", "010/02_fixture_check"]
     assert (tmp_path / "out" / "010" / "02_fixture_check.html").is_file()
+
+
+def test_a_hanging_cell_times_out_and_a_dying_worker_stops_no_one(tmp_path):
+    data = make_data(tmp_path / "data")
+    frame = run_batch(
+        data,
+        tmp_path / "out",
+        trusts=["ZZ1", "010", "ZZ3"],
+        notebooks=["91"],
+        workers=2,
+        timeout=2,
+        notebooks_dir=FIXTURES,
+        progress=False,
+    )
+    got = {r.trust_code: (r.status, r.error) for r in frame.itertuples()}
+    assert got["ZZ1"] == ("ok", "")
+    assert got["010"][0] == "failed" and got["010"][1].startswith("CellTimeoutError")
+    assert got["ZZ3"] == ("failed", "WorkerDied: the process running this report died")
+    assert "survived" in (tmp_path / "out" / "ZZ1" / "91_fixture_hostile.html").read_text()

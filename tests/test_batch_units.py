@@ -386,6 +386,11 @@ def test_clean_error_strips_colour_and_truncates():
     assert len(out) == 300 and out.endswith("…") and "\x1b" not in out
 
 
+def test_error_text_has_personal_details_redacted():
+    out = clean_error("KeyError: call 07700 900461 or jo.patient@example.com (Nurse Okonjo)")
+    assert out == "KeyError: call [phone] or [email] (Nurse [name])"
+
+
 def test_kernel_failures_are_told_from_cell_errors():
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError

@@ -195,3 +195,25 @@ def test_fft_scores_hand_checked():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fft_scores(df)
+
+
+def test_design_weights_are_honoured_in_the_summaries():
+    df, m = _respondents(n=600)
+    rng = np.random.default_rng(4)
+    df["dw"] = rng.choice([1.0, 3.0], len(df))
+    w = weights_from_margins(df, m, base_weights="dw")
+    w1 = weights_from_margins(df, m)
+    assert not np.allclose(w, w1)
+    # still on the margins
+    sel = df.org_code == "ZZ1"
+    assert w[sel & (df.sex == "Female")].sum() == pytest.approx(26_000, rel=1e-6)
+    # within a cell of the margins' cross the design ratio 3:1 survives raking
+    cell = sel & (df.sex == "Male") & (df.age_band == "75+")
+    ratio = (w / df.dw)[cell]
+    assert ratio.max() == pytest.approx(ratio.min(), rel=1e-9)
+    # unweighted summary with design weights only: the design-weighted share
+    out = always_event_share(df, by="org_code", base_weights="dw").set_index("org_code")
+    ok = sel & df.happened.notna()
+    assert out.loc["ZZ1", "share"] == pytest.approx(
+        np.average(df.happened[ok], weights=df.dw[ok]), rel=1e-12
+    )

@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -414,6 +415,46 @@ def _write_results(path: Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
 # --- executing jobs -------------------------------------------------------------------
 
 
+def _pool_pass(
+    jobs: list[Job],
+    workers: int,
+    on_result: Callable[[dict[str, Any]], None],
+    on_start: Callable[[list[str]], None],
+    init: tuple[Any, ...],
+) -> tuple[list[Job], set[str]]:
+    """One process pool over ``jobs``: (jobs lost to a broken pool, labels seen running)."""
+    broken: list[Job] = []
+    seen_running: set[str] = set()
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(jobs)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=worker_init,
+        initargs=init,
+    ) as pool:
+        futures = {pool.submit(execute_job, job): job for job in jobs}
+        pending = set(futures)
+        try:
+            while pending:
+                running = [futures[f].label for f in pending if f.running()]
+                seen_running.update(running)
+                on_start(running[:workers])
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    job = futures[fut]
+                    try:
+                        row = fut.result()
+                    except BrokenProcessPool:
+                        broken.append(job)
+                        continue
+                    except Exception as exc:  # pragma: no cover - execute_job catches
+                        row = _failed_row(job, f"{type(exc).__name__}: {exc}")
+                    on_result(row)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return broken, seen_running
+
+
 def _run_pool(
     jobs: list[Job],
     workers: int,
@@ -421,28 +462,28 @@ def _run_pool(
     on_start: Callable[[list[str]], None],
     init: tuple[Any, ...],
 ) -> None:
-    """Jobs in a spawn-safe process pool; ``on_result`` for each finished row."""
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=worker_init, initargs=init
-    ) as pool:
-        futures = {pool.submit(execute_job, job): job for job in jobs}
-        pending = set(futures)
-        try:
-            while pending:
-                running = [futures[f].label for f in pending if f.running()]
-                on_start(running[:workers])
-                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    job = futures[fut]
-                    try:
-                        row = fut.result()
-                    except Exception as exc:  # the worker process died
-                        row = _failed_row(job, f"{type(exc).__name__}: {exc}")
-                    on_result(row)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    """Jobs in a spawn-safe process pool; ``on_result`` for each finished row.
+
+    Should a worker process die, the pool is broken for every job in it: the
+    jobs that were running then are run again one at a time, each in a pool
+    of its own (a job that kills that one too is recorded as failed), and the
+    others go to a new pool. One organisation cannot stop the others.
+    """
+    remaining = list(jobs)
+    while remaining:
+        broken, seen_running = _pool_pass(remaining, workers, on_result, on_start, init)
+        suspects = [j for j in broken if j.label in seen_running] or broken
+        remaining = [j for j in broken if j not in suspects]
+        if broken:
+            log.warning(
+                "a worker process died: %d report(s) rerun alone, %d in a new pool",
+                len(suspects),
+                len(remaining),
+            )
+        for job in suspects:
+            lost, _ = _pool_pass([job], 1, on_result, on_start, init)
+            if lost:
+                on_result(_failed_row(job, "WorkerDied: the process running this report died"))
 
 
 def _failed_row(job: Job, error: str, status: str = "failed") -> dict[str, Any]:

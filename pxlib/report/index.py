@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from pxlib.disclosure import redact_comments
 from pxlib.report.results import (
     RESULTS_SUFFIX,
     RecordResultsError,
@@ -78,7 +79,9 @@ def _e(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
+    """Text of a recorded value: personal details redacted, one line, truncated."""
     text = " ".join(str(value).split())
+    text = str(redact_comments(pd.Series([text], dtype=object)).iloc[0])
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 

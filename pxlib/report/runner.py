@@ -115,9 +115,19 @@ def notebook_imports(
 
 
 def clean_error(text: object, limit: int = ERROR_LIMIT) -> str:
-    """One line of error text: ANSI colours and tracebacks stripped, truncated."""
-    text = _ANSI.sub("", str(text))
-    text = " ".join(text.split())
+    """One line of error text: ANSI colours stripped, personal details redacted, truncated.
+
+    Shown in ``results.csv`` and the index (pages every organisation shares):
+    e-mail addresses, phone and NHS numbers and names after a title are
+    replaced (:func:`pxlib.disclosure.redact_comments`) in case a message
+    quotes data.
+    """
+    import pandas as pd
+
+    from pxlib.disclosure import redact_comments
+
+    text = " ".join(_ANSI.sub("", str(text)).split())
+    text = str(redact_comments(pd.Series([text], dtype=object)).iloc[0])
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -9,7 +9,8 @@ indicator, never a unit-week raked on its own.
 Rules applied by :func:`weights_from_margins` (each change is reported with a
 :class:`pxlib.errors.WeightingWarning`, never an error that stops a notebook):
 
-1. An organisation without margins keeps weight 1 (its rows are ``weighted=False``).
+1. An organisation without margins keeps its design weights (1 unless
+   ``base_weights`` names a column; its rows are ``weighted=False``).
 2. A margin whose column is absent from the data is skipped.
 3. Respondents whose value is missing, or is a level the margins do not list,
    form their own ``"(missing)"`` level, whose target is the population size
@@ -33,7 +34,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pxlib.errors import ColumnError, ConvergenceError, PxlibWarning, WeightingWarning
+from pxlib.errors import (
+    ColumnError,
+    ConvergenceError,
+    PxlibWarning,
+    WeightingError,
+    WeightingWarning,
+)
 from pxlib.weighting._margins import margins_to_dict, model_matrix
 from pxlib.weighting.collapse import collapse_sparse, map_unique
 from pxlib.weighting.raking import rake_fit
@@ -108,13 +115,37 @@ def _org_margins(sub: pd.DataFrame, m_org: pd.DataFrame, org, min_cell: int):
     return out, final
 
 
-def _weigh(df: pd.DataFrame, margins, org_col: str, min_cell: int, tol: float, max_iter: int):
+def _base(df: pd.DataFrame, base_weights) -> np.ndarray:
+    if base_weights is None:
+        return np.ones(len(df))
+    if base_weights not in df.columns:
+        raise ColumnError(f"design weight column {base_weights!r} is not in the respondent data")
+    w = pd.to_numeric(df[base_weights], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        raise WeightingError(
+            f"design weight column {base_weights!r}: {int(bad.sum())} row(s) are missing, "
+            "zero or negative"
+        )
+    return w
+
+
+def _weigh(
+    df: pd.DataFrame,
+    margins,
+    org_col: str,
+    min_cell: int,
+    tol: float,
+    max_iter: int,
+    base_weights=None,
+):
     """Weights, a weighted flag per row, and the calibration step for the variance."""
     n = len(df)
-    w = np.ones(n)
+    base = _base(df, base_weights)
+    w = base.copy()
     weighted = np.zeros(n, dtype=bool)
     if margins is None:
-        return w, weighted, None
+        return w, weighted, None, base
     m = _margins_long(margins)
     if org_col not in df.columns:
         raise ColumnError(f"respondent data need an {org_col!r} column to match the margins")
@@ -143,7 +174,9 @@ def _weigh(df: pd.DataFrame, margins, org_col: str, min_cell: int, tol: float, m
             )
             continue
         try:
-            fit = rake_fit(recoded, final, None, tol, max_iter)
+            fit = rake_fit(
+                recoded, final, None if base_weights is None else base[rows], tol, max_iter
+            )
         except ConvergenceError as exc:
             warnings.warn(
                 f"organisation {org}: {exc}; its results are unweighted",
@@ -159,11 +192,11 @@ def _weigh(df: pd.DataFrame, margins, org_col: str, min_cell: int, tol: float, m
         offset += X.shape[0]
         blocks.append(X)
     if not blocks:
-        return w, weighted, None
+        return w, weighted, None, base
     # unweighted rows point at one extra unit with an empty model row
     unit[~weighted] = offset
     Xall = sparse.block_diag(blocks + [np.zeros((1, 0))], format="csr")
-    return w, weighted, (unit, Xall)
+    return w, weighted, (unit, Xall), base
 
 
 def weights_from_margins(
@@ -174,6 +207,7 @@ def weights_from_margins(
     min_cell: int = 5,
     tol: float = 1e-6,
     max_iter: int = 100,
+    base_weights: str | None = None,
 ) -> pd.Series:
     """Rake each organisation's respondents to its population margins.
 
@@ -181,24 +215,36 @@ def weights_from_margins(
     for missing values, unlisted and sparse levels are in the module docstring.
     Returns weights aligned with ``df.index`` (1 for organisations without
     margins), summing to each weighted organisation's population.
+    ``base_weights``: a column of design weights to start from (default 1).
     """
-    w, _, _ = _weigh(df, margins, org_col, min_cell, tol, max_iter)
+    w, _, _, _ = _weigh(df, margins, org_col, min_cell, tol, max_iter, base_weights)
     return pd.Series(w, index=df.index, name="weight")
 
 
-def _design(df, margins, org_col, min_cell, tol, max_iter):
-    w, weighted, cal = _weigh(df, margins, org_col, min_cell, tol, max_iter)
+def _design(df, margins, org_col, min_cell, tol, max_iter, base_weights=None):
+    w, weighted, cal, base = _weigh(df, margins, org_col, min_cell, tol, max_iter, base_weights)
     strata = org_col if org_col in df.columns else None
     d = Design(df, weights=w, strata=strata, lonely_psu="certainty")
     if cal is not None:
         unit, X = cal
-        step = make_step(unit, X, np.ones(len(df)))
+        step = make_step(unit, X, base)
         d = d._new(w, step, {"step": "rake", "detail": "organisation margins"})
     return d, weighted
 
 
 def _share_table(
-    df, indicator, count_name, by, margins, ci_method, level, org_col, min_cell, tol, max_iter
+    df,
+    indicator,
+    count_name,
+    by,
+    margins,
+    ci_method,
+    level,
+    org_col,
+    min_cell,
+    tol,
+    max_iter,
+    base_weights=None,
 ) -> pd.DataFrame:
     by = [by] if isinstance(by, str) else list(by)
     for c in by:
@@ -206,7 +252,7 @@ def _share_table(
             raise ColumnError(f"grouping column {c!r} is not in the respondent data")
     work = df.copy(deep=False)
     work["_y_"] = indicator
-    d, weighted = _design(work, margins, org_col, min_cell, tol, max_iter)
+    d, weighted = _design(work, margins, org_col, min_cell, tol, max_iter, base_weights)
     res = d.by(by).proportion("_y_", method=ci_method, level=level)
     grp = work.assign(_hit_=(indicator == 1).astype(float), _wt_=weighted).groupby(
         by, sort=True, dropna=True, observed=True
@@ -237,6 +283,7 @@ def always_event_share(
     min_cell: int = 5,
     tol: float = 1e-6,
     max_iter: int = 100,
+    base_weights: str | None = None,
 ) -> pd.DataFrame:
     """Share of respondents for whom the Always Event happened, per domain.
 
@@ -246,14 +293,26 @@ def always_event_share(
     ``se`` (linearised), ``ci_low``/``ci_high`` (``ci_method``: wilson, logit,
     likelihood, beta, asin, mean, xlogit; t quantiles with the domain's degrees
     of freedom, at least 1), ``ess`` (Kish effective sample size of the domain)
-    and ``weighted``. For a weighted p chart use ``y = share * ess`` and
-    ``n = ess``.
+    and ``weighted`` (raked to the organisation's margins). ``base_weights``
+    names a column of design weights that raking starts from (default 1). For a
+    weighted p chart use ``y = share * ess`` and ``n = ess``.
     """
     if outcome not in df.columns:
         raise ColumnError(f"respondent data need an {outcome!r} column")
     y = pd.to_numeric(df[outcome], errors="coerce").to_numpy(dtype=float)
     return _share_table(
-        df, y, "n_happened", by, margins, ci_method, level, org_col, min_cell, tol, max_iter
+        df,
+        y,
+        "n_happened",
+        by,
+        margins,
+        ci_method,
+        level,
+        org_col,
+        min_cell,
+        tol,
+        max_iter,
+        base_weights,
     )
 
 
@@ -269,6 +328,7 @@ def top_box(
     level: float = 0.95,
     org_col: str = "org_code",
     min_cell: int = 5,
+    base_weights: str | None = None,
 ) -> pd.DataFrame:
     """Likert top-box share: answers in ``top_levels`` over all valid answers.
 
@@ -283,7 +343,20 @@ def top_box(
     text = vals.astype(str)
     valid = vals.notna() & ~text.isin(excl)
     y = np.where(valid, text.isin(top).astype(float), np.nan)
-    return _share_table(df, y, "n_top", by, margins, ci_method, level, org_col, min_cell, 1e-6, 100)
+    return _share_table(
+        df,
+        y,
+        "n_top",
+        by,
+        margins,
+        ci_method,
+        level,
+        org_col,
+        min_cell,
+        1e-6,
+        100,
+        base_weights,
+    )
 
 
 def fft_scores(df: pd.DataFrame, by=None) -> pd.DataFrame:
