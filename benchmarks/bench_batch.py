@@ -177,7 +177,8 @@ def main() -> int:
     n = len(codes) * len(chosen)
     print(
         f"{len(codes)} organisations x {len(chosen)} notebooks ({', '.join(p.stem for p in chosen)}) "
-        f"= {n} reports; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}"
+        f"= {n} reports; {os.cpu_count()} cores; load average "
+        f"{os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan'):.2f}"
     )
     rows = []
     try:

@@ -398,7 +398,7 @@ def test_a_hanging_cell_times_out_and_a_dying_worker_stops_no_one(tmp_path):
         tmp_path / "out",
         trusts=["ZZ1", "010", "ZZ3"],
         notebooks=["91"],
-        workers=2,
+        workers=1,
         timeout=2,
         notebooks_dir=FIXTURES,
         progress=False,
