@@ -452,3 +452,22 @@ def test_cli_setup_errors_exit_2_and_write_nothing(tmp_path, capsys):
     assert run_batch_from_args(_args("--config", str(config))) == 2
     assert "workerz" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_config_file_paths_are_relative_to_it_and_keys_are_checked(tmp_path):
+    from pxlib.report.batch import load_config
+
+    (tmp_path / "cfg").mkdir()
+    config = tmp_path / "cfg" / "batch.yaml"
+    config.write_text(
+        "data: ../data\nout: ../out\ntrusts: ZA1\nnotebooks: ['03']\nworkers: 2\n"
+        "params:\n  site: '010'\n  n_weeks: 12\n"
+    )
+    got = load_config(config)
+    assert got["data"] == str((tmp_path / "data").resolve())
+    assert got["out"] == str((tmp_path / "out").resolve())
+    assert got["trusts"] == ["ZA1"] and got["notebooks"] == ["03"] and got["workers"] == 2
+    assert got["params"] == {"site": "010", "n_weeks": 12}
+    config.write_text("params: [1, 2]\n")
+    with pytest.raises(BatchError, match="params"):
+        load_config(config)

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from pxlib.data.schemas import FFT_ANSWER_COLUMNS
 from pxlib.errors import (
     ColumnError,
     ConvergenceError,
@@ -48,14 +49,7 @@ from pxlib.weighting.raking import rake_fit
 from .design import Design, make_step
 
 MISSING = "(missing)"
-FFT_COLUMNS = [
-    "1 Very Good SUM",
-    "2 Good SUM",
-    "3 Neither Good nor Poor SUM",
-    "4 Poor SUM",
-    "5 Very Poor SUM",
-    "6 Dont Know SUM",
-]
+FFT_COLUMNS = list(FFT_ANSWER_COLUMNS)
 FFT_TOTAL = "Total Responses"
 
 
