@@ -146,6 +146,9 @@ def test_all_means_trusts_and_other_providers_and_unknown_codes_are_reasons_not_
     assert codes == ["010"]
     assert "not in organisations.csv" in refused["NOPE"]
     assert "gp_practice" in refused["Z80001"]
+    _, refused = select_organisations(orgs, ["../ZA1", "ZA1/x", ".", "a b"])
+    assert all("cannot name a report folder" in why for why in refused.values())
+    assert len(refused) == 4
 
 
 # --- staging --------------------------------------------------------------------------
@@ -471,3 +474,24 @@ def test_config_file_paths_are_relative_to_it_and_keys_are_checked(tmp_path):
     config.write_text("params: [1, 2]\n")
     with pytest.raises(BatchError, match="params"):
         load_config(config)
+
+
+def test_a_kernel_from_another_environment_is_warned_about(tmp_path, monkeypatch):
+    from pxlib.errors import PxlibWarning
+    from pxlib.report.batch import _check_kernel
+
+    spec = tmp_path / "kernels" / "pxlib-elsewhere"
+    spec.mkdir(parents=True)
+    other = tmp_path / "other-env" / "bin" / "python"
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(other), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "x",
+                "language": "python",
+            }
+        )
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    with pytest.warns(PxlibWarning, match="not this environment's Python"):
+        _check_kernel("pxlib-elsewhere")

@@ -18,6 +18,24 @@ Output layout (``<out>``)::
     <org>/<notebook>.failed.ipynb the executed notebook with its error (failures only)
     .pxlib-batch-manifest.json    what succeeded and with which inputs (for --resume)
     .staging/<org>/               the organisation's inputs while it runs
+
+Usage::
+
+    pxlib batch --data data/sample --out build/reports --trusts all --notebooks 03 04 \\
+        --workers 2 --param min_respondents=10 --resume
+    pxlib batch --config batch.yaml        # any option as a key; paths relative to the file
+
+    # batch.yaml
+    data: ../data/sample
+    out: ../build/reports
+    trusts: [ZA1, ZA2]
+    notebooks: ["03", "04"]
+    params: {min_respondents: 10, rules: mdc}
+    aggregate_files: [organisations.csv, question_bank.csv, fft_monthly.csv, README.md]
+
+Notebooks run with the notebooks folder as their working directory (as in
+JupyterLab) and read their inputs only from ``data_dir``: the staged copy of
+the organisation's own records (see :mod:`pxlib.report.isolation`).
 """
 
 from __future__ import annotations
@@ -31,9 +49,12 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -42,7 +63,7 @@ from typing import Any
 
 import pandas as pd
 
-from pxlib.errors import BatchError, ParameterError, PxlibError
+from pxlib.errors import BatchError, ParameterError, PxlibError, PxlibWarning
 from pxlib.report import isolation
 from pxlib.report.results import _atomic_write_text
 from pxlib.report.runner import (
@@ -75,6 +96,7 @@ BATCH_PARAMETERS: tuple[str, ...] = ("trust_code", "data_dir", "output_dir", "in
 DEFAULT_NOTEBOOKS: tuple[str, ...] = ("01", "02", "03", "04")
 #: organisation types that ``all`` selects
 BATCH_ORG_TYPES: tuple[str, ...] = ("trust", "other_provider")
+_SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}")
 RESULT_COLUMNS: list[str] = ["trust_code", "notebook", "status", "seconds", "error"]
 MANIFEST_NAME = ".pxlib-batch-manifest.json"
 STAGING_NAME = ".staging"
@@ -309,16 +331,20 @@ def select_organisations(
     orgs: pd.DataFrame, trusts: str | Sequence[str] | None
 ) -> tuple[list[str], dict[str, str]]:
     """(codes to run, {code: reason} for codes that cannot run), in the order asked."""
-    if trusts is None or (isinstance(trusts, str) and trusts == "all") or list(trusts) == ["all"]:
-        codes = orgs.loc[orgs["org_type"].isin(BATCH_ORG_TYPES), "org_code"].tolist()
-        return list(dict.fromkeys(codes)), {}
-    if isinstance(trusts, str):
-        trusts = [trusts]
     types = dict(zip(orgs["org_code"], orgs["org_type"], strict=False))
+    if trusts is None or (isinstance(trusts, str) and trusts == "all") or list(trusts) == ["all"]:
+        trusts = orgs.loc[orgs["org_type"].isin(BATCH_ORG_TYPES), "org_code"].tolist()
+    elif isinstance(trusts, str):
+        trusts = [trusts]
     ok: list[str] = []
     bad: dict[str, str] = {}
     for code in dict.fromkeys(str(t) for t in trusts):
-        if code not in types:
+        if not _SAFE_CODE.fullmatch(code):
+            bad[code] = (
+                f"organisation code {code!r} cannot name a report folder: use letters, digits, "
+                "'-' and '_' only"
+            )
+        elif code not in types:
             bad[code] = f"organisation '{code}' is not in organisations.csv"
         elif types[code] not in BATCH_ORG_TYPES:
             bad[code] = (
@@ -537,13 +563,23 @@ def _check_kernel(name: str) -> None:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
-        KernelSpecManager().get_kernel_spec(name)
+        spec = KernelSpecManager().get_kernel_spec(name)
     except NoSuchKernel as exc:
         raise BatchError(
             f"Jupyter kernel '{name}' is not installed in this environment; install it with "
             f"`python -m ipykernel install --sys-prefix --name {name} --display-name "
             '"Python (pxlib)"` (make setup does this)'
         ) from exc
+    exe = Path(spec.argv[0]) if spec.argv else Path()
+    prefix = Path(os.path.abspath(sys.prefix))  # not resolved: venv pythons are symlinks
+    if exe.is_absolute() and prefix not in Path(os.path.abspath(exe)).parents:
+        warnings.warn(
+            f"Jupyter kernel '{name}' runs {exe}, not this environment's Python ({sys.prefix}): "
+            "reports may be made with other versions of pxlib and its dependencies; reinstall "
+            f"the kernel with `python -m ipykernel install --sys-prefix --name {name}`",
+            PxlibWarning,
+            stacklevel=3,
+        )
 
 
 def _default_workers() -> int:
@@ -551,6 +587,25 @@ def _default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # macOS, Windows
         return max(1, os.cpu_count() or 1)
+
+
+def _kernel_runtime_dir() -> str | None:
+    """A folder for this run's kernel sockets (POSIX), removed when the run ends.
+
+    Folders left by runs that were killed (their process is gone) are removed
+    first, so sockets of hard-killed kernels do not pile up in the temp folder.
+    """
+    if os.name != "posix":
+        return None
+    base = Path(tempfile.gettempdir())
+    for old in base.glob("pxlib-kernels-*"):
+        try:
+            os.kill(int(old.name.split("-")[2]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            continue
+    return tempfile.mkdtemp(prefix=f"pxlib-kernels-{os.getpid()}-", dir=base)
 
 
 def _add_log_handler(path: Path) -> logging.Handler:
@@ -636,6 +691,7 @@ def run_batch(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = _add_log_handler(out_dir / LOG_NAME)
+    runtime_dir = _kernel_runtime_dir() if scheduler is None else None
     try:
         log.info(
             "batch started: pxlib %s, %d organisation(s), notebooks %s, data %s",
@@ -694,8 +750,10 @@ def run_batch(
                             "parameters": shown,
                             "inputs": hashes[code],
                             "batch_started": run_date,
+                            "data_source": str(data_dir),
                         },
                         warm_imports=warm,
+                        runtime_dir=runtime_dir,
                     )
                 )
         for code, reason in refused.items():
@@ -769,7 +827,7 @@ def run_batch(
                     n_workers,
                     on_result,
                     on_start,
-                    (plotlyjs, kernel_name, str(nb_dir), warm),
+                    (plotlyjs, kernel_name, str(nb_dir), warm, runtime_dir),
                 )
         except KeyboardInterrupt:
             log.warning("batch interrupted: finished reports are kept; run again with --resume")
@@ -814,6 +872,8 @@ def run_batch(
     finally:
         log.removeHandler(handler)
         handler.close()
+        if runtime_dir:
+            shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
 # --- command line ----------------------------------------------------------------------

@@ -70,6 +70,7 @@ class Job:
     provenance: dict[str, Any] = field(default_factory=dict)
     warm_imports: tuple[str, ...] = WARM_IMPORTS
     warm_next: bool = False
+    runtime_dir: str | None = None  # where kernels' IPC sockets go (removed by the batch)
 
     @property
     def label(self) -> str:
@@ -133,7 +134,7 @@ def clean_error(text: object, limit: int = ERROR_LIMIT) -> str:
 
 # --- per-worker state ---------------------------------------------------------
 
-_STATE: dict[str, Any] = {"exporter": None, "warm": None, "finalizer": None}
+_STATE: dict[str, Any] = {"exporter": None, "warm": None, "finalizer": None, "engine": None}
 
 
 def _exporter(plotlyjs: str):
@@ -145,8 +146,20 @@ def _exporter(plotlyjs: str):
     return exp
 
 
+#: optional modules a report kernel does without. ``rfc3987_syntax`` (pulled in by
+#: ``jsonschema[format-nongpl]``) builds a parser for one rarely used JSON-schema
+#: format ("iri") at import, costing about 1.5 s of CPU in every kernel that
+#: draws a plotly figure (plotly imports nbformat, nbformat imports jsonschema).
+#: Without it jsonschema simply does not check that format.
+KERNEL_BLOCKED_MODULES: tuple[str, ...] = ("rfc3987_syntax",)
+
+
 def _warm_code(modules: tuple[str, ...]) -> str:
     return (
+        "import sys as _pxlib_sys\n"
+        f"for _pxlib_m in {list(KERNEL_BLOCKED_MODULES)!r}:\n"
+        "    _pxlib_sys.modules.setdefault(_pxlib_m, None)\n"
+        "del _pxlib_sys\n"
         "import importlib as _pxlib_il\n"
         f"for _pxlib_m in {list(modules)!r}:\n"
         "    try:\n"
@@ -157,7 +170,12 @@ def _warm_code(modules: tuple[str, ...]) -> str:
     )
 
 
-def _start_kernel(kernel_name: str, cwd: str | None, warm_imports: tuple[str, ...]):
+def _start_kernel(
+    kernel_name: str,
+    cwd: str | None,
+    warm_imports: tuple[str, ...],
+    runtime_dir: str | None = None,
+):
     """Start (not wait for) a kernel; it imports ``warm_imports`` before it is ready."""
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
@@ -166,7 +184,9 @@ def _start_kernel(kernel_name: str, cwd: str | None, warm_imports: tuple[str, ..
     if os.name == "posix":
         # IPC sockets: no TCP port race between parallel kernels (papermill #511),
         # and no unencrypted TCP traffic.
-        base = Path(tempfile.gettempdir()) / f"pxk-{uuid.uuid4().hex[:12]}"
+        folder = Path(runtime_dir) if runtime_dir else Path(tempfile.gettempdir())
+        folder.mkdir(parents=True, exist_ok=True)
+        base = folder / f"pxk-{uuid.uuid4().hex[:12]}"
         km.transport = "ipc"
         km.connection_file = f"{base}.json"
         km.ip = f"{base}-ipc"
@@ -200,7 +220,7 @@ def _shutdown_warm() -> None:
 
 def _take_kernel(job: Job):
     """The kernel warmed for this kind of job, or a new one."""
-    spec = (job.kernel_name, job.cwd, tuple(job.warm_imports))
+    spec = (job.kernel_name, job.cwd, tuple(job.warm_imports), job.runtime_dir)
     warm = _STATE.get("warm")
     _STATE["warm"] = None
     if warm is not None:
@@ -212,7 +232,7 @@ def _take_kernel(job: Job):
 
 def _warm_ahead(job: Job) -> None:
     if _STATE.get("warm") is None:
-        spec = (job.kernel_name, job.cwd, tuple(job.warm_imports))
+        spec = (job.kernel_name, job.cwd, tuple(job.warm_imports), job.runtime_dir)
         try:
             _STATE["warm"] = (spec, _start_kernel(*spec))
         except Exception as exc:  # the next job starts its own kernel
@@ -224,6 +244,7 @@ def worker_init(
     kernel_name: str | None = None,
     cwd: str | None = None,
     warm_imports: tuple[str, ...] = WARM_IMPORTS,
+    runtime_dir: str | None = None,
 ) -> None:
     """Pool initializer: build the exporter and start a first kernel while the pool fills."""
     import atexit
@@ -233,7 +254,7 @@ def worker_init(
         _STATE["finalizer"] = multiprocessing.util.Finalize(None, _shutdown_warm, exitpriority=10)
         atexit.register(_shutdown_warm)
     if kernel_name:
-        spec = (kernel_name, cwd, tuple(warm_imports))
+        spec = (kernel_name, cwd, tuple(warm_imports), runtime_dir)
         try:
             _STATE["warm"] = (spec, _start_kernel(*spec))
         except Exception as exc:
@@ -249,7 +270,7 @@ def _register_engine() -> str:
     from papermill.engines import NBClientEngine, papermill_engines
 
     name = "pxlib-nbclient"
-    if name in papermill_engines._engines:
+    if _STATE.get("engine"):
         return name
 
     class _Engine(NBClientEngine):
@@ -275,6 +296,7 @@ def _register_engine() -> str:
             return client.execute(cleanup_kc=True)
 
     papermill_engines.register(name, _Engine)
+    _STATE["engine"] = name
     return name
 
 
@@ -333,7 +355,8 @@ def _provenance_html(prov: dict[str, Any], run_date: str) -> str:
         f"notebook <code>{esc(str(prov.get('notebook', '')))}</code> "
         f"(sha256 <code>{esc(str(prov.get('notebook_sha256', ''))[:16])}</code>); "
         f"kernel <code>{esc(str(prov.get('kernel', '')))}</code>; "
-        f"run on {esc(run_date)}.</p>\n"
+        f"run on {esc(run_date)} from the data in <code>{esc(str(prov.get('data_source', '')))}</code> "
+        "(this organisation's rows only).</p>\n"
         f"<table><tr><th>parameter</th><th>value</th></tr>{params}</table>\n"
         f"<table><tr><th>input file</th><th>sha256</th></tr>{inputs}</table>\n</div>"
     )

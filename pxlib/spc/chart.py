@@ -117,6 +117,7 @@ points) and warning (every stated caveat, "; "-joined).
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -129,7 +130,7 @@ from pxlib.spc import rules as R
 from pxlib.spc.constants import TRIAL_LIMIT_POINTS
 from pxlib.spc.limits import KINDS, NEEDS_N, PROPORTION_KINDS, compute_limits
 from pxlib.spc.result import SPCResult
-from pxlib.spc.segments import seg_count, seg_first_index, seg_nanmedian
+from pxlib.spc.segments import seg_count, seg_first_index, seg_min_max, seg_nanmedian
 
 RULE_SETS = ("anhoej", "mdc", "ihi")
 IMPROVEMENT = {"increase": 1, "decrease": -1, "neutral": 0}
@@ -137,14 +138,16 @@ COUNT_KINDS = ("p", "pp", "u", "up", "c", "g")
 NO_N_KINDS = ("c", "xbar", "s")
 IHI_SHIFT = 6
 IHI_TREND = 5
-MIN_USEFUL_RUNS = 10
+MIN_USEFUL_RUNS = 10  # below this the Anhøj and IHI run rules have little power
+#: kinds whose sigma comes from moving ranges (no limits from fewer than 2 baseline values)
+MR_KINDS = ("i", "t", "xmr", "pp", "up", "mr")
 RESERVED = {
     "x", "y", "n", "cl", "lcl", "ucl", "lcl_2s", "ucl_2s", "phase", "baseline", "include",
     "sigma_signal", "runs_signal", "longest_run", "longest_run_max", "n_crossings",
     "n_crossings_min", "special_cause", "point_type", "mixed_signal", "close_to_limits",
     "n_points", "n_values", "n_baseline", "n_special_cause", "variation_type",
     "assurance_type", "trial_limits", "warning",
-}  # fmt: skip  # below this the Anhøj and IHI run rules have little power
+}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- public
@@ -174,28 +177,15 @@ def chart(
     fill_gaps: bool = True,
     y_label: str | None = None,
 ) -> SPCResult:
-    """Compute a run or control chart for every group and phase (see the module
-    docstring for every option)."""
+    """Compute a run or control chart for every group and phase: centre line and
+    cl +/- 3 sigma limits per kind (:func:`pxlib.spc.limits.compute_limits`;
+    qicharts2 0.8.1, NHSRplotthedots 0.2.2) and the Anhøj, MDC and IHI rules
+    (:mod:`pxlib.spc.rules`). See the module docstring for every option."""
     kind = _check_kind(kind)
     by_cols = _as_list(by)
     rule_set = _check_rules(rules, kind)
-    _check_options(
-        data,
-        x,
-        y,
-        n,
-        by_cols,
-        kind,
-        multiply,
-        freeze,
-        shift,
-        trend,
-        improvement,
-        centre_line,
-        agg,
-        phases,
-        target,
-    )
+    _check_columns(data, x, y, n, by_cols, phases)
+    _check_settings(kind, n, multiply, freeze, shift, trend, improvement, centre_line, agg, target)
     direction = IMPROVEMENT[improvement]
     notes: list[str] = []
 
@@ -234,9 +224,7 @@ def chart(
 
     # 3. regular dates: absent periods become gaps -----------------------------------
     if fill_gaps and kind not in ("t", "g") and isinstance(xuniq, pd.DatetimeIndex):
-        sub, xuniq, n_filled = _fill_date_gaps(sub, xuniq)
-    else:
-        n_filled = None
+        sub, xuniq = _fill_date_gaps(sub, xuniq)
 
     g = sub["gid"]
     xc = sub["xcode"]
@@ -256,7 +244,7 @@ def chart(
     baseline = pos < freeze if freeze is not None else np.ones(npts, dtype=bool)
     include = ~_membership(exclude, "exclude", g, xc, xuniq, group_labels, by_cols, notes, memo)
     seg_gid = g[seg_first]
-    cl_fixed = _fixed_cl(cl, seg_gid, group_labels, by_cols, multiply, nseg)
+    cl_fixed = _fixed_cl(cl, seg_gid, group_labels, by_cols, multiply, nseg, memo)
 
     # 5. limits -----------------------------------------------------------------------------
     yplot = sub["y"]
@@ -275,11 +263,10 @@ def chart(
     )
     m = float(multiply)
     yo = lines.y * m
-    clo = lines.cl * m
-    lclo = _finite_or_nan(lines.lcl * m)
-    uclo = _finite_or_nan(lines.ucl * m)
-    l2o = _finite_or_nan(lines.lcl_2s * m)
-    u2o = _finite_or_nan(lines.ucl_2s * m)
+    drawn = {"cl": lines.cl * m}
+    for col in ("lcl", "ucl", "lcl_2s", "ucl_2s"):
+        drawn[col] = _finite_or_nan(getattr(lines, col) * m)
+    clo, lclo, uclo = drawn["cl"], drawn["lcl"], drawn["ucl"]
 
     # 6. rules -------------------------------------------------------------------------------
     useful = include & np.isfinite(yo)
@@ -289,7 +276,7 @@ def chart(
         stats["runs_signal"][:] = False
         stats["crossings_signal"][:] = False
         long_dir[:] = 0
-    close = R.close_to_limits(yo, l2o, u2o, sig_dir)
+    close = R.close_to_limits(yo, drawn["lcl_2s"], drawn["ucl_2s"], sig_dir)
     directions: dict[int, tuple] = {}
     fired_seg: dict[int, np.ndarray] = {}
     if "anhoej" in rule_set or "mdc" in rule_set:
@@ -318,56 +305,27 @@ def chart(
     special = _special_cause_text(directions, fired_seg, seg, np.isfinite(yo), npts)
 
     # 7. assemble ---------------------------------------------------------------------------
-    points = _points_frame(
-        by_cols,
-        group_labels,
-        g,
-        xuniq,
-        xc,
-        yo,
-        sub["n"],
-        kind,
-        clo,
-        lclo,
-        uclo,
-        l2o,
-        u2o,
-        phase,
-        baseline,
-        include,
-        sig_dir,
-        stats,
-        seg,
-        special,
-        code,
-        mixed,
-        close,
-        x,
+    points = pd.DataFrame(
+        {
+            **_by_frame(by_cols, group_labels, g),
+            "x": xuniq.take(xc),
+            "y": yo,
+            "n": sub["n"],
+            **drawn,
+            "phase": phase,
+            "baseline": baseline,
+            "include": include,
+            "sigma_signal": sig_dir != 0,
+            **_runs_columns(stats, seg),
+            "special_cause": special,
+            "point_type": pd.Categorical.from_codes(code, categories=list(R.POINT_TYPES)),
+            "mixed_signal": mixed,
+            "close_to_limits": close,
+        },
+        copy=False,
     )
     summary, any_warning = _summary_frame(
-        kind,
-        by_cols,
-        group_labels,
-        seg_gid,
-        seg,
-        nseg,
-        seg_first,
-        phase,
-        baseline,
-        yo,
-        clo,
-        lclo,
-        uclo,
-        stats,
-        code,
-        special,
-        target,
-        direction,
-        lines.spread,
-        sub,
-        n_filled,
-        include,
-        notes,
+        kind, points, by_cols, seg, seg_first, stats, code, target, direction, sub, notes
     )
     if any_warning:
         k = int((summary["warning"] != "").sum())
@@ -425,23 +383,9 @@ def _check_rules(rules, kind: str) -> list[str]:
     return out
 
 
-def _check_options(
-    data,
-    x,
-    y,
-    n,
-    by_cols,
-    kind,
-    multiply,
-    freeze,
-    shift,
-    trend,
-    improvement,
-    centre_line,
-    agg,
-    phases,
-    target,
-) -> None:
+def _check_columns(data, x, y, n, by_cols, phases) -> None:
+    """The data is a DataFrame holding every named column; no ``by`` column clashes with
+    a result column."""
     if not isinstance(data, pd.DataFrame):
         raise ChartError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     needed = [("x", x), ("y", y)] + ([("n", n)] if n is not None else [])
@@ -458,6 +402,11 @@ def _check_options(
         raise ChartError(
             f"by column(s) {clash} share a name with a result column; rename them first"
         )
+
+
+def _check_settings(
+    kind, n, multiply, freeze, shift, trend, improvement, centre_line, agg, target
+) -> None:
     if kind in NEEDS_N and n is None:
         raise ChartError(
             f"a {kind} chart needs a denominator: give n (e.g. the number of patients)"
@@ -465,8 +414,7 @@ def _check_options(
     if kind in NO_N_KINDS and n is not None:
         hint = " (use a u chart for counts per unit of exposure)" if kind == "c" else ""
         raise ChartError(f"a {kind} chart takes no denominator n{hint}")
-    if not (isinstance(multiply, int | float) and math.isfinite(multiply) and multiply > 0):
-        raise ChartError(f"multiply must be a positive number, not {multiply!r}")
+    _check_multiply(multiply)
     if freeze is not None and (
         isinstance(freeze, bool) or not isinstance(freeze, int | np.integer) or freeze < 1
     ):
@@ -482,8 +430,18 @@ def _check_options(
         raise ChartError(f"centre_line must be 'break' or 'skip', not {centre_line!r}")
     if agg is not None and agg not in ("mean", "sum", "median"):
         raise ChartError(f"agg must be 'mean', 'sum' or 'median', not {agg!r}")
-    if target is not None and not (isinstance(target, int | float) and math.isfinite(target)):
+    if target is not None and not _is_number(target):
         raise ChartError(f"target must be a number, not {target!r}")
+
+
+def _is_number(v) -> bool:
+    """A finite real number, numpy scalars (a value read from a DataFrame) included."""
+    return isinstance(v, numbers.Real) and math.isfinite(v)
+
+
+def _check_multiply(multiply) -> None:
+    if not (_is_number(multiply) and multiply > 0):
+        raise ChartError(f"multiply must be a positive number, not {multiply!r}")
 
 
 def _numeric(data: pd.DataFrame, col: str) -> np.ndarray:
@@ -496,6 +454,12 @@ def _numeric(data: pd.DataFrame, col: str) -> np.ndarray:
         bad = pd.to_numeric(s, errors="coerce").isna() & s.notna()
         first = s.index[bad.to_numpy()][0] if bad.any() else None
         raise ChartError(f"column '{col}' must be numeric; row {first!r} is not a number") from exc
+    return _float_values(v)
+
+
+def _float_values(s: pd.Series) -> np.ndarray:
+    """A column as floats, missing values (and, for text, non-numbers) as NaN."""
+    v = pd.to_numeric(s, errors="coerce")
     return v.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -632,7 +596,7 @@ def _fill_date_gaps(sub: dict, xuniq: pd.DatetimeIndex):
     """Insert missing points for absent periods of regular dates inside each group's span."""
     dates = pd.DatetimeIndex(xuniq)
     if len(dates) < 3 or not (dates == dates.normalize()).all():
-        return sub, xuniq, None
+        return sub, xuniq
     if (dates.day == 1).all():
         months = np.asarray(dates.year * 12 + dates.month - 1, dtype=np.int64)
         step = int(np.gcd.reduce(np.diff(months)))
@@ -653,28 +617,28 @@ def _fill_date_gaps(sub: dict, xuniq: pd.DatetimeIndex):
         def to_dates(p):
             return pd.DatetimeIndex(d0 + pd.to_timedelta(p * step, unit="D")).astype(dates.dtype)
 
-    diffs = np.diff(per)
-    # regular: the most common spacing is the step itself
-    if step < 1 or np.bincount(diffs).argmax() != 1:
-        return sub, xuniq, None
     g = sub["gid"]
     p = per[sub["xcode"]]
     same = g[1:] == g[:-1]
-    jump = np.where(same, np.diff(p) - 1, 0)
+    spacing = np.diff(p)  # in steps
+    # regular: within the groups, the most common spacing is the step itself (the union
+    # of several groups' dates, e.g. weekly on different weekdays, may be finer than any)
+    if not same.any() or np.bincount(spacing[same]).argmax() != 1:
+        return sub, xuniq
+    jump = np.where(same, spacing - 1, 0)
     if not (jump > 0).any():
-        return sub, xuniq, np.zeros(int(g.max()) + 1 if len(g) else 0)
+        return sub, xuniq
     at = np.flatnonzero(jump > 0)
     counts = jump[at]
     total = int(counts.sum())
     if total > 10 * len(g) + 1000:
-        return sub, xuniq, None  # not a regular series after all
+        return sub, xuniq  # not a regular series after all
     rep = np.repeat(at, counts)
     offs = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + 1
     new_p = p[rep] + offs
     new_g = g[rep]
     all_p = np.union1d(per, new_p)
-    new_xuniq = to_dates(all_p)
-    new_xuniq = pd.DatetimeIndex(new_xuniq)
+    new_xuniq = pd.DatetimeIndex(to_dates(all_p))
     xcode_old = np.searchsorted(all_p, p)
     xcode_new = np.searchsorted(all_p, new_p)
     gid = np.concatenate((g, new_g))
@@ -691,8 +655,7 @@ def _fill_date_gaps(sub: dict, xuniq: pd.DatetimeIndex):
         lab = pd.Series(np.concatenate((sub["label"], np.full(k, None, dtype=object)))[order])
         out["label"] = lab.groupby(out["gid"]).ffill().to_numpy()
     out["inserted"] = inserted
-    n_filled = np.bincount(new_g, minlength=int(gid.max()) + 1)
-    return out, new_xuniq, n_filled
+    return out, new_xuniq
 
 
 # --------------------------------------------------------------------- phases etc.
@@ -734,7 +697,12 @@ def _locate(values, xuniq: pd.Index, what: str, memo: dict) -> tuple[np.ndarray,
     return out
 
 
-def _group_key_to_gid(key, labels: pd.DataFrame, by_cols: list[str], what: str) -> int | None:
+def _group_key_to_gid(
+    key, labels: pd.DataFrame, by_cols: list[str], what: str, memo: dict
+) -> int | None:
+    """The group code of a ``phases``/``exclude``/``cl`` dict key (a value, or a tuple
+    for several ``by`` columns), matched exactly or else as text; None (with a
+    warning) when no group has it."""
     if not by_cols:
         if key in ("", None):
             return 0
@@ -742,30 +710,28 @@ def _group_key_to_gid(key, labels: pd.DataFrame, by_cols: list[str], what: str) 
     kt = key if isinstance(key, tuple) else (key,)
     if len(kt) != len(by_cols):
         raise ChartError(f"{what} key {key!r} must give a value for each of {by_cols}")
-    lookup = labels.attrs.get("_lookup")
-    if lookup is None:
+    if "groups" not in memo:
         exact: dict = {}
         text: dict = {}
         cols = [labels[c].tolist() for c in by_cols]
         for i, row in enumerate(zip(*cols, strict=True)):
             exact.setdefault(row, i)
             text.setdefault(tuple(str(v) for v in row), i)
-        lookup = labels.attrs["_lookup"] = (exact, text)
+        memo["groups"] = (exact, text)
+    exact, text = memo["groups"]
     try:
-        found = lookup[0].get(kt)
+        found = exact.get(kt)
     except TypeError:  # an unhashable key
         found = None
     if found is None:
-        found = lookup[1].get(tuple(str(v) for v in kt))
-    hit = [] if found is None else [found]
-    if not len(hit):
+        found = text.get(tuple(str(v) for v in kt))
+    if found is None:
         warnings.warn(
             f"{what}: no group {key!r} in the data (by={by_cols}); that entry was ignored",
             ChartWarning,
             stacklevel=4,
         )
-        return None
-    return int(hit[0])
+    return found
 
 
 def _phases(phases, g, xc, xuniq, label, labels, by_cols, memo) -> np.ndarray:
@@ -781,7 +747,7 @@ def _phases(phases, g, xc, xuniq, label, labels, by_cols, memo) -> np.ndarray:
     elif isinstance(phases, dict):
         starts_of = {}
         for key, vals in phases.items():
-            gi = _group_key_to_gid(key, labels, by_cols, "phases")
+            gi = _group_key_to_gid(key, labels, by_cols, "phases", memo)
             if gi is None:
                 continue
             starts_of[gi] = np.unique(_locate(_listify(vals), xuniq, "phases", memo)[0])
@@ -822,7 +788,7 @@ def _membership(spec, what, g, xc, xuniq, labels, by_cols, notes, memo) -> np.nd
     if isinstance(spec, dict):
         items = []
         for key, vals in spec.items():
-            gi = _group_key_to_gid(key, labels, by_cols, what)
+            gi = _group_key_to_gid(key, labels, by_cols, what, memo)
             if gi is not None:
                 items.append((gi, _listify(vals)))
     else:
@@ -839,17 +805,18 @@ def _membership(spec, what, g, xc, xuniq, labels, by_cols, notes, memo) -> np.nd
     return out
 
 
-def _fixed_cl(cl, seg_gid, labels, by_cols, multiply, nseg) -> np.ndarray:
+def _fixed_cl(cl, seg_gid, labels, by_cols, multiply, nseg, memo) -> np.ndarray:
+    """Per segment: the given centre line in the units of y before ``multiply``, or NaN."""
     out = np.full(nseg, np.nan)
     if cl is None:
         return out
     if isinstance(cl, dict):
         for key, v in cl.items():
-            gi = _group_key_to_gid(key, labels, by_cols, "cl")
+            gi = _group_key_to_gid(key, labels, by_cols, "cl", memo)
             if gi is not None:
                 out[seg_gid == gi] = float(v) / multiply
         return out
-    if not (isinstance(cl, int | float) and math.isfinite(cl)):
+    if not _is_number(cl):
         raise ChartError(f"cl must be a number or a dict of numbers per group, not {cl!r}")
     out[:] = float(cl) / multiply
     return out
@@ -928,94 +895,33 @@ def _by_frame(by_cols, labels, gid_per_row) -> dict[str, Any]:
     return {c: labels[c].take(gid_per_row).reset_index(drop=True) for c in by_cols}
 
 
-def _points_frame(
-    by_cols,
-    labels,
-    g,
-    xuniq,
-    xc,
-    yo,
-    n,
-    kind,
-    clo,
-    lclo,
-    uclo,
-    l2o,
-    u2o,
-    phase,
-    baseline,
-    include,
-    sig_dir,
-    stats,
-    seg,
-    special,
-    code,
-    mixed,
-    close,
-    xname,
-):
-    cols: dict[str, Any] = _by_frame(by_cols, labels, g)
-    cols["x"] = xuniq.take(xc)
-    cols["y"] = yo
-    cols["n"] = n
-    cols["cl"] = clo
-    cols["lcl"] = lclo
-    cols["ucl"] = uclo
-    cols["lcl_2s"] = l2o
-    cols["ucl_2s"] = u2o
-    cols["phase"] = phase
-    cols["baseline"] = baseline
-    cols["include"] = include
-    cols["sigma_signal"] = sig_dir != 0
-    cols["runs_signal"] = stats["runs_signal"][seg]
+def _runs_columns(stats: dict, at) -> dict[str, Any]:
+    """The Anhøj statistics columns, per segment (``at`` = slice(None)) or per point
+    (``at`` = the points' segment numbers)."""
+    cols: dict[str, Any] = {"runs_signal": stats["runs_signal"][at]}
     for k in ("longest_run", "longest_run_max", "n_crossings", "n_crossings_min"):
-        cols[k] = _int_col(stats[k][seg])
-    cols["special_cause"] = special
-    cols["point_type"] = pd.Categorical.from_codes(code, categories=list(R.POINT_TYPES))
-    cols["mixed_signal"] = mixed
-    cols["close_to_limits"] = close
-    return pd.DataFrame(cols, copy=False)
+        cols[k] = _int_col(stats[k][at])
+    return cols
 
 
 def _summary_frame(
-    kind,
-    by_cols,
-    labels,
-    seg_gid,
-    seg,
-    nseg,
-    seg_first,
-    phase,
-    baseline,
-    yo,
-    clo,
-    lclo,
-    uclo,
-    stats,
-    code,
-    special,
-    target,
-    direction,
-    spread,
-    sub,
-    n_filled,
-    include,
-    notes,
+    kind, points, by_cols, seg, seg_first, stats, code, target, direction, sub, notes
 ):
+    """One row per segment (group and phase) from the points table, and whether any
+    segment carries a serious caveat."""
+    nseg = len(seg_first)
+    yo, clo, lclo, uclo = (points[c].to_numpy() for c in ("y", "cl", "lcl", "ucl"))
+    baseline = points["baseline"].to_numpy()
+    include = points["include"].to_numpy()
+    special = points["special_cause"].array
     fin = np.isfinite(yo)
     n_points = seg_count(seg, nseg)
     n_values = seg_count(seg, nseg, fin)
     n_base = seg_count(seg, nseg, baseline & fin)
     last = np.concatenate((seg_first[1:] - 1, [len(seg) - 1]))
     # last point with a value (for icons); fall back to the last point
-    idx_val = np.flatnonzero(fin)
-    last_val = last.copy()
-    if len(idx_val):
-        j = np.searchsorted(idx_val, last, side="right") - 1
-        okj = j >= 0
-        cand = np.where(okj, idx_val[np.maximum(j, 0)], -1)
-        good = okj & (cand >= seg_first)
-        last_val = np.where(good, cand, last)
+    last_valued = np.maximum.reduceat(np.where(fin, np.arange(len(seg)), -1), seg_first)
+    last_val = np.where(last_valued >= 0, last_valued, last)
     # constant limits -> the value; varying -> the last point's
     lcl_s = lclo[last_val]
     ucl_s = uclo[last_val]
@@ -1025,26 +931,20 @@ def _summary_frame(
     assurance_t = R.assurance(target, lcl_s, ucl_s, direction)
     n_special = seg_count(seg, nseg, np.asarray(special.codes) != _empty_code(special))
 
-    trial = np.where(
-        n_points < TRIAL_LIMIT_POINTS,
-        np.char.add(
-            np.char.add(
-                np.char.add("trial limits: ", n_points.astype(int).astype(str)),
-                np.where(n_points == 1, " point", " points"),
-            ),
-            f" in this phase (fewer than {TRIAL_LIMIT_POINTS}); they will change as data arrive",
-        ),
-        "",
-    ).astype(object)
-    if kind == "run":
-        trial[:] = ""
-
     has_limits = kind != "run"
+    trial = np.full(nseg, "", dtype=object)
+    if has_limits:
+        few_points = n_points < TRIAL_LIMIT_POINTS
+        trial[few_points] = [
+            f"trial limits: {k} point{'' if k == 1 else 's'} in this phase (fewer than "
+            f"{TRIAL_LIMIT_POINTS}); they will change as data arrive"
+            for k in n_points[few_points].astype(int).tolist()
+        ]
     warning = np.full(nseg, "", dtype=object)
     serious = np.zeros(nseg, dtype=bool)
 
-    def counted(count: np.ndarray, text: str) -> np.ndarray:
-        return np.char.add(count.astype(np.int64).astype(str), text).astype(object)
+    def counted(count: np.ndarray, text: str, prefix: str = "") -> np.ndarray:
+        return prefix + count.astype(np.int64).astype(str).astype(object) + text
 
     def add(mask, text, flag=True):
         """Append ``text`` (one string, or one per segment) to the flagged segments."""
@@ -1058,7 +958,7 @@ def _summary_frame(
     if has_limits:
         add(trial != "", trial)
         no_lim = ~(np.isfinite(lcl_s) | np.isfinite(ucl_s)) & (n_values > 0)
-        if kind in ("i", "t", "xmr", "pp", "up", "mr"):
+        if kind in MR_KINDS:
             add(
                 no_lim & (n_base < 2),
                 "no limits: fewer than 2 baseline values, so no moving range",
@@ -1075,13 +975,9 @@ def _summary_frame(
             )
         else:
             single = np.zeros(nseg, dtype=bool)
-        if kind not in ("i", "t", "xmr", "pp", "up", "mr"):
+        if kind not in MR_KINDS:
             add(no_lim & (n_base == 1) & ~single, "no limits: only one baseline value")
-        bmask = baseline & include & fin
-        lo = np.full(nseg, np.inf)
-        hi = np.full(nseg, -np.inf)
-        np.minimum.at(lo, seg[bmask], yo[bmask])
-        np.maximum.at(hi, seg[bmask], yo[bmask])
+        lo, hi = seg_min_max(yo, seg, nseg, baseline & include & fin)
         same = (n_base >= 2) & (lo == hi)
         add(
             no_lim & same,
@@ -1096,12 +992,9 @@ def _summary_frame(
     few = (stats["n_useful"] < MIN_USEFUL_RUNS) & (n_values > 0)
     add(
         few,
-        np.char.add(
-            "only ",
-            counted(
-                stats["n_useful"], " useful points: too few for the run rules to be reliable"
-            ).astype(str),
-        ).astype(object),
+        counted(
+            stats["n_useful"], " useful points: too few for the run rules to be reliable", "only "
+        ),
     )
     add(n_values == 0, "no values in this phase")
     zero_n = seg_count(seg, nseg, sub["zero_n"])
@@ -1118,17 +1011,15 @@ def _summary_frame(
     for note in notes:
         add(np.ones(nseg, dtype=bool), note, False)
 
-    cols: dict[str, Any] = _by_frame(by_cols, labels, seg_gid)
-    cols["phase"] = phase[seg_first]
+    cols: dict[str, Any] = {c: points[c].take(seg_first).reset_index(drop=True) for c in by_cols}
+    cols["phase"] = points["phase"].to_numpy()[seg_first]
     cols["n_points"] = n_points.astype(np.int64)
     cols["n_values"] = n_values.astype(np.int64)
     cols["n_baseline"] = n_base.astype(np.int64)
     cols["cl"] = cl_s
     cols["lcl"] = lcl_s
     cols["ucl"] = ucl_s
-    cols["runs_signal"] = stats["runs_signal"]
-    for k in ("longest_run", "longest_run_max", "n_crossings", "n_crossings_min"):
-        cols[k] = _int_col(stats[k])
+    cols.update(_runs_columns(stats, slice(None)))
     cols["n_special_cause"] = n_special.astype(np.int64)
     cols["variation_type"] = pd.array(variation.astype(object), dtype="str")
     cols["assurance_type"] = pd.array(assurance_t, dtype="str")

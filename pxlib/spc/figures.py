@@ -167,6 +167,11 @@ def _num(series: pd.Series | Sequence) -> np.ndarray:
     return pd.to_numeric(pd.Series(series), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _optional_num(frame: pd.DataFrame, col: str) -> np.ndarray:
+    """A numeric column, or NaN throughout when the table has none."""
+    return _num(frame[col]) if col in frame.columns else np.full(len(frame), np.nan)
+
+
 def _bool(series: pd.Series | None, length: int, default: bool) -> np.ndarray:
     if series is None:
         return np.full(length, default)
@@ -205,7 +210,7 @@ class _Format:
 
 
 def _wrap(text: str, width: int = 60) -> str:
-    return "<br>".join(textwrap.wrap(html.escape(text), width)) or ""
+    return "<br>".join(textwrap.wrap(html.escape(text), width))
 
 
 # --- groups ---------------------------------------------------------------------
@@ -255,6 +260,11 @@ def _latest_summary(result) -> pd.DataFrame:
     return summary.tail(1)
 
 
+def _latest_rows(result) -> dict[tuple, pd.Series]:
+    """{group key: the summary row of the group's last phase}."""
+    return {tuple(row[c] for c in result.by): row for _, row in _latest_summary(result).iterrows()}
+
+
 def _icon_types(row: pd.Series | None) -> tuple[str, str]:
     if row is None:
         return "", ""
@@ -272,10 +282,7 @@ def attention_order(result) -> list[tuple]:
     """
     points = _check_points(result)
     keys = list(_group_frames(points[list(result.by)], result.by)) if result.by else [()]
-    latest = _latest_summary(result)
-    info = {}
-    for _, row in latest.iterrows():
-        info[tuple(row[c] for c in result.by)] = _icon_types(row)
+    info = {key: _icon_types(row) for key, row in _latest_rows(result).items()}
     ranks = []
     for i, key in enumerate(keys):
         variation, assurance = info.get(key, ("", ""))
@@ -516,9 +523,7 @@ class _Panel:
         x = _x_list(frame["x"])
         y = _num(frame["y"])
         cl = _num(frame["cl"])
-        lcl = _num(frame["lcl"]) if "lcl" in frame.columns else np.full(len(frame), np.nan)
-        ucl = _num(frame["ucl"]) if "ucl" in frame.columns else np.full(len(frame), np.nan)
-        n = _num(frame["n"]) if "n" in frame.columns else np.full(len(frame), np.nan)
+        lcl, ucl, n = (_optional_num(frame, c) for c in ("lcl", "ucl", "n"))
         has_limits = bool(np.isfinite(lcl).any() or np.isfinite(ucl).any())
         phase = frame["phase"].to_numpy() if "phase" in frame.columns else np.ones(len(frame))
         segments = _segments(phase)
@@ -1113,10 +1118,7 @@ def spc_figure(
     }
     pdsa = _pdsa_rows(annotations, pdsa_cols) if annotations is not None else None
     fmt = _Format(result.percent, result.multiply)
-    latest = {
-        tuple(row[c] for c in result.by): _icon_types(row)
-        for _, row in _latest_summary(result).iterrows()
-    }
+    latest = {key: _icon_types(row) for key, row in _latest_rows(result).items()}
     ctx = {
         "result": result,
         "fmt": fmt,
@@ -1198,13 +1200,7 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
     panel.build(frame, key, "x", "y")
     traces, shapes, notes = panel.traces, panel.shapes, panel.annotations
     dates = _is_datetime(frame["x"])
-    if ctx["pdsa"] is not None:
-        rows = _pdsa_for_group(ctx["pdsa"], result.by, key)
-        s, a = _pdsa_marks(rows, ctx["pdsa_cols"], "x", "y", dates)
-        shapes += s
-        notes += a
-        if len(rows):
-            traces.append(_pdsa_legend())
+    _add_pdsa(ctx, key, "x", "y", dates, seen, traces, shapes, notes)
     width = ctx["width"] or 900
     legend_px = _legend_rows(traces, width - 64) * _LEGEND_ROW_PX + 8
     b = 44 + (20 if ctx["x_title"] else 0) + legend_px
@@ -1258,6 +1254,20 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
     return _finish(ctx, traces, layout, geo)
 
 
+def _add_pdsa(ctx, key, xa, ya, dates, seen, traces, shapes, notes) -> None:
+    """Append the PDSA cycles of one group (its marks, and the legend entry once per
+    figure) to the figure's traces, shapes and annotations."""
+    if ctx["pdsa"] is None:
+        return
+    rows = _pdsa_for_group(ctx["pdsa"], ctx["result"].by, key)
+    marks, labels = _pdsa_marks(rows, ctx["pdsa_cols"], xa, ya, dates)
+    shapes += marks
+    notes += labels
+    if len(rows) and LINE_NAMES["pdsa"] not in seen:
+        seen.add(LINE_NAMES["pdsa"])
+        traces.append(_pdsa_legend())
+
+
 def _pdsa_legend() -> dict:
     return {
         "type": "scatter",
@@ -1293,16 +1303,8 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
         traces += panel.traces
         shapes += panel.shapes
         notes += panel.annotations
-        if ctx["pdsa"] is not None:
-            rows_ = _pdsa_for_group(ctx["pdsa"], result.by, key)
-            s, a = _pdsa_marks(
-                rows_, ctx["pdsa_cols"], f"x{suffix}", f"y{suffix}", _is_datetime(frames[key]["x"])
-            )
-            shapes += s
-            notes += a
-            if len(rows_) and LINE_NAMES["pdsa"] not in seen:
-                seen.add(LINE_NAMES["pdsa"])
-                traces.append(_pdsa_legend())
+        dates = _is_datetime(frames[key]["x"])
+        _add_pdsa(ctx, key, f"x{suffix}", f"y{suffix}", dates, seen, traces, shapes, notes)
     legend_px = _legend_rows(traces, width - 64) * _LEGEND_ROW_PX + 8
     b = 40 + (20 if ctx["x_title"] else 0) + legend_px
     plot_h_px = rows * row_px + (rows - 1) * gap_px
@@ -1392,9 +1394,7 @@ def summary_table(
     fmt = _Format(result.percent, result.multiply)
     frames = _group_frames(points, result.by)
     keys = attention_order(result) if order == "attention" else list(frames)
-    latest_summary = {
-        tuple(row[c] for c in result.by): row for _, row in _latest_summary(result).iterrows()
-    }
+    latest_summary = _latest_rows(result)
     records = []
     for key in keys:
         frame = frames[key].sort_values("x", kind="stable")
@@ -1581,29 +1581,23 @@ def funnel_figure(
             traces.append(line(n, _num(pts["ucl_2s"]), "2-sigma limits (95 %)", "dot", 1))
             traces.append(line(n, _num(pts["lcl_2s"]), "2-sigma limits (95 %)", "dot", 1, False))
 
-    high = signal & (y > cl)
-    low = signal & (y < cl)
-    up_good = improvement == "increase"
+    def outlier_group(sel: np.ndarray, up: bool) -> tuple:
+        """Units beyond one limit, styled as the chart's point type of that side."""
+        name = "Above the upper limit" if up else "Below the lower limit"
+        if improvement == "neutral":
+            ptype = "special_cause_neutral_high" if up else "special_cause_neutral_low"
+        else:
+            better = up == (improvement == "increase")
+            ptype = "special_cause_improvement" if better else "special_cause_concern"
+            name += ": better" if better else ": worse"
+        style = POINT_STYLES[ptype]
+        return sel, name, style["color"], style["symbol"]
+
+    common = POINT_STYLES["common_cause"]
     groups = [
-        (~signal, "Within the limits", icons.COMMON, "circle"),
-        (
-            high,
-            "Above the upper limit"
-            + {"increase": ": better", "decrease": ": worse"}.get(improvement, ""),
-            icons.NEUTRAL
-            if improvement == "neutral"
-            else (icons.IMPROVEMENT if up_good else icons.CONCERN),
-            "triangle-up" if improvement == "neutral" else ("diamond" if up_good else "square"),
-        ),
-        (
-            low,
-            "Below the lower limit"
-            + {"increase": ": worse", "decrease": ": better"}.get(improvement, ""),
-            icons.NEUTRAL
-            if improvement == "neutral"
-            else (icons.CONCERN if up_good else icons.IMPROVEMENT),
-            "triangle-down" if improvement == "neutral" else ("square" if up_good else "diamond"),
-        ),
+        (~signal, "Within the limits", common["color"], common["symbol"]),
+        outlier_group(signal & (y > cl), True),
+        outlier_group(signal & (y < cl), False),
     ]
     template = (
         "<b>%{text}</b><br>" + html.escape(result.y_label or "Value") + f": {fmt.hover('y')}"

@@ -16,12 +16,11 @@ institutional performance*):
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartError, ColumnError
+from pxlib.spc.chart import _check_multiply, _float_values
 from pxlib.spc.result import FunnelResult
 
 
@@ -37,7 +36,9 @@ def funnel(
     y_label: str | None = None,
 ) -> FunnelResult:
     """Funnel analysis of ``y`` events out of ``n`` per ``unit`` (rows of a unit are
-    summed). Returns a :class:`FunnelResult` whose ``points`` has, per unit (sorted),
+    summed): cl = sum(y)/sum(n), limits cl +/- k sigma_i sigma_z with the p or u sigma_i
+    of the module docstring (Spiegelhalter 2005; Laney 2002 for ``overdispersion``,
+    sigma_z = sd(z)). Returns a :class:`FunnelResult` whose ``points`` has, per unit (sorted),
     the unit column, y, n, cl, lcl, ucl (3-sigma), lcl_2s, ucl_2s (2-sigma), z and
     signal (outside the 3-sigma limits)."""
     if not isinstance(data, pd.DataFrame):
@@ -47,10 +48,9 @@ def funnel(
             raise ColumnError(f"{role} column '{col}' is not in the data")
     if kind not in ("p", "u"):
         raise ChartError(f"funnel kind must be 'p' or 'u', not {kind!r}")
-    if not (isinstance(multiply, int | float) and math.isfinite(multiply) and multiply > 0):
-        raise ChartError(f"multiply must be a positive number, not {multiply!r}")
-    yv = pd.to_numeric(data[y], errors="coerce").astype("Float64").to_numpy(float, na_value=np.nan)
-    nv = pd.to_numeric(data[n], errors="coerce").astype("Float64").to_numpy(float, na_value=np.nan)
+    _check_multiply(multiply)
+    yv = _float_values(data[y])
+    nv = _float_values(data[n])
     units = data[unit]
     ok = np.isfinite(yv) & np.isfinite(nv) & units.notna().to_numpy()
     code, uniq = pd.factorize(units[ok], sort=True)
@@ -68,14 +68,14 @@ def funnel(
         raise ChartError("funnel: no unit has both y and n")
     cl = ysum.sum() / nsum.sum()
     p = ysum / nsum
-    sigma = np.sqrt(cl * (1 - cl) / nsum) if kind == "p" else np.sqrt(cl / nsum)
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (p - cl) / sigma
+        z = (p - cl) / _sigma(cl, nsum, kind)
     sigma_z = 1.0
     if overdispersion:
         zf = z[np.isfinite(z)]
         sigma_z = float(np.std(zf, ddof=1)) if len(zf) > 1 else float("nan")
-    lines = {k: _limit(cl, sigma * sigma_z, k, kind) for k in (-3, 3, -2, 2)}
+    lcl, ucl = funnel_limits(cl, nsum, kind=kind, sigma_z=sigma_z, sigmas=3.0)
+    lcl_2s, ucl_2s = funnel_limits(cl, nsum, kind=kind, sigma_z=sigma_z, sigmas=2.0)
     m = float(multiply)
     points = pd.DataFrame(
         {
@@ -83,12 +83,12 @@ def funnel(
             "y": p * m,
             "n": nsum,
             "cl": cl * m,
-            "lcl": lines[-3] * m,
-            "ucl": lines[3] * m,
-            "lcl_2s": lines[-2] * m,
-            "ucl_2s": lines[2] * m,
+            "lcl": lcl * m,
+            "ucl": ucl * m,
+            "lcl_2s": lcl_2s * m,
+            "ucl_2s": ucl_2s * m,
             "z": z,
-            "signal": (p > lines[3]) | (p < lines[-3]),
+            "signal": (p > ucl) | (p < lcl),
         }
     )
     return FunnelResult(
@@ -102,6 +102,11 @@ def funnel(
         cl=float(cl * m),
         sigma_z=sigma_z,
     )
+
+
+def _sigma(c, n, kind: str):
+    """Binomial sqrt(c(1 - c)/n) (p) or Poisson sqrt(c/n) (u) sigma at denominators n."""
+    return np.sqrt(c * (1 - c) / n) if kind == "p" else np.sqrt(c / n)
 
 
 def _limit(cl, sigma, k, kind):
@@ -122,10 +127,12 @@ def funnel_limits(
     sigmas: float = 3.0,
     multiply: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper funnel limits at denominators ``n`` (for drawing the curves)."""
+    """Lower and upper funnel limits at denominators ``n`` (for drawing the curves):
+    c -/+ ``sigmas`` sigma_z sqrt(c(1 - c)/n) for p, sqrt(c/n) for u, with c =
+    cl/multiply, cut at [0, 1] (p) or 0 (u) (Spiegelhalter 2005), times ``multiply``."""
     c = cl / multiply
     n = np.asarray(n, dtype=float)
-    sigma = np.sqrt(c * (1 - c) / n) if kind == "p" else np.sqrt(c / n)
+    sigma = _sigma(c, n, kind)
     lo = _limit(c, sigma * sigma_z, -sigmas, kind)
     hi = _limit(c, sigma * sigma_z, sigmas, kind)
     return lo * multiply, hi * multiply

@@ -51,10 +51,11 @@ _LOW = (17, 16, 18, 21, 23, 25, 27)
 
 
 def _is_missing(value: object) -> bool:
+    """None, NaN/NA or the empty string: no type, so no icon."""
     if value is None:
         return True
     try:
-        return bool(pd.isna(value))
+        return bool(pd.isna(value)) or value == ""
     except (TypeError, ValueError):
         return False
 
@@ -83,22 +84,24 @@ def variation_side(point_type: str, improvement: str = "neutral") -> str | None:
         return "high" if up else "low"
     if point_type == "special_cause_concern":
         return "low" if up else "high"
-    raise ChartError(
-        f"unknown point or variation type {point_type!r}: expected one of {', '.join(POINT_TYPES)}"
-    )
+    raise _unknown_point_type(point_type)
+
+
+_POINT_COLOURS = dict(
+    zip(POINT_TYPES, (COMMON, IMPROVEMENT, CONCERN, NEUTRAL, NEUTRAL), strict=True)
+)
 
 
 def variation_colour(point_type: str) -> str:
     """The MDC colour of a point type."""
-    if point_type == "common_cause":
-        return COMMON
-    if point_type == "special_cause_improvement":
-        return IMPROVEMENT
-    if point_type == "special_cause_concern":
-        return CONCERN
-    if point_type in ("special_cause_neutral_high", "special_cause_neutral_low"):
-        return NEUTRAL
-    raise ChartError(
+    try:
+        return _POINT_COLOURS[point_type]
+    except (KeyError, TypeError):
+        raise _unknown_point_type(point_type) from None
+
+
+def _unknown_point_type(point_type: object) -> ChartError:
+    return ChartError(
         f"unknown point or variation type {point_type!r}: expected one of {', '.join(POINT_TYPES)}"
     )
 
@@ -234,7 +237,7 @@ def variation_icon_svg(
     direction (it decides whether an improvement is high ``H`` or low ``L``).
     An empty or missing type gives an empty string (no icon).
     """
-    if _is_missing(point_type_or_variation_type) or point_type_or_variation_type == "":
+    if _is_missing(point_type_or_variation_type):
         return ""
     colour, body = _variation_body(point_type_or_variation_type, improvement)
     label = variation_label(point_type_or_variation_type, improvement)
@@ -247,7 +250,7 @@ def assurance_icon_svg(assurance_type: str, *, size: int = 40) -> str:
     An empty or missing ``assurance_type`` (no target, or no direction of
     improvement) gives an empty string: there is no assurance to show.
     """
-    if _is_missing(assurance_type) or assurance_type == "":
+    if _is_missing(assurance_type):
         return ""
     colour, body = _assurance_body(assurance_type)
     return _svg(_frame(colour, body), assurance_label(assurance_type), size)
@@ -266,11 +269,11 @@ def icon_pair_svg(
     Returns an empty string when there is neither icon.
     """
     parts, labels = [], []
-    if not (_is_missing(variation_type) or variation_type == ""):
+    if not _is_missing(variation_type):
         colour, body = _variation_body(variation_type, improvement)
         parts.append((colour, body))
         labels.append(variation_label(variation_type, improvement))
-    if not (_is_missing(assurance_type) or assurance_type == ""):
+    if not _is_missing(assurance_type):
         colour, body = _assurance_body(assurance_type)
         parts.append((colour, body))
         labels.append(assurance_label(assurance_type))

@@ -32,6 +32,7 @@ from pxlib.spc.segments import (
     average_moving_range,
     moving_ranges,
     seg_count,
+    seg_min_max,
     seg_nanmean,
     seg_nanmedian,
     seg_sum,
@@ -91,18 +92,21 @@ def compute_limits(
     screen_mr: bool = True,
     laney_sd: bool = False,
 ) -> Lines:
-    """Centre line, 3-sigma and 2-sigma lines for every point.
+    """Centre line, 3-sigma and 2-sigma lines for every point: cl +/- k sigma (k = 3, 2)
+    with the per-kind cl and sigma of the module docstring (qicharts2 0.8.1,
+    NHSRplotthedots 0.2.2 for xmr; Montgomery's c4/A3/B3/B4 for xbar and s), limits
+    cut at 0 (counts, rates, mr) and 1 (proportions).
 
     ``cl_fixed`` holds one value per segment (NaN: compute it). ``laney_sd``
-    makes the Laney sigma_z the standard deviation of z (categorical x, funnels).
+    makes the Laney sigma_z the standard deviation of z (categorical x, funnels)
+    rather than mean|diff z|/1.128 (Laney 2002).
     """
     nan = np.full(len(y), np.nan)
     fin = np.isfinite(y)
     b = base & fin
 
     if kind == "run":
-        cl_s = _fill_cl(seg_nanmedian(y, seg, nseg, base), cl_fixed)
-        cl = cl_s[seg]
+        cl = _fill_cl(seg_nanmedian(y, seg, nseg, base), cl_fixed)[seg]
         return Lines(y, cl, nan, nan, nan, nan, np.full(nseg, np.nan))
 
     if kind in ("i", "xmr", "t"):
@@ -149,11 +153,8 @@ def compute_limits(
 
     if kind in ("xbar", "s"):
         has = y_len > 0
-        lo = np.full(nseg, np.inf)
-        hi = np.full(nseg, -np.inf)
-        np.minimum.at(lo, seg[has], y_len[has])
-        np.maximum.at(hi, seg[has], y_len[has])
-        var_n = hi > lo
+        lo, hi = seg_min_max(y_len, seg, nseg, has)
+        var_n = hi > lo  # unequal subgroup sizes: pooled sd, else mean of the s_i
         bb = base & has
         sd_ok = bb & np.isfinite(y_sd)
         pooled_num = seg_sum((y_len - 1) * y_sd**2, seg, nseg, sd_ok)
@@ -208,22 +209,14 @@ def compute_limits(
         lcl, ucl, l2, u2 = _symmetric(cl, sigma, kind)
         return Lines(y, cl, lcl, ucl, l2, u2, spread)
 
-    if kind == "c":
-        cl_s = _fill_cl(seg_nanmean(y, seg, nseg, base), cl_fixed)
-        cl = cl_s[seg]
-        with np.errstate(invalid="ignore"):
-            sigma = np.sqrt(cl)
-        lcl, ucl, l2, u2 = _symmetric(cl, sigma, kind)
-        return Lines(y, cl, lcl, ucl, l2, u2, cl_s)
-
-    if kind == "g":
+    if kind in ("c", "g"):
+        # c: Poisson, sigma = sqrt(m); g: geometric, sigma = sqrt(m(m + 1)); m = mean(y)
         m_s = _fill_cl(seg_nanmean(y, seg, nseg, base), cl_fixed)
         m = m_s[seg]
         with np.errstate(invalid="ignore"):
-            sigma = np.sqrt(m * (m + 1.0))
+            sigma = np.sqrt(m) if kind == "c" else np.sqrt(m * (m + 1.0))
         lcl, ucl, l2, u2 = _symmetric(m, sigma, kind)
-        med = seg_nanmedian(y, seg, nseg, base)
-        cl_s = np.where(np.isfinite(cl_fixed), cl_fixed, med)
-        return Lines(y, cl_s[seg], lcl, ucl, l2, u2, m_s)
+        cl = m if kind == "c" else _fill_cl(seg_nanmedian(y, seg, nseg, base), cl_fixed)[seg]
+        return Lines(y, cl, lcl, ucl, l2, u2, m_s)
 
     raise ValueError(f"unknown chart kind {kind!r}")

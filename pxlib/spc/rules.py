@@ -95,20 +95,33 @@ def _runs(key_seg: np.ndarray, key_val: np.ndarray):
     return new, run_id, length
 
 
+def _sides(y, cl, mask, seg, skip_centre: bool = True):
+    """Indices, sides (+1 above, -1 below, 0 on) of ``cl`` and segments of the points
+    in ``mask`` with a value and a centre line; points on the line are dropped when
+    ``skip_centre``."""
+    with np.errstate(invalid="ignore"):
+        side = np.sign(y - cl)
+    ok = mask & np.isfinite(side)
+    if skip_centre:
+        ok &= side != 0
+    idx = np.flatnonzero(ok)
+    return idx, side[idx], seg[idx]
+
+
 def anhoej(y, cl, include, seg, nseg):
-    """Anhøj runs analysis per segment.
+    """Anhøj runs analysis per segment (Anhøj & Olesen 2014; qicharts2 0.8.1).
+
+    Points on the centre line are dropped. A run is a stretch of consecutive points
+    on one side; n_crossings = number of runs - 1. Signals: longest run >
+    round(log2 n) + 3, or n_crossings < qbinom(0.05, n - 1, 0.5) (see
+    :func:`anhoej_limits`).
 
     Returns ``(stats, long_dir)``: ``stats`` a dict of per-segment arrays
     (``n_useful``, ``longest_run``, ``longest_run_max``, ``n_crossings``,
     ``n_crossings_min``, ``runs_signal``, ``crossings_signal``) and ``long_dir``
     per point: +1/-1 for points in a run longer than the limit (above/below).
     """
-    with np.errstate(invalid="ignore"):
-        side = np.sign(y - cl)
-    useful = include & np.isfinite(side) & (side != 0)
-    idx = np.flatnonzero(useful)
-    s = side[idx]
-    sg = seg[idx]
+    idx, s, sg = _sides(y, cl, include, seg)
     new, run_id, length = _runs(sg, s)
     run_seg = sg[new]
     n_useful = seg_count(sg, nseg)
@@ -141,7 +154,8 @@ def anhoej(y, cl, include, seg, nseg):
 
 
 def sigma_signal(y, lcl, ucl) -> np.ndarray:
-    """+1 above the upper limit, -1 below the lower limit (strict), else 0."""
+    """Shewhart's 3-sigma rule: +1 above the upper limit, -1 below the lower limit
+    (strictly, as qicharts2), else 0."""
     with np.errstate(invalid="ignore"):
         return (np.where(y > ucl, 1, 0) - np.where(y < lcl, 1, 0)).astype(np.int8)
 
@@ -160,15 +174,11 @@ def _spread_runs(points_idx, run_first, run_last, size):
 
 def shift_rule(y, cl, useful, seg, length: int, skip_centre: bool) -> np.ndarray:
     """+1/-1 for points in ``length`` or more consecutive useful points on one side
-    of the centre line (a point on the line breaks the run unless ``skip_centre``)."""
-    with np.errstate(invalid="ignore"):
-        side = np.sign(y - cl)
-    ok = useful & np.isfinite(side)
-    if skip_centre:
-        ok &= side != 0
-    idx = np.flatnonzero(ok)
-    s = side[idx]
-    _, run_id, rl = _runs(seg[idx], s)
+    of the centre line (a point on the line breaks the run unless ``skip_centre``):
+    the MDC shift (NHSRplotthedots, ``length`` 7) and the IHI shift (6, Provost &
+    Murray 2011)."""
+    idx, s, sg = _sides(y, cl, useful, seg, skip_centre)
+    _, run_id, rl = _runs(sg, s)
     out = np.zeros(len(y), dtype=np.int8)
     if len(idx):
         hit = (rl[run_id] >= length) & (s != 0)
@@ -179,7 +189,8 @@ def shift_rule(y, cl, useful, seg, length: int, skip_centre: bool) -> np.ndarray
 def trend_rule(y, useful, seg, length: int, skip_ties: bool):
     """Masks (up, down) of points in ``length`` or more useful points each strictly
     higher (lower) than the one before. A tie breaks the trend (MDC) or is skipped
-    (IHI, ``skip_ties``)."""
+    (IHI, ``skip_ties``). MDC: ``length`` 7 (NHSRplotthedots); IHI: 5 (Provost &
+    Murray 2011)."""
     n = len(y)
     up = np.zeros(n, dtype=bool)
     down = np.zeros(n, dtype=bool)
@@ -198,11 +209,7 @@ def trend_rule(y, useful, seg, length: int, skip_ties: bool):
     if not len(dj):
         return up, down
     # consecutive diffs continue a run only if adjacent (MDC) or adjacent after skipping ties
-    new = np.ones(len(dj), dtype=bool)
-    if len(dj) > 1:
-        new[1:] = (dseg[1:] != dseg[:-1]) | (dv[1:] != dv[:-1])
-    run_id = np.cumsum(new) - 1
-    rl = np.bincount(run_id)
+    new, _, rl = _runs(dseg, dv)
     starts = np.flatnonzero(new)
     ends = np.concatenate((starts[1:] - 1, [len(dj) - 1]))
     val = dv[starts]
@@ -244,7 +251,8 @@ def two_of_three(y, cl, close, useful, seg) -> np.ndarray:
 
 
 def close_to_limits(y, lcl2, ucl2, outside) -> np.ndarray:
-    """Beyond the 2-sigma line but not outside the limits."""
+    """Beyond the 2-sigma line (cl +/- 2 sigma) but not outside the 3-sigma limits
+    (NHSRplotthedots' "close to the limits")."""
     with np.errstate(invalid="ignore"):
         return ((y > ucl2) | (y < lcl2)) & (outside == 0)
 
@@ -289,21 +297,21 @@ def runs_bounds(n1: int, n2: int, alpha: float = 0.05) -> tuple[float, float]:
 
 
 def ihi_runs(y, cl, useful, seg, nseg):
-    """Per segment: (n_runs, lower, upper, signal) of the IHI runs test."""
-    with np.errstate(invalid="ignore"):
-        side = np.sign(y - cl)
-    ok = useful & np.isfinite(side) & (side != 0)
-    idx = np.flatnonzero(ok)
-    sg = seg[idx]
-    s = side[idx]
+    """Per segment: (n_runs, lower, upper, signal) of the IHI runs test: with n1 useful
+    points above and n2 below the median (points on it skipped), too few runs
+    (< lower) or too many (> upper) by :func:`runs_bounds`, from 10 useful points on
+    (Provost & Murray 2011)."""
+    _, s, sg = _sides(y, cl, useful, seg)
     new, _, _ = _runs(sg, s)
     n_runs = np.bincount(sg[new], minlength=nseg)
     n1 = np.bincount(sg[s > 0], minlength=nseg)
     n2 = np.bincount(sg[s < 0], minlength=nseg)
-    pairs = {(a, b) for a, b in zip(n1.tolist(), n2.tolist(), strict=True)}
-    table = {p: runs_bounds(*p) for p in pairs}
-    lo = np.array([table[(a, b)][0] for a, b in zip(n1.tolist(), n2.tolist(), strict=True)])
-    hi = np.array([table[(a, b)][1] for a, b in zip(n1.tolist(), n2.tolist(), strict=True)])
+    # one exact computation per distinct (n1, n2), not per segment
+    width = int(n2.max()) + 1 if nseg else 1
+    pairs, which = np.unique(n1 * width + n2, return_inverse=True)
+    bounds = np.array([runs_bounds(*divmod(k, width)) for k in pairs.tolist()], dtype=float)
+    bounds = bounds.reshape(len(pairs), 2)[which]
+    lo, hi = bounds[:, 0], bounds[:, 1]
     with np.errstate(invalid="ignore"):
         sig = (n_runs < lo) | (n_runs > hi)
     sig &= (n1 + n2) >= 10  # the IHI table starts at 10 useful points

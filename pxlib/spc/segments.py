@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pxlib.spc.constants import D4
+
 
 def seg_sum(values: np.ndarray, seg: np.ndarray, nseg: int, mask=None) -> np.ndarray:
     """Sum of ``values`` per segment (NaN-free input expected where ``mask`` is true)."""
@@ -44,13 +46,23 @@ def seg_nanmedian(values: np.ndarray, seg: np.ndarray, nseg: int, mask=None) -> 
     v = v[order]
     s = s[order]
     count = np.bincount(s, minlength=nseg)
-    start = np.concatenate(([0], np.cumsum(count)[:-1]))
+    start = seg_first_index(s, nseg)
     out = np.full(nseg, np.nan)
     has = count > 0
     lo = start[has] + (count[has] - 1) // 2
     hi = start[has] + count[has] // 2
     out[has] = (v[lo] + v[hi]) / 2.0
     return out
+
+
+def seg_min_max(values: np.ndarray, seg: np.ndarray, nseg: int, mask: np.ndarray):
+    """Smallest and largest of ``values`` per segment where ``mask`` is true
+    (+inf and -inf for a segment with none)."""
+    lo = np.full(nseg, np.inf)
+    hi = np.full(nseg, -np.inf)
+    np.minimum.at(lo, seg[mask], values[mask])
+    np.maximum.at(hi, seg[mask], values[mask])
+    return lo, hi
 
 
 def seg_first_index(seg: np.ndarray, nseg: int) -> np.ndarray:
@@ -83,8 +95,6 @@ def average_moving_range(
     With ``screen``, ranges >= 3.267 * AMR are dropped and the average recomputed
     once (Nelson 1982; qicharts2 and NHSRplotthedots both screen this way).
     """
-    from pxlib.spc.constants import D4
-
     idx = np.flatnonzero(mask)
     mr, mseg = moving_ranges(values[idx], seg[idx])
     amr = seg_nanmean(mr, mseg, nseg)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartError, ColumnError
+from pxlib.spc.chart import _float_values
 
 
 def weighted_counts(
@@ -31,6 +32,9 @@ def weighted_counts(
     """Per group and x: ``y`` = weighted proportion x n_eff and ``n`` = n_eff (Kish), plus
     ``p`` (the weighted proportion), ``respondents`` and ``deff`` (= respondents/n_eff).
 
+    p_w = sum(w a)/sum(w), n_eff = (sum w)^2 / sum(w^2) (Kish 1965, s. 11.7; see the
+    module docstring).
+
     ``y`` holds each respondent's answer as 0/1 (or a value in [0, 1]); rows with a
     missing answer or weight are left out. Feed the result to
     ``chart(result, x, "y", "n", kind="p", by=by)``.
@@ -39,12 +43,8 @@ def weighted_counts(
     for col in [x, y, weight, *by_cols]:
         if col not in data.columns:
             raise ColumnError(f"column '{col}' is not in the data")
-    a = pd.to_numeric(data[y], errors="coerce").astype("Float64").to_numpy(float, na_value=np.nan)
-    w = (
-        pd.to_numeric(data[weight], errors="coerce")
-        .astype("Float64")
-        .to_numpy(float, na_value=np.nan)
-    )
+    a = _float_values(data[y])
+    w = _float_values(data[weight])
     ok = np.isfinite(a) & np.isfinite(w)
     if (w[ok] < 0).any():
         raise ChartError(f"weights in '{weight}' must not be negative")

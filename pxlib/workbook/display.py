@@ -224,26 +224,34 @@ def table(
     ``escape`` is False (for cells holding icons built by pxlib).
     """
     shown = frame.copy()
-    fmt: dict[str, object] = {}
+    fmt: dict[str, Callable] = {}
     for c in percent:
-        fmt[c] = lambda v: SUPPRESSED if pd.isna(v) else f"{v:.0%}"
+        fmt[c] = lambda v: f"{v:.0%}"
     for c in integer:
-        fmt[c] = lambda v: SUPPRESSED if pd.isna(v) else f"{int(round(v)):,}"
+        fmt[c] = lambda v: f"{int(round(v)):,}"
     for c, d in (decimals or {}).items():
-        fmt[c] = lambda v, d=d: SUPPRESSED if pd.isna(v) else f"{v:.{d}f}"
+        fmt[c] = lambda v, d=d: f"{v:.{d}f}"
     for c in dates:
-        fmt[c] = lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%d %b %Y")
-    fmt = {c: f for c, f in fmt.items() if c in shown.columns}
+        fmt[c] = lambda v: pd.Timestamp(v).strftime("%d %b %Y")
+    # a missing number reads "not shown" where the row was suppressed (its note says so), or
+    # everywhere when the table has no note column; otherwise it is left blank (not applicable)
+    if "note" in shown.columns:
+        hidden_row = shown["note"].fillna("").astype(str).str.contains(SUPPRESSED)
+    else:
+        hidden_row = pd.Series(True, index=shown.index)
+    for c, f in fmt.items():
+        if c not in shown.columns:
+            continue
+        missing = shown[c].isna()
+        blank = np.where(hidden_row & (c not in dates), SUPPRESSED, "")
+        shown[c] = [b if m else f(v) for v, m, b in zip(shown[c], missing, blank, strict=True)]
     if escape:
         for c in shown.columns:
-            if c not in fmt and (
-                shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])
-            ):
+            if c not in fmt and (shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])):
                 shown[c] = shown[c].map(lambda v: v if pd.isna(v) else html.escape(str(v)))
     if columns:
         shown = shown.rename(columns=columns)
-        fmt = {columns.get(c, c): f for c, f in fmt.items()}
-    styler = shown.style.format(fmt, na_rep="").hide(axis="index").set_caption(html.escape(caption))
+    styler = shown.style.format(na_rep="").hide(axis="index").set_caption(html.escape(caption))
     return styler.set_table_styles(
         [
             {"selector": "", "props": "border-collapse: collapse; font-family: Arial, sans-serif;"},
@@ -368,6 +376,30 @@ def spc_alt_text(
 # --- widgets ----------------------------------------------------------------------------------
 
 
+def _in_widget(draw: Callable[..., None]) -> Callable[..., None]:
+    """``draw`` run with plotly's mimetype renderer only.
+
+    Inside an ipywidgets Output, plotly's ``notebook`` renderer (which injects
+    plotly.js as HTML) can stall the kernel's output under papermill, and widget
+    outputs are never exported anyway: JupyterLab draws the mimetype itself.
+    """
+    import functools
+
+    @functools.wraps(draw)
+    def wrapped(*args, **kwargs):
+        import plotly.io as pio
+
+        before = pio.renderers.default
+        pio.renderers.default = "plotly_mimetype"
+        try:
+            return draw(*args, **kwargs)
+        finally:
+            pio.renderers.default = before
+
+    return wrapped
+
+
+
 def explorer(
     draw: Callable[..., None],
     *,
@@ -410,6 +442,8 @@ def explorer(
     }
     if rules:
         controls["rules"] = w.Dropdown(options=list(RULE_CHOICES), description="Rules")
+
+    draw = _in_widget(draw)
 
     def _call(unit, dates, target, kind, rules="anhoej"):
         draw(unit=unit, start=dates[0], end=dates[1], target=target, kind=kind, rules=rules)
@@ -627,5 +661,29 @@ def choose(draw: Callable[..., None], **controls):
     """Widgets for any keyword controls ({name: ipywidgets widget}) calling ``draw(**values)``."""
     import ipywidgets as w
 
-    out = w.interactive_output(draw, controls)
+    out = w.interactive_output(_in_widget(draw), controls)
     return w.VBox([w.HBox(list(controls.values())), out])
+
+
+def funnel_view(result, table: pd.DataFrame, *, min_respondents: int = 5, unit: str = "unit",
+                label: str = "") -> list:
+    """[figure, alt caption] of a funnel plot; units resting on too few answers are left out."""
+    pts = result.points
+    n = table.set_index(unit)["n_respondents"]
+    small = pts[unit].map(n).fillna(0) < min_respondents
+    shown = dataclasses.replace(result, points=pts[~small].reset_index(drop=True))
+    fig = shown.figure()
+    percent = result.multiply == 100
+    above = shown.points[shown.points["signal"].astype(bool) & (shown.points["y"] > shown.points["cl"])]
+    below = shown.points[shown.points["signal"].astype(bool) & (shown.points["y"] < shown.points["cl"])]
+    cl = float(shown.points["cl"].iloc[0]) if len(shown.points) else float("nan")
+    text = (f"Funnel plot of the share of patients for whom it happened, per unit{', ' + label if label else ''}: "
+            f"each unit's value against its number of answers (effective sample size), with 95% and "
+            f"99.8% limits around the average of {_fmt(cl, percent)}. ")
+    text += (f"Above the limits: {', '.join(map(str, above[unit]))}. " if len(above) else "")
+    text += (f"Below the limits: {', '.join(map(str, below[unit]))}. " if len(below) else "")
+    if not len(above) and not len(below):
+        text += "No unit is outside the limits: the differences between units are within chance. "
+    if small.any():
+        text += f"{int(small.sum())} units with fewer than {min_respondents} answers are not shown."
+    return [fig, alt(text.strip())]

@@ -547,3 +547,156 @@ def pdsa_table(data) -> pd.DataFrame:
         out["decision"] = out["decision"].astype("string").fillna("still running")
     sort = [c for c in ("unit", "start_date") if c in out.columns]
     return out.sort_values(sort, kind="stable").reset_index(drop=True) if sort else out
+
+
+def site_chart(data, *, target: float = 0.95, kind: str = "p", rules=None, weighted: bool = True):
+    """Weekly share per site (all units of a site together). Returns ``(result, weekly)``.
+
+    ``weekly`` has the site in a ``unit`` column too, so display helpers that
+    look up respondents per unit and week work unchanged.
+    """
+    weekly = measures.weekly_share(data, by=("site_name", "week"), weighted=weighted)
+    if weekly.empty:
+        return None, weekly
+    result = measures.measure_chart(weekly, kind=kind, by="site_name", target=target, rules=rules,
+                                    y_label="Patients for whom it happened (%), by site")
+    return result, weekly
+
+
+def spread_records(rel: Reliability, adoption: pd.DataFrame, status: pd.DataFrame | None, *,
+                   min_respondents: int = 5) -> list[dict]:
+    """Per unit: the :func:`results_records` keys plus ``adopted`` and ``sustain_status``."""
+    records = results_records(rel.verdicts, weekly=rel.weekly, min_respondents=min_respondents)
+    adopted = dict(zip(adoption["unit"], adoption["adopted"], strict=False))
+    sustain_ = {} if status is None else dict(zip(status["unit"], status["status"], strict=False))
+    for rec in records:
+        rec["adopted"] = adopted.get(rec["unit"], "no")
+        rec["sustain_status"] = sustain_.get(rec["unit"], "")
+    return records
+
+
+def weakest_text(groups: pd.DataFrame, *, min_respondents: int = 5) -> str:
+    """Words naming the lowest shown level of each group (for alt text and summaries)."""
+    shown = groups[groups["n_respondents"] >= min_respondents]
+    if shown.empty:
+        return "Too few answers to compare groups."
+    parts = []
+    for g, rows in shown.groupby("group", sort=False):
+        low = rows.loc[rows["share"].idxmin()]
+        parts.append(f"{g}: lowest for {low['level']} ({low['share']:.0%})")
+    return "; ".join(parts) + "."
+
+
+def themes_text(counts: pd.DataFrame, *, min_respondents: int = 5, top: int = 3) -> str:
+    """Words naming the most mentioned themes that may be shown."""
+    shown = counts[counts["n_mentions"] >= min_respondents].head(top)
+    if shown.empty:
+        return "no theme is mentioned often enough to show."
+    return "; ".join(f"{r.theme} ({r.share:.0%})" for r in shown.itertuples(index=False)) + "."
+
+
+def insight_records(data, theme_counts_by_unit: pd.DataFrame, ranked: pd.DataFrame, *,
+                    weighted: bool = True, min_respondents: int = 5) -> list[dict]:
+    """Per unit for the batch index: answers, share over the whole period, top theme; and the top candidate."""
+    per_unit = measures.weekly_share(data, by=("unit",), weighted=weighted)
+    top_candidate = str(ranked["candidate"].iloc[0]) if len(ranked) else ""
+    records = []
+    for row in per_unit.itertuples(index=False):
+        shown = row.n_respondents >= min_respondents
+        themes_ = theme_counts_by_unit[(theme_counts_by_unit["unit"] == row.unit)
+                                       & (theme_counts_by_unit["n_mentions"] >= min_respondents)]
+        records.append({
+            "unit": row.unit,
+            "n_respondents": int(row.n_respondents) if shown else None,
+            "latest_value": round(100 * float(row.share), 1) if shown else None,
+            "top_theme": str(themes_["theme"].iloc[0]) if len(themes_) else "",
+            "top_candidate": top_candidate,
+        })
+    return records
+
+
+# --- 02 define ---------------------------------------------------------------------------------
+
+SAMPLING_HEADERS = {
+    "n_per_week": "Patients a week",
+    "plus_minus": "One week: ± (95% CI)",
+    "median_weeks": "Weeks until half the teams see the change",
+    "weeks_80": "Weeks until 80% see it",
+    "detected_share": "Teams seeing it within the weeks simulated",
+    "false_alarm_share": "False alarms before the change",
+}
+
+
+def current_share(data, unit: str, *, weeks: int = 12, weighted: bool = True) -> float:
+    """The unit's (weighted) share over its last ``weeks`` weeks with answers (0.5 when none)."""
+    weekly = measures.weekly_share(data, weighted=weighted)
+    own = weekly[weekly["unit"] == unit]
+    if own.empty:
+        return 0.5
+    last = sorted(own["week"].unique())[-weeks:]
+    recent = measures.weekly_share(data, by=("unit",), weighted=weighted, start=last[0])
+    share = recent.loc[recent["unit"] == unit, "share"]
+    value = float(share.iloc[0]) if len(share) else 0.5
+    return float(min(max(value, 0.01), 0.98))
+
+
+def sampling_table(widths: pd.DataFrame, detect: pd.DataFrame) -> pd.DataFrame:
+    """CI width and detection per sample size in one table (for display)."""
+    return widths[["n_per_week", "plus_minus"]].merge(detect, on="n_per_week", how="left")
+
+
+def sampling_alt(widths: pd.DataFrame, detect: pd.DataFrame) -> str:
+    t = sampling_table(widths, detect)
+    parts = [
+        f"{int(r.n_per_week)} a week: ±{100 * r.plus_minus:.0f} points, "
+        + (f"80% of teams see the change within {r.weeks_80:.0f} weeks" if pd.notna(r.weeks_80)
+           else "fewer than 80% of teams see the change in the weeks simulated")
+        for r in t.itertuples(index=False)
+    ]
+    return "Line chart of precision and detection time against patients asked a week. " + "; ".join(parts) + "."
+
+
+def criteria_evidence(data, check, *, unit: str, weighted: bool = True, min_respondents: int = 5) -> dict:
+    """What the data say for each of the four criteria (text for the checklist)."""
+    from pxlib.workbook import themes
+
+    out = {}
+    if data.responses is not None and len(data.responses) and "comment" in data.responses.columns:
+        comments = themes.comments_per_respondent(data.responses)
+        counts = themes.count_themes(comments)
+        shown = counts[counts["n_mentions"] >= min_respondents].head(2)
+        if len(shown):
+            out["Important to patients and families"] = (
+                "Most mentioned in comments: "
+                + "; ".join(f"{r.theme} ({r.share:.0%} of {r.n_comments:,})" for r in shown.itertuples(index=False))
+                + ". Confirm with patients in co-design.")
+    share = current_share(data, unit, weighted=weighted)
+    out["Evidence-based"] = (f"In {unit} it happens for about {share:.0%} of patients now (last 12 weeks): "
+                             "room to improve. Add published evidence the team knows.")
+    out["Measurable"] = ("Aim has a percentage and a date." if check.measurable and check.dated
+                         else "Aim is not yet measurable and dated: " + " ".join(check.problems))
+    out["Affordable and sustainable"] = "For the team to judge: staff time per patient, who does it on every shift."
+    return out
+
+
+def output_path(output_dir, trust_code: str, unit: str, what: str):
+    """``<output_dir>/<trust>_<unit>_<what>.html`` with a file-safe unit name."""
+    import re
+    from pathlib import Path
+
+    safe = re.sub(r"[^A-Za-z0-9]+", "-", str(unit)).strip("-").lower() or "unit"
+    return Path(output_dir) / f"{trust_code}_{safe}_{what}.html"
+
+
+def define_record(unit: str, check, advice: dict, target: float) -> dict:
+    """The batch-index record of notebook 02."""
+    return {
+        "unit": unit,
+        "aim_measurable": check.measurable,
+        "aim_dated": check.dated,
+        "aim_problems": len(check.problems),
+        "target": target,
+        "by_when": check.by_when,
+        "recommended_patients_a_week": advice["n_per_week"],
+        "weeks_to_see_change_80": advice["weeks_80"],
+    }

@@ -81,10 +81,10 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
 def redact(comments: pd.Series) -> pd.Series:
     """Comments with personal details replaced by markers such as ``[phone removed]``.
 
-    Uses :func:`pxlib.disclosure.redact_comments` when that module is installed;
-    otherwise the patterns here (email, 10-digit NHS-number-like strings, UK
-    phone numbers, a capitalised name after a title such as Dr or Nurse).
-    Missing comments stay missing.
+    :func:`pxlib.disclosure.redact_comments` first, then the patterns here as a
+    second pass (email, 10-digit NHS-number-like strings, UK phone numbers, a
+    capitalised name after a title, including Matron and Professor, which the
+    first pass does not list). Missing comments stay missing.
     """
     try:
         from pxlib.disclosure import redact_comments
@@ -94,7 +94,7 @@ def redact(comments: pd.Series) -> pd.Series:
         out = redact_comments(comments)
         if isinstance(out, pd.DataFrame):  # a richer result: keep the text column
             out = out.iloc[:, 0]
-        return pd.Series(out, index=comments.index, name=comments.name)
+        comments = pd.Series(out, index=comments.index, name=comments.name)
     return minimal_redact(comments)
 
 

@@ -193,9 +193,14 @@ def sample_verdicts(
     from pxlib.data import load_data_dir
     from pxlib.workbook import steps
 
+    from pxlib.errors import DataValidationError
+
     lines = []
     for trust in dict.fromkeys(t for t, _ in cases):
-        data = load_data_dir(data_dir, trust)
-        v = steps.reliability(data, target=target).verdicts.set_index("unit")["verdict"]
+        try:
+            data = load_data_dir(data_dir, trust)
+            v = steps.reliability(data, target=target).verdicts.set_index("unit")["verdict"]
+        except DataValidationError:
+            v = pd.Series(dtype=object)
         lines += [f"{trust} {u}: {v.get(u, 'no data')}" for t, u in cases if t == trust]
     return lines
