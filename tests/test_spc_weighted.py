@@ -115,3 +115,18 @@ def test_funnel_u_and_errors():
         funnel(bad, "trust", "y", "n")
     with pytest.raises(ChartError, match="kind"):
         funnel(df, "trust", "y", "n", kind="c")
+
+
+def test_weighted_counts_never_drops_rows_without_a_period_or_group():
+    import pandas as pd
+    import pytest
+
+    from pxlib.errors import ChartError
+    from pxlib.spc import weighted_counts
+
+    data = pd.DataFrame({"week": [1, 1, None], "unit": ["A", "A", "A"], "a": [1, 0, 1], "w": [1.0, 2.0, 1.0]})
+    with pytest.raises(ChartError, match=r"1 row\(s\) have no value in 'week'"):
+        weighted_counts(data, "week", "a", "w", by="unit")
+    data.loc[2, "week"] = 1
+    out = weighted_counts(data, "week", "a", "w", by="unit")
+    assert out["respondents"].tolist() == [3]

@@ -36,13 +36,23 @@ def weighted_counts(
     module docstring).
 
     ``y`` holds each respondent's answer as 0/1 (or a value in [0, 1]); rows with a
-    missing answer or weight are left out. Feed the result to
+    missing answer or weight are left out (they are not in the denominator); a row
+    with no ``x`` or group value is an error, never silently dropped. Feed the result to
     ``chart(result, x, "y", "n", kind="p", by=by)``.
     """
     by_cols = [by] if isinstance(by, str) else list(by or [])
     for col in [x, y, weight, *by_cols]:
         if col not in data.columns:
             raise ColumnError(f"column '{col}' is not in the data")
+    keys_missing = data[[x, *by_cols]].isna().any(axis=1).to_numpy()
+    if keys_missing.any():
+        rows = np.flatnonzero(keys_missing)[:5].tolist()
+        raise ChartError(
+            f"{int(keys_missing.sum())} row(s) have no value in '{x}'"
+            + (f" or in {by_cols}" if by_cols else "")
+            + f" (rows {rows} of the data, counting from 0): give each a period and group, "
+            "or remove them knowingly"
+        )
     a = _float_values(data[y])
     w = _float_values(data[weight])
     ok = np.isfinite(a) & np.isfinite(w)
