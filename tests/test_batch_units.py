@@ -495,3 +495,15 @@ def test_a_kernel_from_another_environment_is_warned_about(tmp_path, monkeypatch
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     with pytest.warns(PxlibWarning, match="not this environment's Python"):
         _check_kernel("pxlib-elsewhere")
+
+
+def test_reports_are_written_with_ordinary_file_permissions(tmp_path):
+    import os
+    import stat
+
+    from pxlib.report import record_results
+
+    path = record_results(tmp_path, "03_test", {"unit": "A", "n": 12})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
