@@ -17,7 +17,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pxlib.spc import chart
-from pxlib.workbook import aims, display, measures, nbtools, printable, reliability, sampling, shortlist, themes
+from pxlib.workbook import (
+    aims,
+    display,
+    measures,
+    nbtools,
+    printable,
+    reliability,
+    sampling,
+    shortlist,
+    themes,
+)
 
 PLANTED_PII = ("07700 900461", "943 476 5919", "jo.patient@example.com", "Okonjo", "Castellano")
 
@@ -214,7 +224,9 @@ def test_adopted_phase_starts_first_week_after_end():
     out = measures.adopted_phase_starts(log)
     # Friday 2 Jan -> Monday 5 Jan; Monday 2 Feb is inside its own week -> Monday 9 Feb
     assert out == {"A": [pd.Timestamp("2026-01-05"), pd.Timestamp("2026-02-09")]}
-    weeks = pd.DataFrame({"unit": "A", "week": pd.to_datetime(["2025-12-29", "2026-01-12", "2026-02-16"])})
+    weeks = pd.DataFrame(
+        {"unit": "A", "week": pd.to_datetime(["2025-12-29", "2026-01-12", "2026-02-16"])}
+    )
     snapped = measures.adopted_phase_starts(log, weeks)
     assert snapped == {"A": [pd.Timestamp("2026-01-12"), pd.Timestamp("2026-02-16")]}
 
@@ -222,11 +234,16 @@ def test_adopted_phase_starts_first_week_after_end():
 # --- reliability verdicts -----------------------------------------------------------------
 
 
-def _weekly(shares: list[float], n: int = 400, unit: str = "U", start: str = "2025-09-01") -> pd.DataFrame:
+def _weekly(
+    shares: list[float], n: int = 400, unit: str = "U", start: str = "2025-09-01"
+) -> pd.DataFrame:
     weeks = pd.date_range(start, periods=len(shares), freq="W-MON")
-    return pd.DataFrame({"unit": unit, "week": weeks, "y": np.round(np.array(shares) * n), "n": float(n)})
+    return pd.DataFrame(
+        {"unit": unit, "week": weeks, "y": np.round(np.array(shares) * n), "n": float(n)}
+    )
 
 
+@pytest.mark.filterwarnings("ignore::pxlib.errors.ChartWarning")
 def test_verdict_reliable_improving_not_yet():
     rng = np.random.default_rng(5)
     stable_high = _weekly(list(0.98 + rng.normal(0, 0.004, 30)), unit="High")
@@ -235,8 +252,18 @@ def test_verdict_reliable_improving_not_yet():
     data = pd.concat([stable_high, improves, flat_low], ignore_index=True)
     data["y"] = data["y"].clip(upper=data["n"])
     phases = {"Better": [pd.Timestamp("2025-09-01") + pd.Timedelta(weeks=15)]}
-    res = chart(data, "week", "y", "n", kind="p", by="unit", phases=phases, multiply=100,
-                improvement="increase", target=95)
+    res = chart(
+        data,
+        "week",
+        "y",
+        "n",
+        kind="p",
+        by="unit",
+        phases=phases,
+        multiply=100,
+        improvement="increase",
+        target=95,
+    )
     v = reliability.unit_verdicts(res).set_index("unit")
     assert v.loc["High", "verdict"] == "reliable"
     assert v.loc["Better", "verdict"] == "improving"
@@ -246,9 +273,12 @@ def test_verdict_reliable_improving_not_yet():
     assert v["next_step"].str.len().gt(20).all()
 
 
+@pytest.mark.filterwarnings("ignore::pxlib.errors.ChartWarning")
 def test_verdict_too_few_weeks_is_not_reliable():
     data = _weekly([0.99] * 8)
-    res = chart(data, "week", "y", "n", kind="p", by="unit", multiply=100, improvement="increase", target=95)
+    res = chart(
+        data, "week", "y", "n", kind="p", by="unit", multiply=100, improvement="increase", target=95
+    )
     v = reliability.unit_verdicts(res, min_points=12).iloc[0]
     assert v["verdict"] == "not yet reliable" and "too early" in v["reason"]
 
@@ -267,11 +297,18 @@ def test_shortlist_ranks_by_gap_times_importance():
             "weighted": [True, True, True],
         }
     )
-    hits = pd.DataFrame({"A": [True] * 8 + [False] * 2, "B": [True] * 2 + [False] * 8, "C": [False] * 10})
+    hits = pd.DataFrame(
+        {"A": [True] * 8 + [False] * 2, "B": [True] * 2 + [False] * 8, "C": [False] * 10}
+    )
     cands = [
         {"candidate": "one", "question_id": "Q1", "themes": ["A"]},  # gap .1 x .8 = .08
         {"candidate": "two", "question_id": "Q2", "themes": ["B"]},  # gap .5 x .2 = .10
-        {"candidate": "three", "question_id": "Q3", "good_when": "not_happened", "themes": ["A", "B"]},
+        {
+            "candidate": "three",
+            "question_id": "Q3",
+            "good_when": "not_happened",
+            "themes": ["A", "B"],
+        },
         # good = 1 - .2 = .8, gap .2 x .8 (A or B) = .16
     ]
     t = shortlist.shortlist(shares, comment_themes=hits, candidates=cands, min_respondents=5)
@@ -285,7 +322,9 @@ def test_shortlist_ranks_by_gap_times_importance():
 
 
 def test_suppress_hides_small_counts_only():
-    t = pd.DataFrame({"unit": ["A", "B", "C"], "n_respondents": [3, 5, 0], "share": [1.0, 0.4, np.nan]})
+    t = pd.DataFrame(
+        {"unit": ["A", "B", "C"], "n_respondents": [3, 5, 0], "share": [1.0, 0.4, np.nan]}
+    )
     out = display.suppress(t, value_cols=["share"], min_respondents=5)
     assert math.isnan(out.loc[0, "share"]) and math.isnan(out.loc[0, "n_respondents"])
     assert out.loc[1, "share"] == 0.4 and out.loc[1, "n_respondents"] == 5
@@ -313,7 +352,9 @@ def test_suppress_points_blanks_values_keeps_statistics():
 
 def test_table_has_caption_headers_and_escapes():
     t = pd.DataFrame({"name": ["<b>x</b>"], "share": [np.nan], "n": [12.0]})
-    html = display.table(t, "My caption", percent=["share"], integer=["n"], columns={"name": "Name"}).to_html()
+    html = display.table(
+        t, "My caption", percent=["share"], integer=["n"], columns={"name": "Name"}
+    ).to_html()
     assert "<caption>My caption</caption>" in html
     assert "<th" in html and "Name" in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
@@ -332,8 +373,13 @@ def test_printables_are_a4_self_contained_and_escaped(sample_dir):
     assert "<script" not in form and "http" not in form
     assert "Ash &lt;Ward&gt;" in form
     assert form.count('<th scope="col">12</th>') == bank["question_id"].nunique()
-    plan = printable.one_page_plan(organisation="Z", unit="U", vision="I will <always>", aim="By 2027, 95%",
-                                   checklist=aims.criteria_checklist())
+    plan = printable.one_page_plan(
+        organisation="Z",
+        unit="U",
+        vision="I will <always>",
+        aim="By 2027, 95%",
+        checklist=aims.criteria_checklist(),
+    )
     assert "I will &lt;always&gt;" in plan and "@page" in plan and "Important to patients" in plan
 
 
@@ -345,15 +391,72 @@ def test_strip_keeps_golden_cells_only():
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
     plain = new_code_cell("print(1)", execution_count=3, outputs=[new_output("stream", text="1\n")])
-    golden = new_code_cell("print(2)", execution_count=4, outputs=[new_output("stream", text="2\n")])
+    golden = new_code_cell(
+        "print(2)", execution_count=4, outputs=[new_output("stream", text="2\n")]
+    )
     golden.metadata["tags"] = ["keep_output", "nbval-check-output"]
     nb = new_notebook(cells=[plain, golden])
     nb.metadata["papermill"] = {"x": 1}
     assert nbtools.problems(nb)
     assert nbtools.strip_notebook(nb)
     assert nb.cells[0].outputs == [] and nb.cells[0].execution_count is None
-    assert nb.cells[1].outputs[0]["text"] == "2\n"
+    assert nb.cells[1].outputs[0]["text"] == "2\n" and nb.cells[1].execution_count == 1
     assert nb.metadata["kernelspec"]["name"] == "pxlib" and "papermill" not in nb.metadata
     assert nbtools.problems(nb) == []
     assert not nbtools.strip_notebook(nb)
     nbformat.validate(nb)
+
+
+def test_dot_figure_hides_small_groups_and_says_so():
+    t = pd.DataFrame(
+        {
+            "label": ["big", "small"],
+            "share": [0.8, 0.5],
+            "lo": [0.7, 0.1],
+            "hi": [0.9, 0.9],
+            "n": [100, 3],
+        }
+    )
+    fig = display.dot_ci_figure(
+        t,
+        label="label",
+        value="share",
+        low="lo",
+        high="hi",
+        n_col="n",
+        title="T",
+        min_respondents=5,
+    )
+    trace = fig.data[0]
+    assert trace.x[0] == pytest.approx(80)
+    assert trace.x[1] is None or math.isnan(trace.x[1])
+    assert "not shown: fewer than 5" in trace.y[1]
+    assert trace.error_x.array[0] == pytest.approx(10)
+
+
+def test_shortlist_without_any_answers_yet():
+    t = shortlist.shortlist(pd.DataFrame(), comment_themes=None)
+    assert len(t) == len(shortlist.DEFAULT_CANDIDATES)
+    assert t["evidence"].str.contains("No answers").all()
+    assert t["priority"].isna().all()
+
+
+def test_fft_by_ward_wilson_interval_by_hand():
+    from pxlib.workbook import steps
+
+    cols = {
+        "1 Very Good SUM": [6.0],
+        "2 Good SUM": [2.0],
+        "3 Neither Good nor Poor SUM": [0.0],
+        "4 Poor SUM": [1.0],
+        "5 Very Poor SUM": [1.0],
+        "6 Dont Know SUM": [0.0],
+        "Total Responses": [10.0],
+    }
+    fft = pd.DataFrame({"Ward name": ["W"], **cols})
+    out = steps.fft_by_ward(fft).iloc[0]
+    assert out["prop_positive"] == pytest.approx(0.8)
+    assert out["prop_negative"] == pytest.approx(0.2)
+    # Wilson 95% for 8/10: 0.4902 to 0.9433
+    assert out["ci_low"] == pytest.approx(0.4902, abs=1e-4)
+    assert out["ci_high"] == pytest.approx(0.9433, abs=1e-4)

@@ -16,5 +16,9 @@ compute beyond charts and survey estimates lives here, tested:
   labelled gaps, alt text);
 - :mod:`~pxlib.workbook.printable`: the data-collection template and one-page
   plan as printable HTML;
-- :mod:`~pxlib.workbook.nbtools`: strip notebook outputs except golden cells.
+- :mod:`~pxlib.workbook.steps`: one call per thing a notebook shows (insight,
+  reliability, spread and sustain, the records for the batch index);
+- :mod:`~pxlib.workbook.workshop`: the training workshop's simulations;
+- :mod:`~pxlib.workbook.nbtools`: strip notebook outputs except golden cells,
+  refresh golden outputs.
 """

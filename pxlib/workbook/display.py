@@ -247,7 +247,9 @@ def table(
         shown[c] = [b if m else f(v) for v, m, b in zip(shown[c], missing, blank, strict=True)]
     if escape:
         for c in shown.columns:
-            if c not in fmt and (shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])):
+            if c not in fmt and (
+                shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])
+            ):
                 shown[c] = shown[c].map(lambda v: v if pd.isna(v) else html.escape(str(v)))
     if columns:
         shown = shown.rename(columns=columns)
@@ -325,8 +327,13 @@ def spc_alt_text(
                 suppressed = suppressed[suppressed[c] == v]
     groups = pts.groupby(by, sort=False) if by else [((), pts)]
     n_groups = len(groups) if by else 1
-    xs = pd.to_datetime(pts["x"], errors="coerce")
-    span = f" from {xs.min():%d %b %Y} to {xs.max():%d %b %Y}" if xs.notna().any() else ""
+    dated = pd.api.types.is_datetime64_any_dtype(pts["x"])
+    if dated and pts["x"].notna().any():
+        span = f" from {pts['x'].min():%d %b %Y} to {pts['x'].max():%d %b %Y}"
+    elif pd.api.types.is_numeric_dtype(pts["x"]) and pts["x"].notna().any():
+        span = f" over weeks {pts['x'].min():g} to {pts['x'].max():g}"
+    else:
+        span = ""
     head = (
         f"{kind[:1].upper() + kind[1:]} of {what}{span}"
         + (f", one panel for each of {n_groups} groups" if n_groups > 1 else "")
@@ -351,8 +358,12 @@ def spc_alt_text(
             last = valued.iloc[-1]
             when = (
                 pd.Timestamp(last["x"]).strftime("%d %b %Y")
-                if isinstance(last["x"], pd.Timestamp)
-                else str(last["x"])
+                if dated
+                else (
+                    f"week {last['x']:g}"
+                    if isinstance(last["x"], int | float | np.number)
+                    else str(last["x"])
+                )
             )
             bits.append(f"latest value {_fmt(float(last['y']), percent)} ({when})")
         if len(s):
@@ -399,6 +410,44 @@ def _in_widget(draw: Callable[..., None]) -> Callable[..., None]:
     return wrapped
 
 
+def _render_into(out, draw: Callable[..., None], kwargs: dict) -> None:
+    """Run ``draw(**kwargs)`` and put what it displays into the Output widget ``out``.
+
+    The outputs are captured in the kernel and assigned to ``out.outputs``
+    rather than routed through ``with out:``, which redirects the running
+    cell's messages to the widget: under papermill/nbclient that redirection
+    can race with the cell's end and leave the run waiting until its timeout.
+    """
+    from IPython.utils.capture import capture_output
+
+    with capture_output(display=True) as cap:
+        _in_widget(draw)(**kwargs)
+    outputs = []
+    if cap.stdout:
+        outputs.append({"output_type": "stream", "name": "stdout", "text": cap.stdout})
+    if cap.stderr:
+        outputs.append({"output_type": "stream", "name": "stderr", "text": cap.stderr})
+    outputs += [
+        {"output_type": "display_data", "data": o.data, "metadata": o.metadata or {}}
+        for o in cap.outputs
+    ]
+    out.outputs = tuple(outputs)
+
+
+def _wire(draw: Callable[..., None], controls: dict):
+    """An Output widget redrawn by ``draw(**values)`` now and whenever a control changes."""
+    import ipywidgets as w
+
+    out = w.Output()
+
+    def refresh(change=None):
+        _render_into(out, draw, {k: c.value for k, c in controls.items()})
+
+    for c in controls.values():
+        c.observe(refresh, names="value")
+    refresh()
+    return out
+
 
 def explorer(
     draw: Callable[..., None],
@@ -443,12 +492,10 @@ def explorer(
     if rules:
         controls["rules"] = w.Dropdown(options=list(RULE_CHOICES), description="Rules")
 
-    draw = _in_widget(draw)
-
     def _call(unit, dates, target, kind, rules="anhoej"):
         draw(unit=unit, start=dates[0], end=dates[1], target=target, kind=kind, rules=rules)
 
-    out = w.interactive_output(_call, controls)
+    out = _wire(_call, controls)
     return w.VBox(
         [
             w.HBox([controls["unit"], controls["kind"]]),
@@ -661,12 +708,13 @@ def choose(draw: Callable[..., None], **controls):
     """Widgets for any keyword controls ({name: ipywidgets widget}) calling ``draw(**values)``."""
     import ipywidgets as w
 
-    out = w.interactive_output(_in_widget(draw), controls)
+    out = _wire(draw, controls)
     return w.VBox([w.HBox(list(controls.values())), out])
 
 
-def funnel_view(result, table: pd.DataFrame, *, min_respondents: int = 5, unit: str = "unit",
-                label: str = "") -> list:
+def funnel_view(
+    result, table: pd.DataFrame, *, min_respondents: int = 5, unit: str = "unit", label: str = ""
+) -> list:
     """[figure, alt caption] of a funnel plot; units resting on too few answers are left out."""
     pts = result.points
     n = table.set_index(unit)["n_respondents"]
@@ -674,14 +722,20 @@ def funnel_view(result, table: pd.DataFrame, *, min_respondents: int = 5, unit: 
     shown = dataclasses.replace(result, points=pts[~small].reset_index(drop=True))
     fig = shown.figure()
     percent = result.multiply == 100
-    above = shown.points[shown.points["signal"].astype(bool) & (shown.points["y"] > shown.points["cl"])]
-    below = shown.points[shown.points["signal"].astype(bool) & (shown.points["y"] < shown.points["cl"])]
+    above = shown.points[
+        shown.points["signal"].astype(bool) & (shown.points["y"] > shown.points["cl"])
+    ]
+    below = shown.points[
+        shown.points["signal"].astype(bool) & (shown.points["y"] < shown.points["cl"])
+    ]
     cl = float(shown.points["cl"].iloc[0]) if len(shown.points) else float("nan")
-    text = (f"Funnel plot of the share of patients for whom it happened, per unit{', ' + label if label else ''}: "
-            f"each unit's value against its number of answers (effective sample size), with 95% and "
-            f"99.8% limits around the average of {_fmt(cl, percent)}. ")
-    text += (f"Above the limits: {', '.join(map(str, above[unit]))}. " if len(above) else "")
-    text += (f"Below the limits: {', '.join(map(str, below[unit]))}. " if len(below) else "")
+    text = (
+        f"Funnel plot of the share of patients for whom it happened, per unit{', ' + label if label else ''}: "
+        f"each unit's value against its number of answers (effective sample size), with 95% and "
+        f"99.8% limits around the average of {_fmt(cl, percent)}. "
+    )
+    text += f"Above the limits: {', '.join(map(str, above[unit]))}. " if len(above) else ""
+    text += f"Below the limits: {', '.join(map(str, below[unit]))}. " if len(below) else ""
     if not len(above) and not len(below):
         text += "No unit is outside the limits: the differences between units are within chance. "
     if small.any():

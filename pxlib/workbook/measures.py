@@ -242,10 +242,7 @@ def measure_chart(
     """
     from pxlib.spc import chart
 
-    if kind == "run":
-        y_col, n_col = "y", "n"
-    else:
-        y_col, n_col = "y", "n"
+    y_col, n_col = "y", "n"
     missing = [c for c in (x, y_col, n_col) if c not in weekly.columns]
     if missing:
         raise ColumnError(

@@ -98,8 +98,10 @@ def shortlist(
     candidates = DEFAULT_CANDIDATES if candidates is None else tuple(candidates)
     need = ["question_id", "share", "n_respondents"]
     missing = [c for c in need if c not in question_shares.columns]
-    if missing:
+    if missing and len(question_shares):
         raise ColumnError(f"question_shares has no column(s) {missing}")
+    if missing:  # no answers at all yet
+        question_shares = pd.DataFrame(columns=need)
     shares = question_shares.drop_duplicates("question_id").set_index("question_id")
     rows = []
     for cand in candidates:

@@ -148,6 +148,14 @@ def gpps_for(data, question: str = "q28") -> pd.DataFrame:
     return out.sort_values("share", kind="stable", na_position="last").reset_index(drop=True)
 
 
+GROUP_NAMES = {
+    "age_band": "Age band",
+    "sex": "Sex",
+    "deprivation_quintile": "Deprivation quintile (1 = most deprived)",
+    "ethnicity": "Ethnic group",
+}
+
+
 def share_by_group(
     data,
     groups: Sequence[str] = ("age_band", "sex", "deprivation_quintile", "ethnicity"),
@@ -166,7 +174,7 @@ def share_by_group(
         if t.empty:
             continue
         t = t.rename(columns={g: "level"})
-        t.insert(0, "group", g)
+        t.insert(0, "group", GROUP_NAMES.get(g, g))
         t["level"] = t["level"].astype(str)
         frames.append(
             t[["group", "level", "n_respondents", "share", "ci_low", "ci_high", "weighted"]]
@@ -219,7 +227,12 @@ def reliability(
     if units:
         weekly = weekly[weekly["unit"].isin(list(units))].reset_index(drop=True)
     if weekly.empty:
-        raise DataValidationError("no survey answers for the units and weeks chosen")
+        who = data.trust_code or "the data"
+        raise DataValidationError(
+            f"{who}: no answers in the local survey (responses file) for the units and weeks "
+            "chosen, so there is nothing to chart yet; collect answers with the form written by "
+            "notebook 02, or check trust_code and data_dir"
+        )
     phases = measures.adopted_phase_starts(data.pdsa_log, weekly)
     result = measures.measure_chart(
         weekly, kind=kind, phases=phases or None, target=target, rules=rules
@@ -241,21 +254,27 @@ def results_records(
 ) -> list[dict]:
     """One record per unit for :func:`pxlib.report.record_results`.
 
-    Keys: ``unit``, ``latest_week``, ``latest_value`` (missing when that week
-    rests on fewer than ``min_respondents`` answers), ``verdict``,
+    Keys: ``unit``, ``latest_week``, ``n_respondents`` (answers that week) and
+    ``latest_value`` (both missing when that week rests on fewer than
+    ``min_respondents`` answers; the batch index applies its own threshold to
+    ``n_respondents`` too), ``verdict``,
     ``variation_type``, ``assurance_type``, ``centre_line``, plus ``extra``
     columns of ``verdicts`` named in ``extra`` ({record key: column}).
     """
     records = []
     for row in verdicts.itertuples(index=False):
         latest = float(row.latest_value) if pd.notna(row.latest_value) else None
+        n_latest = None
         if weekly is not None and latest is not None:
             hit = weekly[(weekly["unit"] == row.unit) & (weekly["week"] == row.latest_week)]
-            if len(hit) and int(hit["n_respondents"].iloc[0]) < min_respondents:
-                latest = None
+            if len(hit):
+                n_latest = int(hit["n_respondents"].iloc[0])
+                if n_latest < min_respondents:
+                    latest = n_latest = None
         rec = {
             "unit": row.unit,
             "latest_week": row.latest_week,
+            "n_respondents": n_latest,
             "latest_value": None if latest is None else round(latest, 1),
             "verdict": row.verdict,
             "variation_type": row.variation_type,
@@ -478,6 +497,21 @@ def about_data(data) -> str:
     return " ".join(parts)
 
 
+def default_unit(data) -> str:
+    """The unit a team most likely starts with: most PDSA cycles logged, then most answers."""
+    units = units_of(data)
+    if not units:
+        raise DataValidationError("the organisation has no units with survey answers")
+    resp = data.responses
+    answers = (
+        resp.groupby("unit")["respondent_id"].nunique() if len(resp) else pd.Series(dtype=float)
+    )
+    log = data.pdsa_log
+    cycles = log.groupby("unit").size() if len(log) else pd.Series(dtype=float)
+    ranked = sorted(units, key=lambda u: (-cycles.get(u, 0), -answers.get(u, 0), u))
+    return ranked[0]
+
+
 def units_of(data, weekly: pd.DataFrame | None = None) -> list[str]:
     """The organisation's units with survey answers (sorted), else those in units.csv."""
     if weekly is not None and len(weekly):
@@ -492,8 +526,15 @@ def verdict_lines(verdicts: pd.DataFrame) -> list[str]:
     return [f"{r.unit}: {r.verdict}" for r in verdicts.itertuples(index=False)]
 
 
-def family_chart(data, measure_type: str, *, phases: dict | None = None, kind: str = "p",
-                 weighted: bool = True, rules=None):
+def family_chart(
+    data,
+    measure_type: str,
+    *,
+    phases: dict | None = None,
+    kind: str = "p",
+    weighted: bool = True,
+    rules=None,
+):
     """Weekly chart of the process or balancing questions per unit (and question).
 
     Balancing measures count something that should not rise (lower is
@@ -519,7 +560,12 @@ def family_chart(data, measure_type: str, *, phases: dict | None = None, kind: s
         else:
             ph = phases
     result = measures.measure_chart(
-        weekly, kind=kind, by=by, phases=ph, target=None, rules=rules,
+        weekly,
+        kind=kind,
+        by=by,
+        phases=ph,
+        target=None,
+        rules=rules,
         improvement="decrease" if measure_type == "balancing" else "increase",
         y_label=f"{measure_type.capitalize()} measure (%): {label}",
     )
@@ -558,13 +604,24 @@ def site_chart(data, *, target: float = 0.95, kind: str = "p", rules=None, weigh
     weekly = measures.weekly_share(data, by=("site_name", "week"), weighted=weighted)
     if weekly.empty:
         return None, weekly
-    result = measures.measure_chart(weekly, kind=kind, by="site_name", target=target, rules=rules,
-                                    y_label="Patients for whom it happened (%), by site")
+    result = measures.measure_chart(
+        weekly,
+        kind=kind,
+        by="site_name",
+        target=target,
+        rules=rules,
+        y_label="Patients for whom it happened (%), by site",
+    )
     return result, weekly
 
 
-def spread_records(rel: Reliability, adoption: pd.DataFrame, status: pd.DataFrame | None, *,
-                   min_respondents: int = 5) -> list[dict]:
+def spread_records(
+    rel: Reliability,
+    adoption: pd.DataFrame,
+    status: pd.DataFrame | None,
+    *,
+    min_respondents: int = 5,
+) -> list[dict]:
     """Per unit: the :func:`results_records` keys plus ``adopted`` and ``sustain_status``."""
     records = results_records(rel.verdicts, weekly=rel.weekly, min_respondents=min_respondents)
     adopted = dict(zip(adoption["unit"], adoption["adopted"], strict=False))
@@ -595,23 +652,33 @@ def themes_text(counts: pd.DataFrame, *, min_respondents: int = 5, top: int = 3)
     return "; ".join(f"{r.theme} ({r.share:.0%})" for r in shown.itertuples(index=False)) + "."
 
 
-def insight_records(data, theme_counts_by_unit: pd.DataFrame, ranked: pd.DataFrame, *,
-                    weighted: bool = True, min_respondents: int = 5) -> list[dict]:
+def insight_records(
+    data,
+    theme_counts_by_unit: pd.DataFrame,
+    ranked: pd.DataFrame,
+    *,
+    weighted: bool = True,
+    min_respondents: int = 5,
+) -> list[dict]:
     """Per unit for the batch index: answers, share over the whole period, top theme; and the top candidate."""
     per_unit = measures.weekly_share(data, by=("unit",), weighted=weighted)
     top_candidate = str(ranked["candidate"].iloc[0]) if len(ranked) else ""
     records = []
     for row in per_unit.itertuples(index=False):
         shown = row.n_respondents >= min_respondents
-        themes_ = theme_counts_by_unit[(theme_counts_by_unit["unit"] == row.unit)
-                                       & (theme_counts_by_unit["n_mentions"] >= min_respondents)]
-        records.append({
-            "unit": row.unit,
-            "n_respondents": int(row.n_respondents) if shown else None,
-            "latest_value": round(100 * float(row.share), 1) if shown else None,
-            "top_theme": str(themes_["theme"].iloc[0]) if len(themes_) else "",
-            "top_candidate": top_candidate,
-        })
+        themes_ = theme_counts_by_unit[
+            (theme_counts_by_unit["unit"] == row.unit)
+            & (theme_counts_by_unit["n_mentions"] >= min_respondents)
+        ]
+        records.append(
+            {
+                "unit": row.unit,
+                "n_respondents": int(row.n_respondents) if shown else None,
+                "latest_value": round(100 * float(row.share), 1) if shown else None,
+                "top_theme": str(themes_["theme"].iloc[0]) if len(themes_) else "",
+                "top_candidate": top_candidate,
+            }
+        )
     return records
 
 
@@ -649,14 +716,23 @@ def sampling_alt(widths: pd.DataFrame, detect: pd.DataFrame) -> str:
     t = sampling_table(widths, detect)
     parts = [
         f"{int(r.n_per_week)} a week: ±{100 * r.plus_minus:.0f} points, "
-        + (f"80% of teams see the change within {r.weeks_80:.0f} weeks" if pd.notna(r.weeks_80)
-           else "fewer than 80% of teams see the change in the weeks simulated")
+        + (
+            f"80% of teams see the change within {r.weeks_80:.0f} weeks"
+            if pd.notna(r.weeks_80)
+            else "fewer than 80% of teams see the change in the weeks simulated"
+        )
         for r in t.itertuples(index=False)
     ]
-    return "Line chart of precision and detection time against patients asked a week. " + "; ".join(parts) + "."
+    return (
+        "Line chart of precision and detection time against patients asked a week. "
+        + "; ".join(parts)
+        + "."
+    )
 
 
-def criteria_evidence(data, check, *, unit: str, weighted: bool = True, min_respondents: int = 5) -> dict:
+def criteria_evidence(
+    data, check, *, unit: str, weighted: bool = True, min_respondents: int = 5
+) -> dict:
     """What the data say for each of the four criteria (text for the checklist)."""
     from pxlib.workbook import themes
 
@@ -668,14 +744,25 @@ def criteria_evidence(data, check, *, unit: str, weighted: bool = True, min_resp
         if len(shown):
             out["Important to patients and families"] = (
                 "Most mentioned in comments: "
-                + "; ".join(f"{r.theme} ({r.share:.0%} of {r.n_comments:,})" for r in shown.itertuples(index=False))
-                + ". Confirm with patients in co-design.")
+                + "; ".join(
+                    f"{r.theme} ({r.share:.0%} of {r.n_comments:,})"
+                    for r in shown.itertuples(index=False)
+                )
+                + ". Confirm with patients in co-design."
+            )
     share = current_share(data, unit, weighted=weighted)
-    out["Evidence-based"] = (f"In {unit} it happens for about {share:.0%} of patients now (last 12 weeks): "
-                             "room to improve. Add published evidence the team knows.")
-    out["Measurable"] = ("Aim has a percentage and a date." if check.measurable and check.dated
-                         else "Aim is not yet measurable and dated: " + " ".join(check.problems))
-    out["Affordable and sustainable"] = "For the team to judge: staff time per patient, who does it on every shift."
+    out["Evidence-based"] = (
+        f"In {unit} it happens for about {share:.0%} of patients now (last 12 weeks): "
+        "room to improve. Add published evidence the team knows."
+    )
+    out["Measurable"] = (
+        "Aim has a percentage and a date."
+        if check.measurable and check.dated
+        else "Aim is not yet measurable and dated: " + " ".join(check.problems)
+    )
+    out["Affordable and sustainable"] = (
+        "For the team to judge: staff time per patient, who does it on every shift."
+    )
     return out
 
 

@@ -191,9 +191,8 @@ def sample_verdicts(
 ) -> list[str]:
     """'<trust> <unit>: <verdict>' for each (trust, unit) of ``cases`` (the sample's known answers)."""
     from pxlib.data import load_data_dir
-    from pxlib.workbook import steps
-
     from pxlib.errors import DataValidationError
+    from pxlib.workbook import steps
 
     lines = []
     for trust in dict.fromkeys(t for t, _ in cases):
