@@ -507,3 +507,16 @@ def test_reports_are_written_with_ordinary_file_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_half_written_files_of_a_killed_run_are_removed_before_the_next(tmp_path):
+    from pxlib.report.batch import _remove_partial_writes
+
+    (tmp_path / "ZA1").mkdir()
+    leftovers = [tmp_path / ".results.csv.ab12.tmp", tmp_path / "ZA1" / ".03_test.html.x9.tmp"]
+    finished = [tmp_path / "results.csv", tmp_path / "ZA1" / "03_test.html"]
+    for path in leftovers + finished:
+        path.write_text("x")
+    _remove_partial_writes(tmp_path)
+    assert [p.exists() for p in leftovers] == [False, False]
+    assert [p.exists() for p in finished] == [True, True]

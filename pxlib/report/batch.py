@@ -608,6 +608,16 @@ def _kernel_runtime_dir() -> str | None:
     return tempfile.mkdtemp(prefix=f"pxlib-kernels-{os.getpid()}-", dir=base)
 
 
+def _remove_partial_writes(out_dir: Path) -> None:
+    """Delete temporary files a killed run left half-written (``.<name>.<random>.tmp``).
+
+    Every output is written to such a file and renamed into place, so a leftover
+    one is never a finished output; one batch at a time writes to an output folder.
+    """
+    for leftover in [*out_dir.glob(".*.tmp"), *out_dir.glob("*/.*.tmp")]:
+        leftover.unlink(missing_ok=True)
+
+
 def _add_log_handler(path: Path) -> logging.Handler:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -690,6 +700,7 @@ def run_batch(
     warm = tuple(warm_imports) if warm_imports is not None else notebook_imports(nb_paths)
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_partial_writes(out_dir)
     handler = _add_log_handler(out_dir / LOG_NAME)
     runtime_dir = _kernel_runtime_dir() if scheduler is None else None
     try:
