@@ -220,7 +220,7 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|\(?0)\d{2,4}\)?[\s\-]?\d{3,4}[\s\-]?\d{3,4}(?!\d)"
 )
 _NAME = re.compile(
-    r"\b((?i:dr|doctor|nurse|mr|mrs|ms|miss|sister))(\.?)(\s+)"
+    r"\b((?i:dr|doctor|nurse|matron|sister|prof|professor|mr|mrs|ms|miss|mx))(\.?)(\s+)"
     r"([A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+)?)"
 )
 
@@ -241,8 +241,9 @@ def redact_comments(series: pd.Series) -> pd.Series:
       ``485-777-3456``) -> ``[nhs number]``;
     * UK phone numbers (``07700 900123``, ``020 7946 0958``, ``+44 7700 900123``,
       ``(01632) 960001``) -> ``[phone]``;
-    * a capitalised name (one or two words) after a title (Dr, Nurse, Mr, Mrs,
-      Ms, Miss, Sister; any case, optional full stop) -> ``Title [name]``.
+    * a capitalised name (one or two words) after a title (Dr, Doctor, Nurse,
+      Matron, Sister, Prof, Professor, Mr, Mrs, Ms, Miss, Mx; any case, optional
+      full stop) -> ``Title [name]``.
 
     Missing values stay missing. Pattern-based: it lowers the risk, it does not
     replace reading comments before publication.

@@ -151,3 +151,12 @@ def test_option_counts_hide_one_to_four_and_the_next_lowest():
     # q3: zero is not suppressed, nothing hidden
     assert out.loc[2, "suppression_reason"] == ""
     assert out.loc[2, "Very poor"] == 0
+
+
+def test_names_after_matron_and_professor_titles_are_redacted():
+    import pandas as pd
+
+    from pxlib.disclosure import redact_comments
+
+    out = redact_comments(pd.Series(["Matron Ellison and Prof. Quayle came round", "mx Ade helped"]))
+    assert out.tolist() == ["Matron [name] and Prof. [name] came round", "mx [name] helped"]

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from pxlib.disclosure import redact_comments
 from pxlib.errors import ColumnError
 
 DEFAULT_THEMES: dict[str, tuple[str, ...]] = {
@@ -59,51 +60,11 @@ DEFAULT_THEMES: dict[str, tuple[str, ...]] = {
 }
 """A starting dictionary for discharge-focused Always Events; edit it in the notebook."""
 
-_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email removed]"),
-    # NHS-number-like: 10 digits as 3-3-4 with optional spaces or hyphens
-    (re.compile(r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b"), "[number removed]"),
-    # UK phone numbers: +44 or 0, then 9-10 digits in groups
-    (
-        re.compile(r"(?:\+44\s?\(?0?\)?\s?|\b0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}\b"),
-        "[phone removed]",
-    ),
-    (
-        re.compile(
-            r"\b(Dr|Doctor|Nurse|Sister|Matron|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sr)\.?\s+"
-            r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?"
-        ),
-        r"\1 [name removed]",
-    ),
-)
-
 
 def redact(comments: pd.Series) -> pd.Series:
-    """Comments with personal details replaced by markers such as ``[phone removed]``.
-
-    :func:`pxlib.disclosure.redact_comments` first, then the patterns here as a
-    second pass (email, 10-digit NHS-number-like strings, UK phone numbers, a
-    capitalised name after a title, including Matron and Professor, which the
-    first pass does not list). Missing comments stay missing.
-    """
-    try:
-        from pxlib.disclosure import redact_comments
-    except ImportError:
-        redact_comments = None
-    if redact_comments is not None:
-        out = redact_comments(comments)
-        if isinstance(out, pd.DataFrame):  # a richer result: keep the text column
-            out = out.iloc[:, 0]
-        comments = pd.Series(out, index=comments.index, name=comments.name)
-    return minimal_redact(comments)
-
-
-def minimal_redact(comments: pd.Series) -> pd.Series:
-    """The fallback redaction of :func:`redact` (pattern replacement only)."""
-    text = comments.astype("string")
-    for pattern, repl in _REDACTIONS:
-        text = text.str.replace(pattern, repl, regex=True)
-    return text.astype(object).where(comments.notna(), None)
+    """Comments with personal details replaced by markers (see
+    :func:`pxlib.disclosure.redact_comments`). Missing comments stay missing."""
+    return redact_comments(comments)
 
 
 def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str]:
