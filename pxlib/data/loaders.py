@@ -91,8 +91,7 @@ def read_table(path: str | Path, sheet_name: str | int = 0) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     else:
         raise DataValidationError(f"{path}: cannot read '{suffix}' files; use CSV or Excel (.xlsx)")
-    frame = frame.astype(object).where(frame.notna(), "")
-    return frame.map(lambda v: v if isinstance(v, str) else str(v))
+    return frame.fillna("").astype(str)
 
 
 def normalise_name(name: str) -> str:
@@ -350,6 +349,14 @@ def load_question_bank(path, *, strict: bool = False) -> LoadResult:
     return _finish(frame, conv, issues, source, strict, notes)
 
 
+def _pairs_in(first: pd.Series, second: pd.Series, known_first: pd.Series,
+              known_second: pd.Series) -> pd.Series:
+    """Whether each (first, second) pair is among the known pairs (vectorised)."""
+    known = pd.MultiIndex.from_arrays([known_first.astype(str), known_second.astype(str)])
+    pairs = pd.MultiIndex.from_arrays([first.astype(str), second.astype(str)])
+    return pd.Series(pairs.isin(known), index=first.index)
+
+
 def load_responses(
     path,
     *,
@@ -369,9 +376,8 @@ def load_responses(
     frame, conv, issues, source, notes = _load(path, RESPONSES)
     _check_known_orgs(conv, organisations, issues)
     if units is not None:
-        known_units = set(zip(units["org_code"], units["unit"], strict=True))
-        pairs = pd.Series(list(zip(conv["org_code"], conv["unit"], strict=True)), index=conv.index)
-        issues.add(~pairs.isin(known_units) & conv["unit"].astype(str).ne(""), "unit",
+        known_unit = _pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
+        issues.add(~known_unit & conv["unit"].astype(str).ne(""), "unit",
                    "unit '" + conv["unit"].astype(str) + "' is not a unit of organisation '"
                    + conv["org_code"].astype(str) + "' in the units file")
     conv["answer"] = conv["answer"].fillna("")
@@ -380,11 +386,10 @@ def load_responses(
         unknown_q = ~conv["question_id"].isin(known_q)
         issues.add(unknown_q, "question_id",
                    "unknown question '" + conv["question_id"].astype(str) + "' (not in the question bank)")
-        keys = set(zip(question_bank["question_id"], question_bank["answer_key"], strict=True))
         answer_key = normalise_answer(conv["answer"])
-        pairs = pd.Series(list(zip(conv["question_id"], answer_key, strict=True)), index=conv.index)
-        blank_ok = pairs.map(lambda p: p[1] == "")
-        off_scale = ~pairs.isin(keys) & ~unknown_q & ~blank_ok
+        on_scale = _pairs_in(conv["question_id"], answer_key,
+                             question_bank["question_id"], question_bank["answer_key"])
+        off_scale = ~on_scale & ~unknown_q & (answer_key != "")
         scale = conv["question_id"].map(question_bank.drop_duplicates("question_id").set_index("question_id")["scale"])
         issues.add(off_scale, "answer",
                    "answer is not on the scale '" + scale.astype(str) + "' of question "
