@@ -37,7 +37,7 @@ import plotly.graph_objects as go
 
 from pxlib.errors import ChartError, ColumnError
 from pxlib.spc import icons
-from pxlib.spc.theme import NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY, TEMPLATE
+from pxlib.spc.theme import NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY, TEMPLATE, table_styles
 
 # --- styles -------------------------------------------------------------------
 
@@ -1452,23 +1452,7 @@ def summary_table(
     text = caption if caption is not None else default
     if text:
         styler = styler.set_caption(html.escape(text))
-    return styler.set_table_styles(
-        [
-            {"selector": "", "props": "border-collapse: collapse; font-family: Arial, sans-serif;"},
-            {
-                "selector": "th",
-                "props": "text-align: left; padding: 4px 8px; border-bottom: 2px solid #005EB8;",
-            },
-            {
-                "selector": "td",
-                "props": "padding: 4px 8px; border-bottom: 1px solid #E8EDEE; vertical-align: middle;",
-            },
-            {
-                "selector": "caption",
-                "props": "text-align: left; font-weight: bold; padding: 4px 0;",
-            },
-        ]
-    )
+    return styler.set_table_styles(table_styles(vertical_align="middle"))
 
 
 def _icon_cell(svg: str, words: str) -> str:

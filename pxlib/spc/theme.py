@@ -168,3 +168,25 @@ def write_static(
             ) from exc
         raise StaticImageError(f"cannot write {path.name} as {fmt}: {exc}") from exc
     return path
+
+
+def table_styles(vertical_align: str = "middle") -> list[dict[str, str]]:
+    """The project's table style for pandas Stylers: NHS blue header rule, readable
+    text colour (#212B32 on white), light row rules, left-aligned headers."""
+    return [
+        {"selector": "", "props": "border-collapse: collapse; font-family: Arial, sans-serif;"},
+        {
+            "selector": "caption",
+            "props": "text-align: left; font-weight: bold; padding: 4px 0; color: #212B32;",
+        },
+        {
+            "selector": "th",
+            "props": f"text-align: left; padding: 4px 8px; border-bottom: 2px solid {NHS_BLUE}; "
+            "color: #212B32;",
+        },
+        {
+            "selector": "td",
+            "props": "padding: 4px 8px; border-bottom: 1px solid #D8DDE0; color: #212B32; "
+            f"vertical-align: {vertical_align};",
+        },
+    ]

@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from pxlib.spc.theme import table_styles
+
 SUPPRESSED = "not shown"
 RULE_CHOICES = (
     ("Anhøj (run rules and 3-sigma)", "anhoej"),
@@ -254,23 +256,7 @@ def table(
     if columns:
         shown = shown.rename(columns=columns)
     styler = shown.style.format(na_rep="").hide(axis="index").set_caption(html.escape(caption))
-    return styler.set_table_styles(
-        [
-            {"selector": "", "props": "border-collapse: collapse; font-family: Arial, sans-serif;"},
-            {
-                "selector": "caption",
-                "props": "text-align: left; font-weight: bold; padding: 4px 0; color: #212B32;",
-            },
-            {
-                "selector": "th",
-                "props": "text-align: left; padding: 4px 8px; border-bottom: 2px solid #005EB8; color: #212B32;",
-            },
-            {
-                "selector": "td",
-                "props": "padding: 4px 8px; border-bottom: 1px solid #D8DDE0; color: #212B32; vertical-align: top;",
-            },
-        ]
-    )
+    return styler.set_table_styles(table_styles(vertical_align="top"))
 
 
 # --- words for figures ---------------------------------------------------------------------------
