@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pxlib.data import loaders
-from pxlib.data.schemas import FILE_NAMES, WEIGHTING_ATTRIBUTES
+from pxlib.data.schemas import FILE_NAMES, SCHEMAS, WEIGHTING_ATTRIBUTES
 from pxlib.errors import DataValidationError
 
 SCORE = {"happened": 1.0, "not_happened": 0.0, "excluded": float("nan")}
@@ -67,8 +67,6 @@ class WorkbookData:
 
 
 def _empty(schema_name: str) -> pd.DataFrame:
-    from pxlib.data.schemas import SCHEMAS
-
     return pd.DataFrame(columns=SCHEMAS[schema_name].column_names)
 
 

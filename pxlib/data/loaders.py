@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,8 +181,7 @@ def normalise_answer(values: pd.Series) -> pd.Series:
 class _Issues:
     """Collects (row mask, column, reason) triples for one file."""
 
-    def __init__(self, index: pd.Index):
-        self.index = index
+    def __init__(self):
         self.records: list[pd.DataFrame] = []
 
     def add(self, mask: pd.Series, column: str, reasons: pd.Series | str) -> None:
@@ -251,7 +249,7 @@ def _check_column(frame: pd.DataFrame, column: Column, issues: _Issues) -> pd.Se
 
 
 def _validate(frame: pd.DataFrame, schema: Schema, source: str) -> tuple[pd.DataFrame, _Issues]:
-    issues = _Issues(frame.index)
+    issues = _Issues()
     converted = frame.copy()
     for column in schema.columns:
         converted[column.name] = _check_column(frame, column, issues)
@@ -274,13 +272,11 @@ def _validate(frame: pd.DataFrame, schema: Schema, source: str) -> tuple[pd.Data
 
 
 def _finish(frame: pd.DataFrame, converted: pd.DataFrame, issues: _Issues, source: str,
-            strict: bool, notes: list[str], keep: Iterable[str] | None = None) -> LoadResult:
+            strict: bool, notes: list[str]) -> LoadResult:
     rejected = issues.rejected(frame, source)
     bad = issues.bad_positions()
     good = np.setdiff1d(np.arange(len(converted)), bad)
     data = converted.iloc[good].reset_index(drop=True)
-    if keep is not None:
-        data = data[[c for c in keep if c in data.columns]]
     result = LoadResult(data=data, rejected=rejected.reset_index(drop=True), source=source, notes=notes)
     if strict and not result.ok:
         raise DataValidationError(
