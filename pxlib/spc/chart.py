@@ -51,7 +51,33 @@ centre_line
 improvement
     "increase", "decrease" or "neutral": turns signals into point types.
 target
-    A number in the units of the plotted y: gives the assurance icon per phase.
+    A number in the units of the plotted y: gives the assurance icon per phase. On a
+    chart in percent (p or pp with ``multiply`` 1 or 100) it may also be text such as
+    "80%" or "80", converted by :meth:`pxlib.spc.spec.ChartSpec.to_plotted`.
+limits
+    How p-chart limits are set (other kinds take only the default):
+
+    - "normal" (default, qicharts2's): cl +/- 3 sqrt(cl(1 - cl)/n_i), the normal
+      approximation to the binomial;
+    - "exact": binomial probability limits at the normal lines' one-sided tail
+      probabilities, 1 - Phi(3) = 0.00135 (limits) and 1 - Phi(2) = 0.02275 (2-sigma
+      lines): a point is below the lower limit exactly when P(X <= x) < 0.00135 and
+      above the upper one when P(X >= x) < 0.00135, X ~ Binomial(n_i, cl), n_i rounded
+      to a whole number (Montgomery, *Introduction to Statistical Quality Control*,
+      probability limits for attribute charts; formulas in :mod:`pxlib.spc.limits`).
+      Near 0 % or 100 % with small n the normal limits raise false alarms far more
+      often than their nominal 0.135 % (about 2 % of weeks at 98.5 % with 15 patients);
+      exact limits keep to it;
+    - "auto": per group and phase, exact where n-bar min(cl, 1 - cl) < 5
+      (:data:`pxlib.spc.limits.EXACT_MIN_EXPECTED`), normal elsewhere.
+
+    In a phase with exact limits whose typical point sits at the boundary (the mean
+    over its points of P(X = n_i) = cl^n_i, or of P(X = 0) below 50 %, exceeds 1/2:
+    :data:`BOUNDARY_SHARE`), points are not as likely to fall above the centre line as
+    below it, so the run rules (Anhøj longest run and crossings, MDC shift, IHI shift
+    and runs test) are not applied there: they colour no point, ``runs_signal`` is
+    false, and ``summary['warning']`` says so. The limits, trend and two-of-three
+    rules still apply. ``summary['limits']`` says what each phase got.
 screen_mr
     Drop moving ranges >= 3.267 AMR before estimating sigma (default True, as both
     reference packages). Applies to i, t, xmr and the Laney sigma_z.
@@ -96,7 +122,8 @@ right, as NHSRplotthedots does. ``mixed_signal`` marks points that belong to pat
 both directions. Too few crossings and the IHI runs test are properties of a whole
 phase: they are named in ``special_cause`` but colour no point. With the Anhøj rules,
 the points of a run longer than the limit take that run's side. ``sigma_signal`` and
-``runs_signal`` always hold qicharts2's 3-sigma and Anhøj signals, whatever ``rules``.
+``runs_signal`` always hold qicharts2's 3-sigma and Anhøj signals, whatever ``rules``
+(except where exact limits turn the run rules off, see ``limits``).
 
 Result
 ------
@@ -108,7 +135,8 @@ joined by "; "), point_type, mixed_signal, close_to_limits.
 
 ``summary``: one row per group and phase: the ``by`` columns, phase, n_points,
 n_values, n_baseline, cl, lcl, ucl (the phase's limits when constant, else those
-of its last point), runs_signal, longest_run, longest_run_max, n_crossings,
+of its last point), limits ("normal" or "exact": how they were set; empty for a run
+chart), runs_signal, longest_run, longest_run_max, n_crossings,
 n_crossings_min, n_special_cause, variation_type (the point type of the phase's
 last value), assurance_type, trial_limits (text when the phase has fewer than 13
 points) and warning (every stated caveat, "; "-joined).
@@ -116,8 +144,7 @@ points) and warning (every stated caveat, "; "-joined).
 
 from __future__ import annotations
 
-import math
-import numbers
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -128,12 +155,12 @@ import pandas as pd
 from pxlib.errors import ChartError, ChartWarning, ColumnError
 from pxlib.spc import rules as R
 from pxlib.spc.constants import TRIAL_LIMIT_POINTS
-from pxlib.spc.limits import KINDS, NEEDS_N, PROPORTION_KINDS, compute_limits
+from pxlib.spc.limits import KINDS, NEEDS_N, PROPORTION_KINDS, boundary_share, compute_limits
 from pxlib.spc.result import SPCResult
 from pxlib.spc.segments import seg_count, seg_first_index, seg_min_max, seg_nanmedian
+from pxlib.spc.spec import ChartSpec, _check_multiply, _is_number, in_percent
 
 RULE_SETS = ("anhoej", "mdc", "ihi")
-IMPROVEMENT = {"increase": 1, "decrease": -1, "neutral": 0}
 COUNT_KINDS = ("p", "pp", "u", "up", "c", "g")
 NO_N_KINDS = ("c", "xbar", "s")
 IHI_SHIFT = 6
@@ -141,12 +168,20 @@ IHI_TREND = 5
 MIN_USEFUL_RUNS = 10  # below this the Anhøj and IHI run rules have little power
 #: kinds whose sigma comes from moving ranges (no limits from fewer than 2 baseline values)
 MR_KINDS = ("i", "t", "xmr", "pp", "up", "mr")
+#: with exact limits, the run rules are off in a phase where the mean chance of a point
+#: at 100 % (0 % for shares below one half) exceeds this: the median point is then at the
+#: boundary, above (below) the centre line, and runs about that line carry no information
+BOUNDARY_SHARE = 0.5
+RUNS_OFF_NOTE = (
+    "most points are at {}, so runs above and below the centre line say nothing; "
+    "only the limits are used"
+)
 RESERVED = {
     "x", "y", "n", "cl", "lcl", "ucl", "lcl_2s", "ucl_2s", "phase", "baseline", "include",
     "sigma_signal", "runs_signal", "longest_run", "longest_run_max", "n_crossings",
     "n_crossings_min", "special_cause", "point_type", "mixed_signal", "close_to_limits",
     "n_points", "n_values", "n_baseline", "n_special_cause", "variation_type",
-    "assurance_type", "trial_limits", "warning",
+    "assurance_type", "trial_limits", "warning", "limits",
 }  # fmt: skip
 
 
@@ -170,12 +205,13 @@ def chart(
     shift: int = 7,
     trend: int = 7,
     improvement: str = "neutral",
-    target: float | None = None,
+    target: float | str | None = None,
     screen_mr: bool = True,
     centre_line: str = "break",
     agg: str | None = None,
     fill_gaps: bool = True,
     y_label: str | None = None,
+    limits: str = "normal",
 ) -> SPCResult:
     """Compute a run or control chart for every group and phase: centre line and
     cl +/- 3 sigma limits per kind (:func:`pxlib.spc.limits.compute_limits`;
@@ -185,8 +221,9 @@ def chart(
     by_cols = _as_list(by)
     rule_set = _check_rules(rules, kind)
     _check_columns(data, x, y, n, by_cols, phases)
-    _check_settings(kind, n, multiply, freeze, shift, trend, improvement, centre_line, agg, target)
-    direction = IMPROVEMENT[improvement]
+    _check_settings(kind, n, multiply, freeze, shift, trend, centre_line, agg)
+    spec = _chart_spec(kind, rule_set, improvement, target, multiply, y_label, limits, shift, trend)
+    direction = spec.direction
     notes: list[str] = []
 
     # 1. columns -> arrays ----------------------------------------------------------
@@ -260,6 +297,7 @@ def chart(
         base=baseline & include,
         cl_fixed=cl_fixed,
         screen_mr=screen_mr,
+        limits=limits,
     )
     m = float(multiply)
     yo = lines.y * m
@@ -276,6 +314,14 @@ def chart(
         stats["runs_signal"][:] = False
         stats["crossings_signal"][:] = False
         long_dir[:] = 0
+    exact = lines.exact if lines.exact is not None else np.zeros(nseg, dtype=bool)
+    runs_off = np.zeros(nseg, dtype=bool)  # per segment: run rules not applied
+    if exact.any():
+        runs_off = exact & (boundary_share(sub["n"], lines.cl, seg, nseg, useful) > BOUNDARY_SHARE)
+    off = runs_off[seg]
+    stats["runs_signal"] &= ~runs_off
+    stats["crossings_signal"] &= ~runs_off
+    long_dir[off] = 0
     close = R.close_to_limits(yo, drawn["lcl_2s"], drawn["ucl_2s"], sig_dir)
     directions: dict[int, tuple] = {}
     fired_seg: dict[int, np.ndarray] = {}
@@ -291,14 +337,16 @@ def chart(
         t3 = R.two_of_three(yo, clo, close, useful, seg)
         directions[R.TWO_OF_THREE] = (t3 > 0, t3 < 0, None)
         sh = R.shift_rule(yo, clo, useful, seg, shift, skip_centre=centre_line == "skip")
+        sh[off] = 0
         directions[R.SHIFT] = (sh > 0, sh < 0, None)
     if "ihi" in rule_set:
         sh = R.shift_rule(yo, clo, useful, seg, IHI_SHIFT, skip_centre=True)
+        sh[off] = 0
         directions[R.IHI_SHIFT] = (sh > 0, sh < 0, None)
         up, down = R.trend_rule(yo, useful, seg, IHI_TREND, skip_ties=True)
         directions[R.IHI_TREND] = (up, down, prefer)
         _, _, _, runs_sig = R.ihi_runs(yo, clo, useful, seg, nseg)
-        fired_seg[R.IHI_RUNS] = runs_sig
+        fired_seg[R.IHI_RUNS] = runs_sig & ~runs_off
         astro = _astronomical(kind, sig_dir, yplot, seg, nseg, baseline & include, screen_mr, m, yo)
         directions[R.ASTRONOMICAL] = (astro > 0, astro < 0, None)
     code, mixed = R.point_types(directions, direction, npts)
@@ -324,8 +372,25 @@ def chart(
         },
         copy=False,
     )
+    used = np.where(exact, "exact", "normal" if kind != "run" else "").astype(object)
+    top = lines.cl[seg_first] >= 0.5
+    runs_note = np.where(
+        runs_off, np.where(top, RUNS_OFF_NOTE.format("100 %"), RUNS_OFF_NOTE.format("0 %")), ""
+    ).astype(object)
     summary, any_warning = _summary_frame(
-        kind, points, by_cols, seg, seg_first, stats, code, target, direction, sub, notes
+        kind,
+        points,
+        by_cols,
+        seg,
+        seg_first,
+        stats,
+        code,
+        spec.target,
+        direction,
+        sub,
+        notes,
+        used,
+        runs_note,
     )
     if any_warning:
         k = int((summary["warning"] != "").sum())
@@ -335,19 +400,7 @@ def chart(
             ChartWarning,
             stacklevel=2,
         )
-    percent = kind in PROPORTION_KINDS and m in (1.0, 100.0)
-    return SPCResult(
-        points=points,
-        summary=summary,
-        kind=kind,
-        by=by_cols,
-        improvement=improvement,
-        target=target,
-        multiply=m,
-        rules=tuple(rule_set),
-        y_label=y_label,
-        percent=percent,
-    )
+    return SPCResult(points=points, summary=summary, spec=spec, by=by_cols)
 
 
 # ------------------------------------------------------------------------ validation
@@ -404,9 +457,7 @@ def _check_columns(data, x, y, n, by_cols, phases) -> None:
         )
 
 
-def _check_settings(
-    kind, n, multiply, freeze, shift, trend, improvement, centre_line, agg, target
-) -> None:
+def _check_settings(kind, n, multiply, freeze, shift, trend, centre_line, agg) -> None:
     if kind in NEEDS_N and n is None:
         raise ChartError(
             f"a {kind} chart needs a denominator: give n (e.g. the number of patients)"
@@ -422,26 +473,34 @@ def _check_settings(
     for name, v in (("shift", shift), ("trend", trend)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 2:
             raise ChartError(f"{name} must be a whole number of points >= 2, not {v!r}")
-    if improvement not in IMPROVEMENT:
-        raise ChartError(
-            f"improvement must be 'increase', 'decrease' or 'neutral', not {improvement!r}"
-        )
     if centre_line not in ("break", "skip"):
         raise ChartError(f"centre_line must be 'break' or 'skip', not {centre_line!r}")
     if agg is not None and agg not in ("mean", "sum", "median"):
         raise ChartError(f"agg must be 'mean', 'sum' or 'median', not {agg!r}")
-    if target is not None and not _is_number(target):
-        raise ChartError(f"target must be a number, not {target!r}")
 
 
-def _is_number(v) -> bool:
-    """A finite real number, numpy scalars (a value read from a DataFrame) included."""
-    return isinstance(v, numbers.Real) and math.isfinite(v)
-
-
-def _check_multiply(multiply) -> None:
-    if not (_is_number(multiply) and multiply > 0):
-        raise ChartError(f"multiply must be a positive number, not {multiply!r}")
+def _chart_spec(
+    kind, rule_set, improvement, target, multiply, y_label, limits, shift, trend
+) -> ChartSpec:
+    """The chart's spec, which validates itself (the other options are checked by
+    ``_check_settings``); a text target is converted to plotted units by
+    ``ChartSpec.to_plotted``."""
+    text_target = isinstance(target, str)
+    spec = ChartSpec(
+        kind=kind,
+        rules=tuple(rule_set),
+        improvement=improvement,
+        target=None if text_target else target,
+        multiply=float(multiply),
+        percent=in_percent(kind, multiply),
+        y_label=y_label,
+        limits=limits,
+        shift=int(shift),
+        trend=int(trend),
+    )
+    if text_target:
+        spec = dataclasses.replace(spec, target=spec.to_plotted(target))
+    return spec
 
 
 def _numeric(data: pd.DataFrame, col: str) -> np.ndarray:
@@ -905,7 +964,19 @@ def _runs_columns(stats: dict, at) -> dict[str, Any]:
 
 
 def _summary_frame(
-    kind, points, by_cols, seg, seg_first, stats, code, target, direction, sub, notes
+    kind,
+    points,
+    by_cols,
+    seg,
+    seg_first,
+    stats,
+    code,
+    target,
+    direction,
+    sub,
+    notes,
+    used,
+    runs_note,
 ):
     """One row per segment (group and phase) from the points table, and whether any
     segment carries a serious caveat."""
@@ -997,6 +1068,7 @@ def _summary_frame(
         ),
     )
     add(n_values == 0, "no values in this phase")
+    add(runs_note != "", runs_note, False)
     zero_n = seg_count(seg, nseg, sub["zero_n"])
     add(
         zero_n > 0,
@@ -1019,6 +1091,7 @@ def _summary_frame(
     cols["cl"] = cl_s
     cols["lcl"] = lcl_s
     cols["ucl"] = ucl_s
+    cols["limits"] = pd.array(used, dtype="str")
     cols.update(_runs_columns(stats, slice(None)))
     cols["n_special_cause"] = n_special.astype(np.int64)
     cols["variation_type"] = pd.array(variation.astype(object), dtype="str")

@@ -37,6 +37,7 @@ import plotly.graph_objects as go
 
 from pxlib.errors import ChartError, ColumnError
 from pxlib.spc import icons
+from pxlib.spc.spec import ChartSpec
 from pxlib.spc.theme import NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY, TEMPLATE, table_styles
 
 # --- styles -------------------------------------------------------------------
@@ -176,37 +177,6 @@ def _bool(series: pd.Series | None, length: int, default: bool) -> np.ndarray:
     if series is None:
         return np.full(length, default)
     return series.astype("boolean").fillna(default).to_numpy(dtype=bool)
-
-
-class _Format:
-    """How values of one result are written: on the axis, in hover labels and in text."""
-
-    def __init__(self, percent: bool, multiply: float):
-        self.proportion = bool(percent) and float(multiply) == 1.0
-        self.percent_units = bool(percent) and not self.proportion
-
-    def hover(self, ref: str) -> str:
-        if self.proportion:
-            return f"%{{{ref}:.1%}}"
-        if self.percent_units:
-            return f"%{{{ref}:.1f}}%"
-        return f"%{{{ref}:,.4~r}}"
-
-    def text(self, value: float) -> str:
-        if value is None or not np.isfinite(value):
-            return "–"
-        if self.proportion:
-            return f"{value:.1%}"
-        if self.percent_units:
-            return f"{value:.1f}%"
-        return f"{value:,.4g}"
-
-    def axis(self) -> dict[str, Any]:
-        if self.proportion:
-            return {"tickformat": ".0%", "hoverformat": ".1%"}
-        if self.percent_units:
-            return {"ticksuffix": "%"}
-        return {}
 
 
 def _wrap(text: str, width: int = 60) -> str:
@@ -500,9 +470,9 @@ def _midpoint(a: object, b: object, dates: bool) -> object:
 class _Panel:
     """Traces, shapes and annotations of one group on one pair of axes."""
 
-    def __init__(self, result, fmt: _Format, opts: dict[str, Any], seen: set[str]):
+    def __init__(self, result, spec: ChartSpec, opts: dict[str, Any], seen: set[str]):
         self.result = result
-        self.fmt = fmt
+        self.spec = spec
         self.opts = opts
         self.seen = seen
         self.traces: list[dict] = []
@@ -515,7 +485,7 @@ class _Panel:
         return {"name": name, "legendgroup": name, "showlegend": show, "legendrank": rank}
 
     def build(self, frame: pd.DataFrame, key: tuple, xa: str, ya: str) -> None:
-        result, fmt, opts = self.result, self.fmt, self.opts
+        result, spec, opts = self.result, self.spec, self.opts
         if _is_datetime(frame["x"]) or pd.api.types.is_numeric_dtype(frame["x"]):
             frame = frame.sort_values("x", kind="stable")  # labels keep the engine's order
         axes = {"xaxis": xa, "yaxis": ya}
@@ -564,7 +534,7 @@ class _Panel:
                     "y": line[1],
                     "mode": "lines",
                     "line": {"color": _CL_COLOUR, "width": 1.5, "dash": dash, "shape": "hvh"},
-                    "hovertemplate": f"{html.escape(name)}: {fmt.hover('y')}<extra></extra>",
+                    "hovertemplate": f"{html.escape(name)}: {spec.hover('y')}<extra></extra>",
                     **self._legend(name, rank),
                     **axes,
                 }
@@ -600,7 +570,7 @@ class _Panel:
                             "dash": dash,
                             "shape": "hvh",
                         },
-                        "hovertemplate": f"{name}: {fmt.hover('y')}<extra></extra>",
+                        "hovertemplate": f"{name}: {spec.hover('y')}<extra></extra>",
                         **self._legend(name, rank),
                         **axes,
                     }
@@ -609,7 +579,7 @@ class _Panel:
         # target
         target = result.target
         if opts["show_target"] and target is not None and np.isfinite(target) and x:
-            name = f"{LINE_NAMES['target']} ({fmt.text(target)})"
+            name = f"{LINE_NAMES['target']} ({spec.format_value(target, 1)})"
             xs = [v for v in x if v is not None]
             self.traces.append(
                 {
@@ -643,7 +613,7 @@ class _Panel:
         return dict(zip(phases.tolist(), flags.tolist(), strict=True))
 
     def _points(self, frame, x, y, n, cl, lcl, ucl, has_limits, axes, key) -> None:
-        result, fmt, opts = self.result, self.fmt, self.opts
+        result, spec, opts = self.result, self.spec, self.opts
         m = len(frame)
         types = (
             frame["point_type"].astype(object).where(frame["point_type"].notna(), "common_cause")
@@ -687,7 +657,7 @@ class _Panel:
                 for t, ex in zip(text, excluded, strict=True)
             ]
             any_text = any(text)
-            template = [head + x_hover, f"{value_name}: {fmt.hover('y')}"]
+            template = [head + x_hover, f"{value_name}: {spec.hover('y')}"]
             custom = []
             if has_n:
                 custom.append(n[idx])
@@ -697,13 +667,13 @@ class _Panel:
             if limits_ok:
                 custom += [cl[idx], lcl[idx], ucl[idx]]
                 template.append(
-                    f"Process limits {fmt.hover(f'customdata[{c0 + 1}]')} to "
-                    f"{fmt.hover(f'customdata[{c0 + 2}]')}; centre line "
-                    f"{fmt.hover(f'customdata[{c0}]')}"
+                    f"Process limits {spec.hover(f'customdata[{c0 + 1}]')} to "
+                    f"{spec.hover(f'customdata[{c0 + 2}]')}; centre line "
+                    f"{spec.hover(f'customdata[{c0}]')}"
                 )
             else:
                 custom.append(cl[idx])
-                template.append(f"Centre line {fmt.hover(f'customdata[{c0}]')}")
+                template.append(f"Centre line {spec.hover(f'customdata[{c0}]')}")
             if any_text:
                 template.append("%{text}")
             symbol: Any = style["symbol"]
@@ -1117,11 +1087,11 @@ def spc_figure(
         "details": annotation_details,
     }
     pdsa = _pdsa_rows(annotations, pdsa_cols) if annotations is not None else None
-    fmt = _Format(result.percent, result.multiply)
+    spec = result.spec
     latest = {key: _icon_types(row) for key, row in _latest_rows(result).items()}
     ctx = {
         "result": result,
-        "fmt": fmt,
+        "spec": spec,
         "opts": opts,
         "pdsa": pdsa,
         "pdsa_cols": pdsa_cols,
@@ -1194,9 +1164,9 @@ def _geometry(width: float, height: float, t: float, b: float, left: float, r: f
 
 
 def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
-    result, fmt = ctx["result"], ctx["fmt"]
+    result, spec = ctx["result"], ctx["spec"]
     seen: set[str] = set()
-    panel = _Panel(result, fmt, ctx["opts"], seen)
+    panel = _Panel(result, spec, ctx["opts"], seen)
     panel.build(frame, key, "x", "y")
     traces, shapes, notes = panel.traces, panel.shapes, panel.annotations
     dates = _is_datetime(frame["x"])
@@ -1245,7 +1215,7 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
         "xaxis": xaxis,
         "yaxis": {
             "title": {"text": html.escape(ctx["y_title"] or base)},
-            **fmt.axis(),
+            **spec.axis(),
         },
         "shapes": shapes,
         "annotations": notes,
@@ -1282,7 +1252,7 @@ def _pdsa_legend() -> dict:
 
 
 def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, shared_y: bool):
-    result, fmt = ctx["result"], ctx["fmt"]
+    result, spec = ctx["result"], ctx["spec"]
     count = len(keys)
     cols = cols or (count if count <= 4 else 4 if count <= 12 else 5)
     rows = -(-count // cols)
@@ -1294,7 +1264,7 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
     traces: list[dict] = []
     shapes: list[dict] = []
     notes: list[dict] = []
-    panels = [_Panel(result, fmt, ctx["opts"], seen) for _ in keys]
+    panels = [_Panel(result, spec, ctx["opts"], seen) for _ in keys]
     # build panels first (legend rows depend on which traces exist)
     layout: dict[str, Any] = {}
     for i, (key, panel) in enumerate(zip(keys, panels, strict=True)):
@@ -1323,7 +1293,7 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
         x0 = c * (col_w + col_gap)
         y1 = 1 - r * (row_h + gap_h)
         xaxis: dict[str, Any] = {"domain": [x0, x0 + col_w], "anchor": ya, "nticks": 5}
-        yaxis: dict[str, Any] = {"domain": [max(y1 - row_h, 0), y1], "anchor": xa, **fmt.axis()}
+        yaxis: dict[str, Any] = {"domain": [max(y1 - row_h, 0), y1], "anchor": xa, **spec.axis()}
         if i > 0:
             xaxis["matches"] = "x"
             if shared_y:
@@ -1391,7 +1361,7 @@ def summary_table(
     (:func:`attention_order`) unless ``order="data"``.
     """
     points = _check_points(result)
-    fmt = _Format(result.percent, result.multiply)
+    spec = result.spec
     frames = _group_frames(points, result.by)
     keys = attention_order(result) if order == "attention" else list(frames)
     latest_summary = _latest_rows(result)
@@ -1419,16 +1389,16 @@ def summary_table(
         record.update(
             {
                 "Latest": when,
-                "Value": fmt.text(
-                    float(pd.to_numeric(pd.Series([last["y"]]), errors="coerce").iloc[0])
+                "Value": spec.format_value(
+                    float(pd.to_numeric(pd.Series([last["y"]]), errors="coerce").iloc[0]), 1
                 ),
-                "Centre line": fmt.text(pick("cl")),
-                "Lower limit": fmt.text(pick("lcl")),
-                "Upper limit": fmt.text(pick("ucl")),
+                "Centre line": spec.format_value(pick("cl"), 1),
+                "Lower limit": spec.format_value(pick("lcl"), 1),
+                "Upper limit": spec.format_value(pick("ucl"), 1),
             }
         )
         if result.target is not None:
-            record["Target"] = fmt.text(float(result.target))
+            record["Target"] = spec.format_value(result.target, 1)
         record["Variation"] = _icon_cell(
             icons.variation_icon_svg(variation, result.improvement, size=icon_size),
             icons.variation_words(variation, result.improvement) if variation else "",
@@ -1520,7 +1490,7 @@ def funnel_figure(
             f"the funnel's points table has no column {', '.join(map(repr, missing))}"
         )
     pts = pts.sort_values("n", kind="stable")
-    fmt = _Format(result.percent, result.multiply)
+    spec = result.spec
     y, n = _num(pts["y"]), _num(pts["n"])
     lcl, ucl, cl = _num(pts["lcl"]), _num(pts["ucl"]), _num(pts["cl"])
     signal = (
@@ -1584,9 +1554,9 @@ def funnel_figure(
         outlier_group(signal & (y < cl), False),
     ]
     template = (
-        "<b>%{text}</b><br>" + html.escape(result.y_label or "Value") + f": {fmt.hover('y')}"
+        "<b>%{text}</b><br>" + html.escape(result.y_label or "Value") + f": {spec.hover('y')}"
         "<br>n = %{x:,.4~r}<br>"
-        f"3-sigma limits at this n: {fmt.hover('customdata[0]')} to {fmt.hover('customdata[1]')}"
+        f"3-sigma limits at this n: {spec.hover('customdata[0]')} to {spec.hover('customdata[1]')}"
     )
     for sel, name, colour, symbol in groups:
         sel = sel & np.isfinite(y)
@@ -1631,7 +1601,7 @@ def funnel_figure(
             "title": {"text": html.escape(x_title or "Number in the sample (n)")},
             "type": "log" if np.nanmax(n) / max(np.nanmin(n), 1e-9) > 50 else "linear",
         },
-        "yaxis": {"title": {"text": html.escape(y_title or result.y_label or "")}, **fmt.axis()},
+        "yaxis": {"title": {"text": html.escape(y_title or result.y_label or "")}, **spec.axis()},
         "legend": {"orientation": "h", "y": -0.16, "yanchor": "top", "x": 0},
         "hovermode": "closest",
     }

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartError, ColumnError
-from pxlib.spc.chart import _check_multiply, _float_values
+from pxlib.spc.chart import _float_values
 from pxlib.spc.result import FunnelResult
+from pxlib.spc.spec import ChartSpec, _check_multiply, in_percent
 
 
 def funnel(
@@ -49,6 +50,8 @@ def funnel(
     if kind not in ("p", "u"):
         raise ChartError(f"funnel kind must be 'p' or 'u', not {kind!r}")
     _check_multiply(multiply)
+    m = float(multiply)
+    spec = ChartSpec(kind=kind, rules=(), multiply=m, percent=in_percent(kind, m), y_label=y_label)
     yv = _float_values(data[y])
     nv = _float_values(data[n])
     units = data[unit]
@@ -76,7 +79,6 @@ def funnel(
         sigma_z = float(np.std(zf, ddof=1)) if len(zf) > 1 else float("nan")
     lcl, ucl = funnel_limits(cl, nsum, kind=kind, sigma_z=sigma_z, sigmas=3.0)
     lcl_2s, ucl_2s = funnel_limits(cl, nsum, kind=kind, sigma_z=sigma_z, sigmas=2.0)
-    m = float(multiply)
     points = pd.DataFrame(
         {
             unit: uniq,
@@ -93,12 +95,9 @@ def funnel(
     )
     return FunnelResult(
         points=points,
-        kind=kind,
+        spec=spec,
         unit=unit,
         overdispersion=bool(overdispersion),
-        multiply=m,
-        y_label=y_label,
-        percent=kind == "p" and m in (1.0, 100.0),
         cl=float(cl * m),
         sigma_z=sigma_z,
     )

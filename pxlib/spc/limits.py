@@ -19,6 +19,30 @@ baseline and included. Formulas (qicharts2 0.8.1 unless stated; see
 - u: cl = sum(y)/sum(n); sigma_i = sqrt(cl/n_i); LCL >= 0.
 - g: limits from the mean m: m +/- 3 sqrt(m(m+1)), LCL >= 0; the centre line shown is
   the median.
+
+Exact binomial probability limits (p charts, ``limits="exact"`` or ``"auto"``)
+--------------------------------------------------------------------------------
+The normal approximation cl +/- 3 sigma_i is poor when n_i cl or n_i (1 - cl) is
+small: at cl = 0.985 and n = 15 a stable process falls below its lower limit in
+about 2 % of points, not the nominal 0.135 %. Probability limits (Montgomery,
+*Introduction to Statistical Quality Control*, the chapter on control charts for
+attributes: probability limits for the fraction-nonconforming chart when p or n is
+small and the normal approximation fails) put the lines at the same one-sided tail
+probabilities as the normal lines instead: alpha = 1 - Phi(3) = 0.00135 for the
+3-sigma limits and 1 - Phi(2) = 0.02275 for the 2-sigma lines. With X ~
+Binomial(n_i, cl), n_i rounded to the nearest integer (at least 1; a Kish effective
+sample size is not whole):
+
+- lcl_i = k_lo / n_i, k_lo the smallest k with P(X <= k) >= alpha, so that a point
+  is below it (strictly, y < lcl) exactly when P(X <= x) < alpha;
+- ucl_i = k_hi / n_i, k_hi the smallest k with P(X <= k) >= 1 - alpha, so that a
+  point is above it (y > ucl) exactly when P(X >= x) < alpha.
+
+``"auto"`` chooses per group and phase: exact limits where the expected count of
+the rarer outcome, n-bar min(cl, 1 - cl), is below :data:`EXACT_MIN_EXPECTED` (5,
+the usual condition for the normal approximation to the binomial), normal
+limits otherwise. :func:`boundary_share` says how often a point sits at 0 % or
+100 %, where runs about the centre line stop being informative.
 """
 
 from __future__ import annotations
@@ -26,6 +50,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import binom, norm
 
 from pxlib.spc import constants as K
 from pxlib.spc.segments import (
@@ -42,6 +67,17 @@ KINDS = ("run", "i", "mr", "xbar", "s", "t", "p", "pp", "c", "u", "up", "g", "xm
 PROPORTION_KINDS = ("p", "pp")
 RATE_KINDS = ("u", "up")
 NEEDS_N = ("p", "pp", "u", "up")
+#: how p-chart limits are set: normal approximation, exact binomial, or chosen per phase
+LIMIT_METHODS = ("normal", "exact", "auto")
+#: one-sided tail probability of the normal 3-sigma limits, 1 - Phi(3) = 0.0013499
+ALPHA_3SIGMA = float(norm.sf(3.0))
+#: one-sided tail probability of the normal 2-sigma lines, 1 - Phi(2) = 0.02275
+ALPHA_2SIGMA = float(norm.sf(2.0))
+#: ``limits="auto"``: a phase gets exact binomial limits when the expected count of the
+#: rarer outcome per point, n-bar * min(p-bar, 1 - p-bar), is below this; the normal
+#: approximation to the binomial is taken to be adequate from 5 expected on each side
+#: (the textbook rule for the normal approximation, np >= 5 and n(1 - p) >= 5).
+EXACT_MIN_EXPECTED = 5.0
 
 
 @dataclass
@@ -56,6 +92,8 @@ class Lines:
     ucl_2s: np.ndarray
     #: per segment: the dispersion the limits rest on (AMR, sigma-hat, sigma_z...), NaN if none
     spread: np.ndarray
+    #: per segment: True where exact binomial limits were used (p charts); None: nowhere
+    exact: np.ndarray | None = None
 
 
 def _clip(lo, hi, kind):
@@ -77,6 +115,65 @@ def _fill_cl(computed: np.ndarray, fixed: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(fixed), fixed, computed)
 
 
+def _whole(n: np.ndarray) -> np.ndarray:
+    """Denominators as the whole numbers of a binomial: nearest integer, at least 1."""
+    return np.maximum(np.rint(n), 1.0)
+
+
+def binomial_limits(p: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact binomial probability limits (Montgomery, *Introduction to Statistical
+    Quality Control*, probability limits for attribute charts) at centre lines ``p``
+    and denominators ``n`` (rounded to whole numbers, at least 1): lcl = k_lo / n with
+    k_lo the smallest k with P(X <= k) >= ``alpha``, ucl = k_hi / n with k_hi the
+    smallest k with P(X <= k) >= 1 - ``alpha``, X ~ Binomial(n, p)
+    (``scipy.stats.binom.ppf``). NaN where p or n is missing or n is not positive.
+    The quantiles are computed once per distinct (n, p) pair."""
+    p = np.asarray(p, dtype=float)
+    n = np.asarray(n, dtype=float)
+    lcl = np.full(len(p), np.nan)
+    ucl = np.full(len(p), np.nan)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(p) & (p >= 0) & (p <= 1) & np.isfinite(n) & (n > 0)
+    if ok.any():
+        pairs, which = np.unique(
+            np.column_stack((_whole(n[ok]), p[ok])), axis=0, return_inverse=True
+        )
+        which = which.reshape(-1)
+        nn, pp = pairs[:, 0], pairs[:, 1]
+        lcl[ok] = (binom.ppf(alpha, nn, pp) / nn)[which]
+        ucl[ok] = (binom.ppf(1.0 - alpha, nn, pp) / nn)[which]
+    return lcl, ucl
+
+
+def exact_segments(
+    limits: str, n: np.ndarray, cl_s: np.ndarray, seg: np.ndarray, nseg: int, base: np.ndarray
+) -> np.ndarray:
+    """Per segment: whether a p chart with ``limits`` ("normal", "exact", "auto") gets
+    exact binomial limits. "auto": where n-bar * min(cl, 1 - cl) <
+    :data:`EXACT_MIN_EXPECTED`, n-bar the mean denominator of the ``base`` points (those
+    the centre line comes from)."""
+    if limits == "normal":
+        return np.zeros(nseg, dtype=bool)
+    if limits == "exact":
+        return np.ones(nseg, dtype=bool)
+    n_bar = seg_nanmean(n, seg, nseg, base)
+    with np.errstate(invalid="ignore"):
+        return n_bar * np.minimum(cl_s, 1.0 - cl_s) < EXACT_MIN_EXPECTED
+
+
+def boundary_share(
+    n: np.ndarray, cl: np.ndarray, seg: np.ndarray, nseg: int, mask: np.ndarray
+) -> np.ndarray:
+    """Per segment: the mean over the ``mask`` points of the chance that a point sits
+    at the boundary nearer its centre line under Binomial(n_i, cl): P(X = n_i) = cl^n_i
+    (100 %) where cl >= 1/2, P(X = 0) = (1 - cl)^n_i (0 %) below; n_i rounded as in
+    :func:`binomial_limits`. Above 1/2, the typical point is at the boundary."""
+    q = np.where(cl >= 0.5, cl, 1.0 - cl)
+    with np.errstate(invalid="ignore"):
+        mass = q ** _whole(n)
+    return seg_nanmean(mass, seg, nseg, mask)
+
+
 def compute_limits(
     kind: str,
     *,
@@ -91,6 +188,7 @@ def compute_limits(
     cl_fixed: np.ndarray,
     screen_mr: bool = True,
     laney_sd: bool = False,
+    limits: str = "normal",
 ) -> Lines:
     """Centre line, 3-sigma and 2-sigma lines for every point: cl +/- k sigma (k = 3, 2)
     with the per-kind cl and sigma of the module docstring (qicharts2 0.8.1,
@@ -99,7 +197,9 @@ def compute_limits(
 
     ``cl_fixed`` holds one value per segment (NaN: compute it). ``laney_sd``
     makes the Laney sigma_z the standard deviation of z (categorical x, funnels)
-    rather than mean|diff z|/1.128 (Laney 2002).
+    rather than mean|diff z|/1.128 (Laney 2002). ``limits`` ("normal", "exact",
+    "auto"; p charts only) chooses exact binomial probability limits per segment
+    (:func:`binomial_limits`, :func:`exact_segments`); ``Lines.exact`` says where.
     """
     nan = np.full(len(y), np.nan)
     fin = np.isfinite(y)
@@ -207,7 +307,15 @@ def compute_limits(
             spread = sigma_z
             sigma = sigma * sigma_z[seg]
         lcl, ucl, l2, u2 = _symmetric(cl, sigma, kind)
-        return Lines(y, cl, lcl, ucl, l2, u2, spread)
+        exact = None
+        if kind == "p" and limits != "normal":
+            exact = exact_segments(limits, n, cl_s, seg, nseg, ok)
+            at = exact[seg]
+            if at.any():
+                lcl, ucl, l2, u2 = lcl.copy(), ucl.copy(), l2.copy(), u2.copy()
+                lcl[at], ucl[at] = binomial_limits(cl[at], n[at], ALPHA_3SIGMA)
+                l2[at], u2[at] = binomial_limits(cl[at], n[at], ALPHA_2SIGMA)
+        return Lines(y, cl, lcl, ucl, l2, u2, spread, exact)
 
     if kind in ("c", "g"):
         # c: Poisson, sigma = sqrt(m); g: geometric, sigma = sqrt(m(m + 1)); m = mean(y)

@@ -1,33 +1,121 @@
-"""Result objects returned by :func:`pxlib.spc.chart` and :func:`pxlib.spc.funnel`."""
+"""Result objects returned by :func:`pxlib.spc.chart` and :func:`pxlib.spc.funnel`.
+
+Each carries the chart's :class:`~pxlib.spc.spec.ChartSpec` (``result.spec``); its
+``kind``, ``improvement``, ``target``, ``multiply``, ``rules``, ``y_label`` and
+``percent`` are read from the spec. For code written before the spec existed, a
+result can still be built from those options (``SPCResult(points, summary, "p",
+["unit"], "increase", 90, percent=True)``): they make the spec, and given together
+with ``spec`` they replace its fields.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from pxlib.spc.spec import ChartSpec
 
-@dataclass(frozen=True)
+_UNSET: Any = object()
+
+
+def _make_spec(spec: ChartSpec | None, kind: str | ChartSpec | None, **options: Any) -> ChartSpec:
+    """The result's spec: ``spec`` (or a spec given in place of ``kind``), or one made
+    from ``kind``, with the options that were given replacing its fields."""
+    given = {k: v for k, v in options.items() if v is not _UNSET}
+    if isinstance(kind, ChartSpec):
+        spec, kind = kind, None
+    if kind is not None:
+        given["kind"] = kind
+    if spec is None:
+        if "kind" not in given:
+            raise TypeError("a result needs its spec (or at least the chart kind)")
+        return ChartSpec(**given)
+    return dataclasses.replace(spec, **given) if given else spec
+
+
+@dataclass(frozen=True, init=False)
 class SPCResult:
     """What a chart computed.
 
     ``points``: one row per x per group (public columns in ``design.md``).
     ``summary``: one row per group and phase (limits, counts, signals, icons).
-    The remaining fields record how the chart was asked for, so that figures and
-    tables can label it without guessing.
+    ``spec``: how the chart was asked for (:class:`~pxlib.spc.spec.ChartSpec`), so that
+    figures and tables can label and format it without guessing. ``by``: the group
+    columns.
     """
 
     points: pd.DataFrame
     summary: pd.DataFrame
-    kind: str
+    spec: ChartSpec
     by: list[str] = field(default_factory=list)
-    improvement: str = "neutral"
-    target: float | None = None
-    multiply: float = 1.0
-    rules: tuple[str, ...] = ("anhoej",)
-    y_label: str | None = None
-    percent: bool = False
+
+    def __init__(
+        self,
+        points: pd.DataFrame,
+        summary: pd.DataFrame,
+        kind: str | ChartSpec | None = None,
+        by: list[str] | None = None,
+        improvement: str = _UNSET,
+        target: float | None = _UNSET,
+        multiply: float = _UNSET,
+        rules: tuple[str, ...] = _UNSET,
+        y_label: str | None = _UNSET,
+        percent: bool = _UNSET,
+        *,
+        spec: ChartSpec | None = None,
+    ) -> None:
+        made = _make_spec(
+            spec,
+            kind,
+            improvement=improvement,
+            target=target,
+            multiply=multiply,
+            rules=rules,
+            y_label=y_label,
+            percent=percent,
+        )
+        object.__setattr__(self, "points", points)
+        object.__setattr__(self, "summary", summary)
+        object.__setattr__(self, "spec", made)
+        object.__setattr__(self, "by", list(by) if by is not None else [])
+
+    @property
+    def kind(self) -> str:
+        """The chart kind (``spec.kind``)."""
+        return self.spec.kind
+
+    @property
+    def improvement(self) -> str:
+        """The direction of improvement: increase, decrease or neutral (``spec.improvement``)."""
+        return self.spec.improvement
+
+    @property
+    def target(self) -> float | None:
+        """The target in plotted units, or None (``spec.target``)."""
+        return self.spec.target
+
+    @property
+    def multiply(self) -> float:
+        """The scale factor of y (``spec.multiply``)."""
+        return self.spec.multiply
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rule sets applied (``spec.rules``)."""
+        return self.spec.rules
+
+    @property
+    def y_label(self) -> str | None:
+        """The y-axis label, or None (``spec.y_label``)."""
+        return self.spec.y_label
+
+    @property
+    def percent(self) -> bool:
+        """Whether the plotted values are a share (``spec.percent``)."""
+        return self.spec.percent
 
     def figure(self, **kwargs: Any):
         """A plotly Figure of the chart (see :func:`pxlib.spc.figures.spc_figure`)."""
@@ -42,20 +130,62 @@ class SPCResult:
         return summary_table(self, **kwargs)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class FunnelResult:
-    """What a funnel analysis computed: ``points`` has one row per unit."""
+    """What a funnel analysis computed: ``points`` has one row per unit; ``spec`` how
+    it was asked for (kind, multiply, percent, y_label)."""
 
     points: pd.DataFrame
-    kind: str
+    spec: ChartSpec
     unit: str
     overdispersion: bool = False
-    multiply: float = 1.0
-    y_label: str | None = None
-    percent: bool = False
     #: the centre line (after ``multiply``) and the Laney sigma_z (1 without overdispersion)
     cl: float = float("nan")
     sigma_z: float = 1.0
+
+    def __init__(
+        self,
+        points: pd.DataFrame,
+        kind: str | ChartSpec | None = None,
+        unit: str | None = None,
+        overdispersion: bool = False,
+        multiply: float = _UNSET,
+        y_label: str | None = _UNSET,
+        percent: bool = _UNSET,
+        cl: float = float("nan"),
+        sigma_z: float = 1.0,
+        *,
+        spec: ChartSpec | None = None,
+    ) -> None:
+        if unit is None:
+            raise TypeError("FunnelResult needs the name of its unit column (unit=)")
+        made = _make_spec(spec, kind, multiply=multiply, y_label=y_label, percent=percent)
+        object.__setattr__(self, "points", points)
+        object.__setattr__(self, "spec", made)
+        object.__setattr__(self, "unit", unit)
+        object.__setattr__(self, "overdispersion", bool(overdispersion))
+        object.__setattr__(self, "cl", float(cl))
+        object.__setattr__(self, "sigma_z", float(sigma_z))
+
+    @property
+    def kind(self) -> str:
+        """The funnel kind, p or u (``spec.kind``)."""
+        return self.spec.kind
+
+    @property
+    def multiply(self) -> float:
+        """The scale factor of y (``spec.multiply``)."""
+        return self.spec.multiply
+
+    @property
+    def y_label(self) -> str | None:
+        """The y-axis label, or None (``spec.y_label``)."""
+        return self.spec.y_label
+
+    @property
+    def percent(self) -> bool:
+        """Whether the plotted values are a share (``spec.percent``)."""
+        return self.spec.percent
 
     def limits(self, n, sigmas: float = 3.0):
         """Lower and upper limits at denominators ``n`` (arrays), for drawing the funnel."""
