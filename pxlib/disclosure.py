@@ -1,6 +1,15 @@
 """What may be shown: small-number suppression and comment redaction.
 
-Suppression rules (NHS England's published practice; see methods/survey.md):
+**One small-number rule for everything the workbook shows** (:class:`SmallNumbers`):
+a figure (a count, a percentage, a chart point, a hover, a caption's number, a
+``results.json`` value, an index cell, a form) resting on fewer than
+``threshold`` unweighted respondents is not shown. The default threshold is
+10, as the GP Patient Survey publishes; a team may raise it (or lower it with
+its information governance lead's agreement) through :func:`small_numbers`,
+which every display function and notebook parameter ``min_respondents`` goes
+through. Zero respondents disclose nothing and are not hidden.
+
+Suppression rules for national files (NHS England's published practice; see methods/survey.md):
 
 * **GP Patient Survey** (:func:`suppress_gpps`): a result based on fewer than
   ``threshold`` (10) unweighted respondents is suppressed.
@@ -23,6 +32,7 @@ Apply a rule to any table before it is shown or exported.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,6 +40,51 @@ import pandas as pd
 from pxlib.errors import ColumnError, DataValidationError
 
 REASON_COL = "suppression_reason"
+#: the workbook's small-number threshold: GPPS suppresses results from fewer than 10 respondents
+SMALL_NUMBER_THRESHOLD = 10
+
+
+@dataclass(frozen=True)
+class SmallNumbers:
+    """What may be shown: nothing resting on fewer than ``threshold`` unweighted respondents.
+
+    ``hides(n)`` is true where 0 < n < threshold (missing n: true, since nothing
+    says the figure is safe); ``note`` is the words shown in place of a hidden
+    figure.
+    """
+
+    threshold: int = SMALL_NUMBER_THRESHOLD
+
+    def __post_init__(self) -> None:
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int | np.integer):
+            raise DataValidationError(
+                f"the small-number threshold must be a whole number of respondents, not {self.threshold!r}"
+            )
+        if self.threshold < 1:
+            raise DataValidationError(
+                f"the small-number threshold must be at least 1, not {self.threshold}"
+            )
+
+    def hides(self, n) -> np.ndarray:
+        """Which of the respondent counts ``n`` (array-like) may not be shown."""
+        counts = pd.to_numeric(
+            pd.Series(np.atleast_1d(np.asarray(n, dtype=object))), errors="coerce"
+        )
+        v = counts.to_numpy(float)
+        return np.isnan(v) | ((v > 0) & (v < self.threshold))
+
+    def shows(self, n) -> bool:
+        """Whether one figure resting on ``n`` respondents may be shown."""
+        return not bool(self.hides([n])[0])
+
+    @property
+    def note(self) -> str:
+        return f"fewer than {self.threshold} answers: not shown"
+
+
+def small_numbers(threshold: int | None = None) -> SmallNumbers:
+    """The small-number rule at ``threshold`` (None: the default of :data:`SMALL_NUMBER_THRESHOLD`)."""
+    return SmallNumbers() if threshold is None else SmallNumbers(int(threshold))
 
 
 def _value_cols(table: pd.DataFrame, value_cols, keep: list[str]) -> list[str]:

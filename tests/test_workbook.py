@@ -346,7 +346,7 @@ def test_suppress_points_blanks_values_keeps_statistics():
     fig = shown.figure(group="U")
     display.label_gaps(fig, hidden, by=["unit"], group="U")
     assert any("not shown" in (a.text or "") for a in fig.layout.annotations)
-    text = display.spc_alt_text(shown, suppressed=hidden, group="U")
+    text = display.spc_alt_text(shown, suppressed=hidden, group="U", min_respondents=5)
     assert "1 weeks resting on fewer than 5" in text and "U:" in text
 
 

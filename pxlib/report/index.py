@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from pxlib.disclosure import redact_comments
+from pxlib.disclosure import SMALL_NUMBER_THRESHOLD, redact_comments, small_numbers
 from pxlib.report.results import (
     RESULTS_SUFFIX,
     RecordResultsError,
@@ -30,8 +30,9 @@ from pxlib.report.results import (
 
 __all__ = ["write_index", "render_index", "SUPPRESS_BELOW"]
 
-#: records with fewer respondents than this show no values (NHS survey practice: 10)
-SUPPRESS_BELOW = 10
+#: records with fewer respondents than this show no values (the one rule of pxlib.disclosure)
+SUPPRESS_BELOW = SMALL_NUMBER_THRESHOLD
+_RULE = small_numbers(SUPPRESS_BELOW)
 _COUNT_KEYS = ("n_respondents", "respondents", "n")
 _VALUE_KEYS = ("latest_value", "value", "estimate", "latest", "mean", "proportion")
 _KNOWN = ("unit", "latest_value", "verdict", "variation_type", "assurance_type")
@@ -113,7 +114,7 @@ def _icon(value: Any, table: Mapping[str, tuple[str, str]]) -> str:
 def _suppressed(record: Mapping[str, Any]) -> bool:
     for key in _COUNT_KEYS:
         n = record.get(key)
-        if isinstance(n, int | float) and not isinstance(n, bool) and 0 < n < SUPPRESS_BELOW:
+        if isinstance(n, int | float) and not isinstance(n, bool) and not _RULE.shows(n):
             return True
     return False
 

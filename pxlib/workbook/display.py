@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from pxlib.disclosure import small_numbers
 from pxlib.spc.theme import table_styles
 
 SUPPRESSED = "not shown"
@@ -58,7 +60,7 @@ def suppress(
     n_col: str = "n_respondents",
     count_cols: Sequence[str] = (),
     value_cols: Sequence[str] = (),
-    min_respondents: int = 5,
+    min_respondents: int | None = None,
 ) -> pd.DataFrame:
     """A display copy with counts and values resting on fewer than ``min_respondents`` hidden.
 
@@ -72,14 +74,15 @@ def suppress(
         from pxlib.errors import ColumnError
 
         raise ColumnError(f"cannot suppress small numbers: no {n_col!r} column")
+    rule = small_numbers(min_respondents)
     out = frame.copy()
     n = pd.to_numeric(out[n_col], errors="coerce")
-    small = (n > 0) & (n < min_respondents)
+    small = pd.Series(rule.hides(n) & n.notna().to_numpy(), index=out.index)
     cols = [c for c in (*count_cols, *value_cols) if c in out.columns]
     for col in cols:
         out[col] = out[col].astype("float64").where(~small, np.nan)
     out[n_col] = n.astype("float64").where(~small, np.nan)
-    out["note"] = np.where(small, f"fewer than {min_respondents} answers: {SUPPRESSED}", "")
+    out["note"] = np.where(small, rule.note, "")
     return out
 
 
@@ -87,7 +90,7 @@ def suppress_points(
     result,
     respondents: pd.DataFrame,
     *,
-    min_respondents: int = 5,
+    min_respondents: int | None = None,
     x: str = "week",
     n_col: str = "n_respondents",
 ):
@@ -104,7 +107,7 @@ def suppress_points(
     keys = respondents[[*by, x, n_col]].rename(columns={x: "x"})
     pts = result.points.merge(keys, on=[*by, "x"], how="left", validate="many_to_one")
     n = pd.to_numeric(pts[n_col], errors="coerce")
-    small = ((n > 0) & (n < min_respondents)).to_numpy()
+    small = small_numbers(min_respondents).hides(n) & n.notna().to_numpy()
     for col in ("y", "n", "lcl", "ucl", "lcl_2s", "ucl_2s"):
         if col in pts.columns:
             pts[col] = pts[col].astype("float64").where(~small, np.nan)
@@ -130,7 +133,7 @@ def label_gaps(
     suppressed: pd.DataFrame,
     *,
     by: Sequence[str] = (),
-    min_respondents: int = 5,
+    min_respondents: int | None = None,
     group: object = None,
 ):
     """Shade and label each suppressed week of ``fig`` ("fewer than 5 answers: not shown").
@@ -143,7 +146,7 @@ def label_gaps(
         return fig
     by = list(by)
     week = pd.Timedelta(days=3.5)
-    label = f"fewer than {min_respondents} answers: {SUPPRESSED}"
+    label = small_numbers(min_respondents).note
     if group is not None or not by:
         if group is not None and by:
             key = group if isinstance(group, tuple) else (group,)
@@ -272,6 +275,14 @@ def alt(text: str):
     )
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~])")
+
+
+def escape_md(value: object) -> str:
+    """A value from data made safe for Markdown: HTML-escaped, Markdown characters backslashed."""
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(value)))
+
+
 def md(text: str):
     """Markdown for display (escaped HTML is not needed: Markdown is shown as text)."""
     from IPython.display import Markdown
@@ -279,10 +290,12 @@ def md(text: str):
     return Markdown(text)
 
 
-def _fmt(v: float, percent: bool) -> str:
-    if v is None or not np.isfinite(v):
-        return "not shown"
-    return f"{v:.0f}%" if percent else f"{v:.3g}"
+def _reading_row(readings: pd.DataFrame | None, by: list[str], key: tuple) -> pd.Series | None:
+    if readings is None or readings.empty or not by:
+        return None if readings is None or readings.empty or by else readings.iloc[0]
+    mask = np.logical_and.reduce([readings[c] == v for c, v in zip(by, key, strict=True)])
+    rows = readings[mask]
+    return rows.iloc[0] if len(rows) else None
 
 
 def spc_alt_text(
@@ -290,14 +303,19 @@ def spc_alt_text(
     *,
     suppressed: pd.DataFrame | None = None,
     group: object = None,
-    min_respondents: int = 5,
+    min_respondents: int | None = None,
     what: str | None = None,
+    readings: pd.DataFrame | None = None,
 ) -> str:
-    """A plain-language description of an SPC chart: what, when, phases, latest, signals."""
+    """A plain-language description of an SPC chart: what, when, phases, latest, signals.
+
+    With ``readings`` each group's signal and verdict are its reading's words
+    (:func:`pxlib.workbook.reading.read_units`); without, the MDC icons' labels.
+    """
     from pxlib.spc import icons
 
     by = list(result.by)
-    percent = result.multiply == 100 or bool(getattr(result, "percent", False))
+    fmt = result.spec.format_value
     what = what or (result.y_label or "the measure")
     kind = {"run": "run chart", "p": "p control chart", "xmr": "XmR chart", "i": "I chart"}.get(
         result.kind, f"{result.kind} chart"
@@ -336,10 +354,10 @@ def spc_alt_text(
         valued = frame[np.isfinite(frame["y"].to_numpy(float))].sort_values("x")
         bits = []
         if len(s) > 1:
-            cls = ", ".join(_fmt(float(v), percent) for v in s["cl"])
+            cls = ", ".join(fmt(v) for v in s["cl"])
             bits.append(f"{len(s)} phases with centre lines {cls}")
         elif len(s):
-            bits.append(f"centre line {_fmt(float(s['cl'].iloc[0]), percent)}")
+            bits.append(f"centre line {fmt(s['cl'].iloc[0])}")
         if len(valued):
             last = valued.iloc[-1]
             when = (
@@ -351,8 +369,11 @@ def spc_alt_text(
                     else str(last["x"])
                 )
             )
-            bits.append(f"latest value {_fmt(float(last['y']), percent)} ({when})")
-        if len(s):
+            bits.append(f"latest value {fmt(last['y'])} ({when})")
+        reading = _reading_row(readings, by, key)
+        if reading is not None:
+            bits.append(str(reading["caption"]))
+        elif len(s):
             vt = str(s["variation_type"].iloc[-1] or "")
             at = str(s["assurance_type"].iloc[-1] or "")
             if vt:
@@ -361,10 +382,10 @@ def spc_alt_text(
                 bits.append(icons.assurance_label(at).split(": ", 1)[-1])
         parts.append((f"{name}: " if name else "") + "; ".join(bits) + ".")
     if result.target is not None:
-        parts.append(f"The target of {_fmt(float(result.target), percent)} is drawn as a red line.")
+        parts.append(f"The target of {fmt(result.target)} is drawn as a red line.")
     if suppressed is not None and len(suppressed):
         parts.append(
-            f"{len(suppressed)} weeks resting on fewer than {min_respondents} answers are "
+            f"{len(suppressed)} weeks resting on fewer than {small_numbers(min_respondents).threshold} answers are "
             "shown as grey gaps; the lines still use them."
         )
     return " ".join(parts)
@@ -504,7 +525,7 @@ def dot_ci_figure(
     low: str | None = None,
     high: str | None = None,
     n_col: str | None = None,
-    min_respondents: int = 5,
+    min_respondents: int | None = None,
     x_title: str = "%",
     percent: bool = True,
     reference: float | None = None,
@@ -528,8 +549,9 @@ def dot_ci_figure(
     hi = f[high].astype(float) * scale if high else None
     if n_col is not None:
         n = pd.to_numeric(f[n_col], errors="coerce")
-        small = ((n > 0) & (n < min_respondents)) | n.isna()
-        labels = labels.where(~small, labels + f" (not shown: fewer than {min_respondents})")
+        rule = small_numbers(min_respondents)
+        small = pd.Series(rule.hides(n), index=f.index)
+        labels = labels.where(~small, labels + f" (not shown: fewer than {rule.threshold})")
         vals = vals.where(~small, np.nan)
         if lo is not None:
             lo, hi = lo.where(~small, np.nan), hi.where(~small, np.nan)
@@ -625,12 +647,17 @@ def spc_view(
     *,
     group: object = None,
     pdsa: pd.DataFrame | None = None,
-    min_respondents: int = 5,
+    min_respondents: int | None = None,
     x: str = "week",
     what: str | None = None,
+    readings: pd.DataFrame | None = None,
     **figure_kw,
 ) -> list:
-    """[figure, alt caption] of an SPC result with small numbers suppressed and gaps labelled."""
+    """[figure, alt caption] of an SPC result with small numbers suppressed and gaps labelled.
+
+    With ``readings`` (:func:`pxlib.workbook.reading.read_units`) each group's
+    caption is its reading, so the words under a chart are the verdict's own.
+    """
     shown, hidden = suppress_points(result, respondents, min_respondents=min_respondents, x=x)
     kw = dict(figure_kw)
     if pdsa is not None and len(pdsa):
@@ -640,14 +667,22 @@ def spc_view(
     fig = shown.figure(**kw)
     label_gaps(fig, hidden, by=result.by, min_respondents=min_respondents, group=group)
     text = spc_alt_text(
-        shown, suppressed=hidden, group=group, min_respondents=min_respondents, what=what
+        shown,
+        suppressed=hidden,
+        group=group,
+        min_respondents=min_respondents,
+        what=what,
+        readings=readings,
     )
     return [fig, alt(text)]
 
 
 def verdict_md(row) -> object:
     """A unit's verdict, reason and next step as Markdown."""
-    return md(f"**Verdict: {row['verdict']}.** {row['reason']}\n\n*Next step:* {row['next_step']}")
+    return md(
+        f"**Verdict: {escape_md(row['verdict'])}.** {escape_md(row['reason'])}\n\n"
+        f"*Next step:* {escape_md(row['next_step'])}"
+    )
 
 
 def unit_view(
@@ -655,36 +690,26 @@ def unit_view(
     unit: str,
     *,
     pdsa: pd.DataFrame | None = None,
-    min_respondents: int = 5,
-    run_chart: bool = True,
+    min_respondents: int | None = None,
 ) -> list:
-    """What notebook 03 shows for one unit: run chart, control chart, verdict (displayables)."""
-    from pxlib.workbook import measures
+    """What notebook 03 shows for one unit: its chart, the caption and the verdict (displayables).
 
-    out: list = []
+    The chart is ``rel.result`` (made to agree with the readings) and the
+    caption and verdict are the unit's reading: one source for all three.
+    """
     weekly = rel.weekly[rel.weekly["unit"] == unit]
     if weekly.empty:
-        return [md(f"No survey answers for {unit} in the weeks chosen.")]
-    target = None if rel.result.target is None else rel.result.target / 100
-    if run_chart and rel.result.kind != "run":
-        run = measures.measure_chart(weekly, kind="run", phases=rel.phases or None, target=target)
-        out += spc_view(
-            run,
-            weekly,
-            group=unit,
-            pdsa=pdsa,
-            min_respondents=min_respondents,
-            what="the weekly share of patients for whom it happened",
-        )
-    out += spc_view(
+        return [md(f"No survey answers for {escape_md(unit)} in the weeks chosen.")]
+    out = spc_view(
         rel.result,
         rel.weekly,
         group=unit,
         pdsa=pdsa,
         min_respondents=min_respondents,
         what="the weekly share of patients for whom it happened",
+        readings=rel.readings,
     )
-    row = rel.verdicts[rel.verdicts["unit"] == unit]
+    row = rel.readings[rel.readings["unit"] == unit]
     if len(row):
         out.append(verdict_md(row.iloc[0]))
     return out
@@ -699,15 +724,23 @@ def choose(draw: Callable[..., None], **controls):
 
 
 def funnel_view(
-    result, table: pd.DataFrame, *, min_respondents: int = 5, unit: str = "unit", label: str = ""
+    result,
+    table: pd.DataFrame,
+    *,
+    min_respondents: int | None = None,
+    unit: str = "unit",
+    label: str = "",
 ) -> list:
     """[figure, alt caption] of a funnel plot; units resting on too few answers are left out."""
     pts = result.points
     n = table.set_index(unit)["n_respondents"]
-    small = pts[unit].map(n).fillna(0) < min_respondents
+    rule = small_numbers(min_respondents)
+    small = pd.Series(
+        rule.hides(pts[unit].map(n).fillna(0)) | (pts[unit].map(n).fillna(0) == 0).to_numpy(),
+        index=pts.index,
+    )
     shown = dataclasses.replace(result, points=pts[~small].reset_index(drop=True))
     fig = shown.figure()
-    percent = result.multiply == 100
     above = shown.points[
         shown.points["signal"].astype(bool) & (shown.points["y"] > shown.points["cl"])
     ]
@@ -718,12 +751,12 @@ def funnel_view(
     text = (
         f"Funnel plot of the share of patients for whom it happened, per unit{', ' + label if label else ''}: "
         f"each unit's value against its number of answers (effective sample size), with 95% and "
-        f"99.8% limits around the average of {_fmt(cl, percent)}. "
+        f"99.8% limits around the average of {result.spec.format_value(cl)}. "
     )
     text += f"Above the limits: {', '.join(map(str, above[unit]))}. " if len(above) else ""
     text += f"Below the limits: {', '.join(map(str, below[unit]))}. " if len(below) else ""
     if not len(above) and not len(below):
         text += "No unit is outside the limits: the differences between units are within chance. "
     if small.any():
-        text += f"{int(small.sum())} units with fewer than {min_respondents} answers are not shown."
+        text += f"{int(small.sum())} units with fewer than {rule.threshold} answers are not shown."
     return [fig, alt(text.strip())]

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from pxlib.disclosure import small_numbers
 from pxlib.errors import ColumnError
 
 DEFAULT_CANDIDATES: tuple[dict, ...] = (
@@ -75,7 +76,7 @@ def shortlist(
     comment_themes: pd.DataFrame | None = None,
     theme_counts: pd.DataFrame | None = None,
     candidates: Sequence[Mapping] | None = None,
-    min_respondents: int = 5,
+    min_respondents: int | None = None,
 ) -> pd.DataFrame:
     """Rank candidate Always Events by gap × importance, with the evidence in words.
 
@@ -129,8 +130,10 @@ def shortlist(
         parts = []
         if n_resp == 0:
             parts.append(f"No answers to question {qid} yet.")
-        elif n_resp < min_respondents:
-            parts.append(f"Fewer than {min_respondents} answers to {qid}: figures not shown.")
+        elif not small_numbers(min_respondents).shows(n_resp):
+            parts.append(
+                f"Fewer than {small_numbers(min_respondents).threshold} answers to {qid}: figures not shown."
+            )
         else:
             ci = (
                 f" (95% CI {gap_lo:.0%} to {gap_hi:.0%})"
@@ -143,8 +146,10 @@ def shortlist(
             )
         if n_comments == 0:
             parts.append("No comments to weigh importance.")
-        elif k < min_respondents:
-            parts.append(f"Fewer than {min_respondents} comments mention it ({', '.join(themes)}).")
+        elif not small_numbers(min_respondents).shows(k):
+            parts.append(
+                f"Fewer than {small_numbers(min_respondents).threshold} comments mention it ({', '.join(themes)})."
+            )
         else:
             parts.append(
                 f"Mentioned in {imp:.0%} of {n_comments:,} comments ({', '.join(themes)})."

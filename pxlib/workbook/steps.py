@@ -19,9 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pxlib.disclosure import small_numbers
 from pxlib.errors import ChartWarning, DataValidationError, PxlibWarning
+from pxlib.workbook import baseline as _baseline
 from pxlib.workbook import measures
-from pxlib.workbook import reliability as _rel
+from pxlib.workbook import reading as _reading
 from pxlib.workbook.measures import _wilson
 
 
@@ -196,18 +198,40 @@ def question_shares(data, *, weighted: bool = True) -> pd.DataFrame:
 
 @dataclass
 class Reliability:
-    """Everything notebook 03 shows: weekly shares, phases, the chart, the verdicts."""
+    """Everything notebook 03 shows: weekly shares, the phase plan, the chart, the readings.
+
+    ``readings`` (one row per unit, :func:`pxlib.workbook.reading.read_units`) is
+    the one source of every verdict, caption and icon, and ``result`` is the
+    chart made to agree with it (:func:`pxlib.workbook.reading.consistent_result`);
+    ``verdicts`` is the same
+    table under its older name, and ``phases`` the plan's {unit: [phase starts]}.
+    """
 
     weekly: pd.DataFrame
-    phases: dict
+    plan: _baseline.PhasePlan
     result: object
-    verdicts: pd.DataFrame
+    readings: pd.DataFrame
+
+    @property
+    def verdicts(self) -> pd.DataFrame:
+        return self.readings
+
+    @property
+    def phases(self) -> dict:
+        return self.plan.phases
+
+
+def chart_spec_target(target, kind: str = "p") -> float:
+    """A target typed as 0.95, 95 or "95%" in the percent units the workbook's charts plot."""
+    from pxlib.spc.spec import ChartSpec
+
+    return ChartSpec(kind=kind, multiply=100, percent=kind in ("p", "run")).to_plotted(target)
 
 
 def reliability(
     data,
     *,
-    target: float = 0.95,
+    target: float | str = 0.95,
     kind: str = "p",
     rules=None,
     weighted: bool = True,
@@ -215,11 +239,18 @@ def reliability(
     units: Sequence[str] | None = None,
     start=None,
     end=None,
+    improvement: str = "increase",
+    phases: str = "confirmed",
+    limits: str = "auto",
 ) -> Reliability:
-    """Weekly shares per unit, phases from adopted PDSA cycles, the chart and a verdict per unit.
+    """Weekly shares per unit, baselines and confirmed phases, the chart and each unit's reading.
 
-    ``target`` is a proportion (0.95); the chart is in percent. ``units`` limits
-    the units (None: all units of the organisation).
+    ``target`` may be 0.95, 95 or "95%" (the chart is in percent). ``phases``:
+    "confirmed" (an adopted cycle starts a phase only when the data confirm a
+    sustained change against the frozen baseline, :mod:`pxlib.workbook.baseline`)
+    or "adopted" (every adopted cycle starts a phase, as before). ``limits``:
+    "auto" (exact binomial limits where few failures are expected a week),
+    "exact" or "normal"; run charts have none. ``units`` limits the units.
     """
     weekly = measures.weekly_share(
         data, measure_type=measure_type, weighted=weighted, start=start, end=end
@@ -233,22 +264,30 @@ def reliability(
             "chosen, so there is nothing to chart yet; collect answers with the form written by "
             "notebook 02, or check trust_code and data_dir"
         )
-    phases = measures.adopted_phase_starts(data.pdsa_log, weekly)
-    result = measures.measure_chart(
-        weekly, kind=kind, phases=phases or None, target=target, rules=rules
+    chart_kw = dict(
+        kind=kind,
+        rules=rules,
+        multiply=100,
+        target=chart_spec_target(target, kind),
+        y_label="Patients for whom it happened (%)",
     )
-    verdicts = reliability_verdicts(result)
-    return Reliability(weekly=weekly, phases=phases, result=result, verdicts=verdicts)
-
-
-def reliability_verdicts(result) -> pd.DataFrame:
-    return _rel.unit_verdicts(result)
+    if kind == "p":
+        chart_kw["limits"] = limits
+    plan = _baseline.plan_phases(
+        weekly, data.pdsa_log, mode=phases, improvement=improvement, **chart_kw
+    )
+    result = _baseline.chart_units(
+        weekly, freeze=plan.freeze, phases=plan.phases, improvement=improvement, **chart_kw
+    )
+    readings = _reading.read_units(result, plan=plan)
+    shown = _reading.consistent_result(result, readings)
+    return Reliability(weekly=weekly, plan=plan, result=shown, readings=readings)
 
 
 def results_records(
     verdicts: pd.DataFrame,
     *,
-    min_respondents: int = 5,
+    min_respondents: int | None = None,
     weekly: pd.DataFrame | None = None,
     extra: dict | None = None,
 ) -> list[dict]:
@@ -269,7 +308,7 @@ def results_records(
             hit = weekly[(weekly["unit"] == row.unit) & (weekly["week"] == row.latest_week)]
             if len(hit):
                 n_latest = int(hit["n_respondents"].iloc[0])
-                if n_latest < min_respondents:
+                if not small_numbers(min_respondents).shows(n_latest):
                     latest = n_latest = None
         rec = {
             "unit": row.unit,
@@ -429,8 +468,8 @@ def sustain_status(result, *, recent: int = 6) -> pd.DataFrame:
     for unit, g in pts.groupby("unit", sort=True):
         g = g.sort_values("x")
         after = g[~g["baseline"].astype(bool) & np.isfinite(g["y"].to_numpy(float))]
-        concern = after["point_type"] == _rel.CONCERN
-        recent_c = int((after.tail(recent)["point_type"] == _rel.CONCERN).sum())
+        concern = after["point_type"] == _reading.CONCERN
+        recent_c = int((after.tail(recent)["point_type"] == _reading.CONCERN).sum())
         if recent_c >= 2:
             status, advice = (
                 "deteriorating",
@@ -620,7 +659,7 @@ def spread_records(
     adoption: pd.DataFrame,
     status: pd.DataFrame | None,
     *,
-    min_respondents: int = 5,
+    min_respondents: int | None = None,
 ) -> list[dict]:
     """Per unit: the :func:`results_records` keys plus ``adopted`` and ``sustain_status``."""
     records = results_records(rel.verdicts, weekly=rel.weekly, min_respondents=min_respondents)
@@ -632,9 +671,9 @@ def spread_records(
     return records
 
 
-def weakest_text(groups: pd.DataFrame, *, min_respondents: int = 5) -> str:
+def weakest_text(groups: pd.DataFrame, *, min_respondents: int | None = None) -> str:
     """Words naming the lowest shown level of each group (for alt text and summaries)."""
-    shown = groups[groups["n_respondents"] >= min_respondents]
+    shown = groups[~small_numbers(min_respondents).hides(groups["n_respondents"])]
     if shown.empty:
         return "Too few answers to compare groups."
     parts = []
@@ -644,9 +683,9 @@ def weakest_text(groups: pd.DataFrame, *, min_respondents: int = 5) -> str:
     return "; ".join(parts) + "."
 
 
-def themes_text(counts: pd.DataFrame, *, min_respondents: int = 5, top: int = 3) -> str:
+def themes_text(counts: pd.DataFrame, *, min_respondents: int | None = None, top: int = 3) -> str:
     """Words naming the most mentioned themes that may be shown."""
-    shown = counts[counts["n_mentions"] >= min_respondents].head(top)
+    shown = counts[~small_numbers(min_respondents).hides(counts["n_mentions"])].head(top)
     if shown.empty:
         return "no theme is mentioned often enough to show."
     return "; ".join(f"{r.theme} ({r.share:.0%})" for r in shown.itertuples(index=False)) + "."
@@ -658,17 +697,17 @@ def insight_records(
     ranked: pd.DataFrame,
     *,
     weighted: bool = True,
-    min_respondents: int = 5,
+    min_respondents: int | None = None,
 ) -> list[dict]:
     """Per unit for the batch index: answers, share over the whole period, top theme; and the top candidate."""
     per_unit = measures.weekly_share(data, by=("unit",), weighted=weighted)
     top_candidate = str(ranked["candidate"].iloc[0]) if len(ranked) else ""
     records = []
     for row in per_unit.itertuples(index=False):
-        shown = row.n_respondents >= min_respondents
+        shown = small_numbers(min_respondents).shows(row.n_respondents)
         themes_ = theme_counts_by_unit[
             (theme_counts_by_unit["unit"] == row.unit)
-            & (theme_counts_by_unit["n_mentions"] >= min_respondents)
+            & ~small_numbers(min_respondents).hides(theme_counts_by_unit["n_mentions"])
         ]
         records.append(
             {
@@ -731,7 +770,7 @@ def sampling_alt(widths: pd.DataFrame, detect: pd.DataFrame) -> str:
 
 
 def criteria_evidence(
-    data, check, *, unit: str, weighted: bool = True, min_respondents: int = 5
+    data, check, *, unit: str, weighted: bool = True, min_respondents: int | None = None
 ) -> dict:
     """What the data say for each of the four criteria (text for the checklist)."""
     from pxlib.workbook import themes
@@ -740,7 +779,7 @@ def criteria_evidence(
     if data.responses is not None and len(data.responses) and "comment" in data.responses.columns:
         comments = themes.comments_per_respondent(data.responses)
         counts = themes.count_themes(comments)
-        shown = counts[counts["n_mentions"] >= min_respondents].head(2)
+        shown = counts[~small_numbers(min_respondents).hides(counts["n_mentions"])].head(2)
         if len(shown):
             out["Important to patients and families"] = (
                 "Most mentioned in comments: "

@@ -1,0 +1,65 @@
+"""Planted truths read right: the real workbook path on simulated units with known patterns.
+
+Each pattern of :mod:`tests.planted` (stable, step up with and without a logged
+PDSA cycle, an adopted cycle with no effect, step down, reliable near 100 %,
+reliable then slipping, a steady climb) is simulated at 10-20 patients a week
+for several seeds, loaded with :func:`pxlib.data.load_data_dir` and read by
+:func:`pxlib.workbook.steps.reliability`, exactly as notebook 03 does. The
+expected verdict and variation icon are those of the planted truth.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pxlib.data import load_data_dir
+from pxlib.workbook import steps
+from tests.planted import EXPECTED, write_planted
+
+SEEDS = (11, 12, 13, 14)
+
+
+@pytest.fixture(scope="module")
+def readings(tmp_path_factory) -> pd.DataFrame:
+    frames = []
+    for seed in SEEDS:
+        folder = tmp_path_factory.mktemp(f"planted{seed}")
+        truth = write_planted(folder, seed, reps=2)
+        data = load_data_dir(folder, "ZT1")
+        rel = steps.reliability(data, target=0.95, weighted=False)
+        got = rel.readings[["unit", "verdict", "variation_type", "signal", "reason"]]
+        merged = truth.merge(got, on="unit", suffixes=("_expected", ""), validate="one_to_one")
+        frames.append(merged.assign(seed=seed))
+    out = pd.concat(frames, ignore_index=True)
+    out["right"] = (out["verdict"] == out["verdict_expected"]) & (
+        out["variation_type"] == out["variation_type_expected"]
+    )
+    return out
+
+
+def test_at_least_95_percent_of_units_read_right(readings):
+    wrong = readings[~readings["right"]]
+    assert readings["right"].mean() >= 0.95, wrong[
+        ["pattern", "seed", "verdict", "variation_type", "reason"]
+    ].to_string()
+
+
+@pytest.mark.parametrize("pattern", list(EXPECTED))
+def test_every_pattern_reads_right_at_least_two_times_in_three(readings, pattern):
+    own = readings[readings["pattern"] == pattern]
+    assert len(own) == 2 * len(SEEDS)
+    assert own["right"].mean() >= 2 / 3, own[
+        ["seed", "verdict", "variation_type", "reason"]
+    ].to_string()
+
+
+def test_never_reliable_beside_a_concern(readings):
+    reliable = readings[readings["verdict"] == "reliable"]
+    assert not (reliable["variation_type"] == "special_cause_concern").any()
+    assert not reliable["signal"].isin(["concern", "both"]).any()
+
+
+def test_a_concern_is_named_as_a_concern(readings):
+    concern = readings[readings["signal"].isin(["concern", "both"])]
+    assert concern["verdict"].str.contains("deteriorating|concern").all()
