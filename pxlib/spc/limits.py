@@ -30,13 +30,23 @@ attributes: probability limits for the fraction-nonconforming chart when p or n 
 small and the normal approximation fails) put the lines at the same one-sided tail
 probabilities as the normal lines instead: alpha = 1 - Phi(3) = 0.00135 for the
 3-sigma limits and 1 - Phi(2) = 0.02275 for the 2-sigma lines. With X ~
-Binomial(n_i, cl), n_i rounded to the nearest integer (at least 1; a Kish effective
-sample size is not whole):
+Binomial(n_i, cl), its distribution function extended to real counts and
+denominators by the regularised incomplete beta function,
+F(x) = P(X <= x) = I_{1-cl}(n_i - x, x + 1) and S(x) = P(X >= x) = I_cl(x, n_i - x + 1)
+(Abramowitz & Stegun 26.5.24; equal to the binomial at whole numbers; a Kish
+effective sample size and a weighted count are not whole):
 
-- lcl_i = k_lo / n_i, k_lo the smallest k with P(X <= k) >= alpha, so that a point
-  is below it (strictly, y < lcl) exactly when P(X <= x) < alpha;
-- ucl_i = k_hi / n_i, k_hi the smallest k with P(X <= k) >= 1 - alpha, so that a
-  point is above it (y > ucl) exactly when P(X >= x) < alpha.
+- lcl_i = x_lo / n_i with F(x_lo) = alpha, so that a point is below it (strictly,
+  y < lcl) exactly when P(X <= x) < alpha; 0 when even x = 0 is not that unlikely;
+- ucl_i = x_hi / n_i with S(x_hi) = alpha, so that a point is above it (y > ucl)
+  exactly when P(X >= x) < alpha; 1 when even x = n_i is not that unlikely.
+
+On whole counts this flags exactly the points the discrete binomial test flags
+(a week of 15 patients at cl = 98.5 % is below the limit when it has 3 or more
+failures); the drawn line lies between two attainable values. On weighted data
+the comparison is made on the effective count, y_i n_i, rather than on a count
+rounded to a whole number, so one heavily weighted answer does not flag a week
+the unweighted counts would not.
 
 ``"auto"`` chooses per group and phase: exact limits where the expected count of
 the rarer outcome, n-bar min(cl, 1 - cl), is below :data:`EXACT_MIN_EXPECTED` (5,
@@ -50,7 +60,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binom, norm
+from scipy.special import betainc
+from scipy.stats import norm
 
 from pxlib.spc import constants as K
 from pxlib.spc.segments import (
@@ -120,14 +131,25 @@ def _whole(n: np.ndarray) -> np.ndarray:
     return np.maximum(np.rint(n), 1.0)
 
 
+def _bisect(f, lo: np.ndarray, hi: np.ndarray, target: float, increasing: bool) -> np.ndarray:
+    """x in [lo, hi] with f(x) = target for a monotone f, by 60 halvings (vectorised)."""
+    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        below = (f(mid) < target) if increasing else (f(mid) > target)
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
+
+
 def binomial_limits(p: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Exact binomial probability limits (Montgomery, *Introduction to Statistical
     Quality Control*, probability limits for attribute charts) at centre lines ``p``
-    and denominators ``n`` (rounded to whole numbers, at least 1): lcl = k_lo / n with
-    k_lo the smallest k with P(X <= k) >= ``alpha``, ucl = k_hi / n with k_hi the
-    smallest k with P(X <= k) >= 1 - ``alpha``, X ~ Binomial(n, p)
-    (``scipy.stats.binom.ppf``). NaN where p or n is missing or n is not positive.
-    The quantiles are computed once per distinct (n, p) pair."""
+    and denominators ``n`` (see the module docstring): lcl = x_lo / n with
+    P(X <= x_lo) = ``alpha`` and ucl = x_hi / n with P(X >= x_hi) = ``alpha``,
+    X ~ Binomial(n, p) extended to real x and n by the regularised incomplete beta
+    function. NaN where p or n is missing or n is not positive. Solved once per
+    distinct (n, p) pair."""
     p = np.asarray(p, dtype=float)
     n = np.asarray(n, dtype=float)
     lcl = np.full(len(p), np.nan)
@@ -135,13 +157,19 @@ def binomial_limits(p: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndar
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(p) & (p >= 0) & (p <= 1) & np.isfinite(n) & (n > 0)
     if ok.any():
-        pairs, which = np.unique(
-            np.column_stack((_whole(n[ok]), p[ok])), axis=0, return_inverse=True
-        )
+        pairs, which = np.unique(np.column_stack((n[ok], p[ok])), axis=0, return_inverse=True)
         which = which.reshape(-1)
         nn, pp = pairs[:, 0], pairs[:, 1]
-        lcl[ok] = (binom.ppf(alpha, nn, pp) / nn)[which]
-        ucl[ok] = (binom.ppf(1.0 - alpha, nn, pp) / nn)[which]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cdf = lambda x: np.where(
+                x >= nn, 1.0, betainc(np.maximum(nn - x, 1e-300), x + 1, 1 - pp)
+            )  # noqa: E731
+            sf = lambda x: np.where(x <= 0, 1.0, betainc(np.maximum(x, 1e-300), nn - x + 1, pp))  # noqa: E731
+            zero = np.zeros_like(nn)
+            x_lo = np.where(cdf(zero) >= alpha, 0.0, _bisect(cdf, zero, nn, alpha, True))
+            x_hi = np.where(sf(nn) >= alpha, nn, _bisect(sf, zero, nn, alpha, False))
+        lcl[ok] = (x_lo / nn)[which]
+        ucl[ok] = (x_hi / nn)[which]
     return lcl, ucl
 
 
@@ -166,8 +194,8 @@ def boundary_share(
 ) -> np.ndarray:
     """Per segment: the mean over the ``mask`` points of the chance that a point sits
     at the boundary nearer its centre line under Binomial(n_i, cl): P(X = n_i) = cl^n_i
-    (100 %) where cl >= 1/2, P(X = 0) = (1 - cl)^n_i (0 %) below; n_i rounded as in
-    :func:`binomial_limits`. Above 1/2, the typical point is at the boundary."""
+    (100 %) where cl >= 1/2, P(X = 0) = (1 - cl)^n_i (0 %) below, n_i rounded to a
+    whole number. Above 1/2, the typical point is at the boundary."""
     q = np.where(cl >= 0.5, cl, 1.0 - cl)
     with np.errstate(invalid="ignore"):
         mass = q ** _whole(n)
