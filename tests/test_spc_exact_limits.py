@@ -338,3 +338,15 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def test_a_baseline_without_failures_does_not_make_every_failure_a_signal():
+    # 20 weeks of 15 with no failure: p-bar = 100 %, which says nothing about how rare
+    # failures are. The limits use the Jeffreys estimate 300.5 / 301 = 99.83 %, under
+    # which one failure in 15 (P(X <= 14) = 1 - 0.9983^15 = 2.5 %) is not unusual.
+    df = pd.DataFrame({"x": range(1, 23), "y": [15] * 20 + [14, 15], "n": 15})
+    res = quiet(df, "x", "y", "n", kind="p", freeze=20, limits="exact")
+    assert res.points["cl"].iloc[0] == 1.0  # the centre line stays as observed
+    assert 1 - (300.5 / 301) ** 15 > ALPHA3
+    assert not res.points["sigma_signal"].iloc[20]
+    assert res.points["lcl"].iloc[20] < 14 / 15

@@ -23,7 +23,6 @@ from pxlib.workbook import (
     measures,
     nbtools,
     printable,
-    reliability,
     sampling,
     shortlist,
     themes,
@@ -241,46 +240,6 @@ def _weekly(
     return pd.DataFrame(
         {"unit": unit, "week": weeks, "y": np.round(np.array(shares) * n), "n": float(n)}
     )
-
-
-@pytest.mark.filterwarnings("ignore::pxlib.errors.ChartWarning")
-def test_verdict_reliable_improving_not_yet():
-    rng = np.random.default_rng(5)
-    stable_high = _weekly(list(0.98 + rng.normal(0, 0.004, 30)), unit="High")
-    improves = _weekly([0.66] * 15 + [0.88] * 15, unit="Better")
-    flat_low = _weekly(list(0.70 + rng.normal(0, 0.01, 30)), unit="Low")
-    data = pd.concat([stable_high, improves, flat_low], ignore_index=True)
-    data["y"] = data["y"].clip(upper=data["n"])
-    phases = {"Better": [pd.Timestamp("2025-09-01") + pd.Timedelta(weeks=15)]}
-    res = chart(
-        data,
-        "week",
-        "y",
-        "n",
-        kind="p",
-        by="unit",
-        phases=phases,
-        multiply=100,
-        improvement="increase",
-        target=95,
-    )
-    v = reliability.unit_verdicts(res).set_index("unit")
-    assert v.loc["High", "verdict"] == "reliable"
-    assert v.loc["Better", "verdict"] == "improving"
-    assert v.loc["Better", "weeks_above_baseline"] >= 7
-    assert v.loc["Low", "verdict"] == "not yet reliable"
-    assert set(v["verdict"]) <= set(reliability.VERDICTS)
-    assert v["next_step"].str.len().gt(20).all()
-
-
-@pytest.mark.filterwarnings("ignore::pxlib.errors.ChartWarning")
-def test_verdict_too_few_weeks_is_not_reliable():
-    data = _weekly([0.99] * 8)
-    res = chart(
-        data, "week", "y", "n", kind="p", by="unit", multiply=100, improvement="increase", target=95
-    )
-    v = reliability.unit_verdicts(res, min_points=12).iloc[0]
-    assert v["verdict"] == "not yet reliable" and "too early" in v["reason"]
 
 
 # --- shortlist ------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ _RULE = small_numbers(SUPPRESS_BELOW)
 _COUNT_KEYS = ("n_respondents", "respondents", "n")
 _VALUE_KEYS = ("latest_value", "value", "estimate", "latest", "mean", "proportion")
 _KNOWN = ("unit", "latest_value", "verdict", "variation_type", "assurance_type")
+#: the reading's words and interval (pxlib.workbook.reading): shown in the verdict cell's tooltip
+_READING = ("reason", "next_step", "signal", "since", "estimate", "ci_low", "ci_high")
 _MAX_TEXT = 80
 _MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}T00:00:00(?:\+00:00|Z)?")
 _MAX_RECORDS = 12
@@ -133,13 +135,19 @@ def _records_html(records: Sequence[Mapping[str, Any]]) -> str:
         extras = [
             f"{_e(k)}: {_e(_fmt(v))}"
             for k, v in rec.items()
-            if k not in _KNOWN and not (hide and (k in _VALUE_KEYS or isinstance(v, float)))
+            if k not in _KNOWN
+            and k not in _READING
+            and not (hide and (k in _VALUE_KEYS or isinstance(v, float)))
         ]
+        verdict = _short(rec.get("verdict", "") or "")
+        if rec.get("since") and verdict:
+            verdict += f" (since {_fmt(rec.get('since'))})"
+        tip = f' title="{_e(rec["reason"])}"' if rec.get("reason") else ""
         rows.append(
             "<tr>"
             f"<td>{_e(_short(rec.get('unit', '')))}</td>"
             f"<td>{value}</td>"
-            f"<td>{_e(_short(rec.get('verdict', '') or ''))}</td>"
+            f"<td{tip}>{_e(verdict)}</td>"
             f"<td>{_icon(rec.get('variation_type'), _VARIATION)} {_icon(rec.get('assurance_type'), _ASSURANCE)}</td>"
             f'<td class="extra">{"; ".join(extras)}</td>'
             "</tr>"

@@ -41,6 +41,10 @@ effective sample size and a weighted count are not whole):
 - ucl_i = x_hi / n_i with S(x_hi) = alpha, so that a point is above it (y > ucl)
   exactly when P(X >= x) < alpha; 1 when even x = n_i is not that unlikely.
 
+A baseline with no failure at all (cl = 100 %, or no success, 0 %) gives limits of
+no width; exact limits then use the Jeffreys estimate (x + 1/2) / (n + 1) of the
+baseline instead (:func:`_limit_share`), while the centre line stays as observed.
+
 On whole counts this flags exactly the points the discrete binomial test flags
 (a week of 15 patients at cl = 98.5 % is below the limit when it has 3 or more
 failures); the drawn line lies between two attainable values. On weighted data
@@ -142,6 +146,17 @@ def _bisect(f, lo: np.ndarray, hi: np.ndarray, target: float, increasing: bool) 
     return 0.5 * (lo + hi)
 
 
+def _limit_share(cl_s: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> np.ndarray:
+    """The share exact limits are built on: the centre line, except where the baseline
+    saw no failure (or no success) at all. A p-bar of exactly 100 % says nothing about how
+    rare failures are and would give limits of no width, so every later failure would be
+    a signal; there the Jeffreys estimate (x + 1/2) / (n + 1) is used instead."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jeffreys = (successes + 0.5) / (trials + 1.0)
+    edge = np.isfinite(cl_s) & ((cl_s <= 0) | (cl_s >= 1))
+    return np.where(edge, jeffreys, cl_s)
+
+
 def binomial_limits(p: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """Exact binomial probability limits (Montgomery, *Introduction to Statistical
     Quality Control*, probability limits for attribute charts) at centre lines ``p``
@@ -160,11 +175,14 @@ def binomial_limits(p: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndar
         pairs, which = np.unique(np.column_stack((n[ok], p[ok])), axis=0, return_inverse=True)
         which = which.reshape(-1)
         nn, pp = pairs[:, 0], pairs[:, 1]
+
+        def cdf(x):  # P(X <= x)
+            return np.where(x >= nn, 1.0, betainc(np.maximum(nn - x, 1e-300), x + 1, 1 - pp))
+
+        def sf(x):  # P(X >= x)
+            return np.where(x <= 0, 1.0, betainc(np.maximum(x, 1e-300), nn - x + 1, pp))
+
         with np.errstate(invalid="ignore", divide="ignore"):
-            cdf = lambda x: np.where(
-                x >= nn, 1.0, betainc(np.maximum(nn - x, 1e-300), x + 1, 1 - pp)
-            )  # noqa: E731
-            sf = lambda x: np.where(x <= 0, 1.0, betainc(np.maximum(x, 1e-300), nn - x + 1, pp))  # noqa: E731
             zero = np.zeros_like(nn)
             x_lo = np.where(cdf(zero) >= alpha, 0.0, _bisect(cdf, zero, nn, alpha, True))
             x_hi = np.where(sf(nn) >= alpha, nn, _bisect(sf, zero, nn, alpha, False))
@@ -340,9 +358,11 @@ def compute_limits(
             exact = exact_segments(limits, n, cl_s, seg, nseg, ok)
             at = exact[seg]
             if at.any():
+                p_lim = _limit_share(cl_s, seg_sum(y_sum, seg, nseg, ok), seg_sum(n, seg, nseg, ok))
+                p_lim = np.where(np.isfinite(cl_fixed), cl_s, p_lim)[seg]
                 lcl, ucl, l2, u2 = lcl.copy(), ucl.copy(), l2.copy(), u2.copy()
-                lcl[at], ucl[at] = binomial_limits(cl[at], n[at], ALPHA_3SIGMA)
-                l2[at], u2[at] = binomial_limits(cl[at], n[at], ALPHA_2SIGMA)
+                lcl[at], ucl[at] = binomial_limits(p_lim[at], n[at], ALPHA_3SIGMA)
+                l2[at], u2[at] = binomial_limits(p_lim[at], n[at], ALPHA_2SIGMA)
         return Lines(y, cl, lcl, ucl, l2, u2, spread, exact)
 
     if kind in ("c", "g"):

@@ -9,8 +9,11 @@ compute beyond charts and survey estimates lives here, tested:
   four Always Event criteria as a checklist;
 - :mod:`~pxlib.workbook.sampling`: confidence-interval width for n patients a
   week; weeks the chart rules need to detect a shift, by simulation;
-- :mod:`~pxlib.workbook.measures`: weekly shares per unit, PDSA phases, charts;
-- :mod:`~pxlib.workbook.reliability`: a plain verdict per unit and what to do next;
+- :mod:`~pxlib.workbook.measures`: weekly shares per unit, weighting, charts;
+- :mod:`~pxlib.workbook.baseline`: frozen baselines, and phases the data confirm;
+- :mod:`~pxlib.workbook.reading`: one reading per unit (signal, evidence,
+  reliability with its uncertainty, verdict, next step) that every caption,
+  icon, table and index entry is derived from;
 - :mod:`~pxlib.workbook.shortlist`: ranked candidate Always Events with evidence;
 - :mod:`~pxlib.workbook.display`: notebook helpers (renderer, suppressed tables,
   labelled gaps, alt text);

@@ -90,16 +90,16 @@ def _unit_baseline(weeks: np.ndarray, valued: np.ndarray, first_change) -> tuple
         if before and cum[before - 1] >= MIN_BASELINE_WEEKS:
             return before, "the weeks before the first PDSA cycle"
         if n_valued <= MIN_BASELINE_WEEKS:
-            return len(weeks), "all weeks so far (fewer than 12 with a value: trial limits)"
+            return len(weeks), "all weeks so far, as fewer than 12 have a value: trial limits"
         k = int(np.searchsorted(cum, MIN_BASELINE_WEEKS, side="left")) + 1
         return k, (
-            f"the first {MIN_BASELINE_WEEKS} weeks with a value (fewer were measured before "
-            "the first PDSA cycle)"
+            f"the first {MIN_BASELINE_WEEKS} weeks with a value, as fewer were measured before "
+            "the first PDSA cycle"
         )
     if n_valued < 2 * DEFAULT_BASELINE_WEEKS:
-        return len(weeks), "all weeks so far (no PDSA cycle logged)"
+        return len(weeks), "all weeks so far, as no PDSA cycle is logged"
     k = int(np.searchsorted(cum, DEFAULT_BASELINE_WEEKS, side="left")) + 1
-    return k, f"the first {DEFAULT_BASELINE_WEEKS} weeks with a value (no PDSA cycle logged)"
+    return k, f"the first {DEFAULT_BASELINE_WEEKS} weeks with a value, as no PDSA cycle is logged"
 
 
 def _grid(weekly: pd.DataFrame, unit: str) -> tuple[np.ndarray, np.ndarray]:

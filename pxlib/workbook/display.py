@@ -33,6 +33,7 @@ import pandas as pd
 
 from pxlib.disclosure import small_numbers
 from pxlib.spc.theme import table_styles
+from pxlib.workbook.reading import PERCENT, target_share
 
 SUPPRESSED = "not shown"
 RULE_CHOICES = (
@@ -486,13 +487,12 @@ def explorer(
             description="Weeks",
             layout=w.Layout(width="600px"),
         ),
-        "target": w.FloatSlider(
-            value=float(target),
-            min=0.5,
-            max=1.0,
-            step=0.01,
+        "target": w.Text(
+            value=PERCENT.format_value(100 * target_share(target)),
             description="Target",
-            readout_format=".0%",
+            placeholder="e.g. 95%",
+            continuous_update=False,
+            layout=w.Layout(width="14em"),
         ),
         "kind": w.ToggleButtons(options=list(kinds), description="Chart"),
     }
@@ -500,7 +500,16 @@ def explorer(
         controls["rules"] = w.Dropdown(options=list(RULE_CHOICES), description="Rules")
 
     def _call(unit, dates, target, kind, rules="anhoej"):
-        draw(unit=unit, start=dates[0], end=dates[1], target=target, kind=kind, rules=rules)
+        from IPython.display import display
+
+        from pxlib.errors import ChartError
+
+        try:
+            share = target_share(target)
+        except ChartError as err:
+            display(md(f"**Target not understood:** {escape_md(err)}. Type 95, 95% or 0.95."))
+            return
+        draw(unit=unit, start=dates[0], end=dates[1], target=share, kind=kind, rules=rules)
 
     out = _wire(_call, controls)
     return w.VBox(

@@ -5,18 +5,41 @@ The thin glue between :mod:`pxlib.data`, the weighting and survey modules and
 name what they want:
 
 - :func:`weekly_share`: per unit and week, the share of patients for whom the
-  Always Event happened, weighted to the organisation's population when margins
-  are given (raking on the respondents), with the effective sample size and a
-  95 % interval;
+  Always Event happened, each unit weighted to **its own eligible patients**
+  (``describes=eligible`` margins), with the effective sample size and a 95 %
+  interval;
+- :func:`weighting_summary` and :func:`weighting_note`: what weighting did to
+  each unit, as a table and as a sentence for the report;
 - :func:`adopted_phase_starts`: a new chart phase from the first week after each
   adopted PDSA cycle's end date;
 - :func:`measure_chart`: the p chart (or run chart) of those shares, in percent.
+
+Weighting (:func:`measure_design`). An Always Event aim is about the patients
+of a unit ("95 % of patients leaving the ward"), so a unit's answers are raked
+only to the margins of that unit's eligible patients (e.g. its discharges by age
+band and sex), each unit on its own; the organisation's catchment population
+(``describes=catchment``) is never used for a unit measure (it is for comparing
+with national population surveys, :func:`pxlib.survey.always_event_share`). A
+unit without eligible margins, or whose margins cannot be used, stays unweighted
+(``weighted=False``, with a :class:`pxlib.errors.WeightingWarning`). Each unit's
+weights are scaled to average 1 over its respondents (the margins are used as
+shares), so a figure pooling several units (an organisation's weekly share, a
+share by age band) counts each unit by its respondents whether it is weighted or
+not, with each unit's own age and sex mix put right.
+
+The weights of one organisation and one question are made **once over all its
+weeks**; every unit-week, window (``start``/``end``) and group is a domain
+estimate of that one design, so a unit-week has the same value whichever weeks
+are shown. The design is cached on the :class:`pxlib.data.WorkbookData` object
+(keyed on its ``responses``, ``question_bank``, ``margins`` and ``units`` tables:
+assigning a new table rebuilds it; change tables by assignment, not in place).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,6 +47,11 @@ import pandas as pd
 from pxlib.errors import ChartWarning, ColumnError, DataValidationError, WeightingWarning
 
 WEEK = pd.Timedelta(days=7)
+ELIGIBLE, CATCHMENT = "eligible", "catchment"
+POPULATION_USED = {True: "eligible patients of the unit", False: "none"}
+SHARE_COLUMNS = ["n_respondents", "n_happened", "share", "ci_low", "ci_high", "ess", "weighted"]
+_CACHE = "_pxlib_measure_designs"
+_SOURCES = ("responses", "question_bank", "margins", "units")
 
 
 def margins_dict(margins: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -39,37 +67,37 @@ def margins_dict(margins: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-def respondent_weights(scored: pd.DataFrame, margins: pd.DataFrame | None) -> pd.Series:
-    """A raking weight per respondent (index ``respondent_id``) to the population ``margins``.
+def _has_unit(margins: pd.DataFrame) -> pd.Series:
+    if "unit" not in margins.columns:
+        return pd.Series(False, index=margins.index)
+    unit = margins["unit"]
+    return unit.notna() & (unit.astype(str).str.strip() != "")
 
-    Raking (iterative proportional fitting, Deming and Stephan 1940) through
-    :func:`pxlib.weighting.rake` on one row per respondent, to the margins of the
-    organisation. Margin variables absent from the responses are skipped;
-    respondents with a missing attribute keep the mean weight of the others.
-    Without margins every weight is 1.
+
+def _describes(margins: pd.DataFrame) -> pd.Series:
+    """What each row describes; a missing or blank ``describes`` means catchment."""
+    if "describes" not in margins.columns:
+        return pd.Series(CATCHMENT, index=margins.index)
+    d = margins["describes"].astype("string").str.strip().str.lower()
+    return d.fillna(CATCHMENT).replace("", CATCHMENT)
+
+
+def eligible_margins(margins: pd.DataFrame | None) -> pd.DataFrame:
+    """The margins rows that count a unit's eligible patients (``describes=eligible``, a unit)."""
+    if margins is None or len(margins) == 0:
+        return pd.DataFrame(columns=["org_code", "unit", "variable", "level", "population"])
+    return margins[(_describes(margins) == ELIGIBLE) & _has_unit(margins)]
+
+
+def catchment_margins(margins: pd.DataFrame | None) -> pd.DataFrame:
+    """The margins rows of an organisation's catchment population (no unit; not eligible).
+
+    For comparing with national population surveys (e.g. the GP Patient Survey),
+    never for weighting a unit's Always Event measures.
     """
-    people = scored.drop_duplicates("respondent_id").reset_index(drop=True)
-    spec = margins_dict(margins) if margins is not None else {}
-    spec = {v: lv for v, lv in spec.items() if v in people.columns}
-    if not spec or people.empty:
-        return pd.Series(
-            1.0, index=pd.Index(people["respondent_id"], name="respondent_id"), name="weight"
-        )
-    from pxlib.weighting import rake
-
-    frame = people[list(spec)].astype("string")
-    complete = frame.notna().all(axis=1) & np.logical_and.reduce(
-        [frame[v].isin(list(levels)) for v, levels in spec.items()]
-    )
-    weights = pd.Series(np.nan, index=people.index)
-    fitted = rake(frame[complete].astype(str), spec)
-    weights[complete] = np.asarray(fitted, dtype=float)
-    weights = weights.fillna(weights.mean() if complete.any() else 1.0)
-    return pd.Series(
-        weights.to_numpy(),
-        index=pd.Index(people["respondent_id"], name="respondent_id"),
-        name="weight",
-    )
+    if margins is None or len(margins) == 0:
+        return pd.DataFrame(columns=["org_code", "variable", "level", "population"])
+    return margins[(_describes(margins) != ELIGIBLE) & ~_has_unit(margins)]
 
 
 def _wilson(p: np.ndarray, n: np.ndarray, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
@@ -93,6 +121,129 @@ def scored_with_sites(
     return scored
 
 
+# --- the design, made once ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureDesign:
+    """One question's answers in one organisation, weighted once over all weeks.
+
+    ``weighted``: each unit raked to its own eligible margins (units without
+    usable margins keep weight 1); ``unweighted``: every weight 1. Both are
+    :class:`pxlib.survey.summaries.WeightedDesign` with strata = units, read
+    with :func:`pxlib.survey.summaries.domain_shares`. ``units``: one row per
+    unit: ``org_code``, ``unit``, ``n_rows``, ``weighted``, ``variables`` (the
+    margins used), ``reason`` (why not weighted, when not).
+    """
+
+    question_id: str
+    weighted: object
+    unweighted: object
+    units: pd.DataFrame
+
+
+def _cache_entry(data) -> dict:
+    """The per-data cache, rebuilt when one of its source tables was replaced."""
+    sources = tuple(getattr(data, name, None) for name in _SOURCES)
+    store = getattr(data, "__dict__", None)
+    entry = store.get(_CACHE) if store is not None else None
+    if entry is None or any(a is not b for a, b in zip(entry["sources"], sources, strict=True)):
+        entry = {"sources": sources, "scored": None, "designs": {}, "warned": False}
+        if store is not None:
+            store[_CACHE] = entry
+    return entry
+
+
+def _all_scored(data) -> pd.DataFrame:
+    entry = _cache_entry(data)
+    if entry["scored"] is None:
+        entry["scored"] = scored_with_sites(data, None, None)
+    return entry["scored"]
+
+
+def _org_word(data) -> str:
+    org = getattr(data, "organisation", None)
+    kind = str(org.get("org_type", "")) if org is not None else ""
+    return {"trust": "trust", "gp_practice": "practice"}.get(kind, "organisation")
+
+
+def _not_weighted_reason(data) -> str:
+    if len(catchment_margins(getattr(data, "margins", None))):
+        return (
+            f"the margins describe the {_org_word(data)}'s catchment population, "
+            "not the patients leaving each unit"
+        )
+    return "there are no margins of the units' eligible patients"
+
+
+def measure_design(data, question_id: str) -> MeasureDesign:
+    """The weighted and unweighted designs of one question (cached on ``data``).
+
+    The question's answers over every week, one row per respondent; each unit
+    raked to its ``describes=eligible`` margins (age band, sex, ... as the margins
+    give them) with :func:`pxlib.survey.summaries.build_design` (``unit_col``,
+    ``scale="respondents"``). Problems leave a unit unweighted with a
+    :class:`pxlib.errors.WeightingWarning`, never an exception.
+    """
+    from pxlib.survey.summaries import build_design
+
+    entry = _cache_entry(data)
+    cached = entry["designs"].get(question_id)
+    if cached is not None:
+        return cached
+    scored = _all_scored(data)
+    rows = scored[scored["question_id"] == question_id].reset_index(drop=True)
+    unweighted = build_design(rows, None, unit_col="unit")
+    eligible = eligible_margins(getattr(data, "margins", None))
+    if len(eligible):
+        weighted = build_design(rows, eligible, unit_col="unit", scale="respondents")
+    else:
+        weighted = unweighted
+        if len(catchment_margins(getattr(data, "margins", None))) and not entry["warned"]:
+            entry["warned"] = True
+            warnings.warn(
+                f"{getattr(data, 'trust_code', None) or 'the data'}: the margins describe the "
+                "catchment population, not the patients of each unit, so the Always Event "
+                "measures are not weighted (add describes=eligible margins per unit)",
+                WeightingWarning,
+                stacklevel=3,
+            )
+    units = weighted.groups.copy()
+    units["reason"] = np.where(
+        units["weighted"],
+        "",
+        np.where(units["reason"].eq("no margins"), _not_weighted_reason(data), units["reason"]),
+    )
+    if len(eligible):
+        with_margins = set(eligible["unit"].astype(str))
+        lacking = ~units["weighted"] & ~units["unit"].astype(str).isin(with_margins)
+        units.loc[lacking, "reason"] = "no margins of the unit's eligible patients"
+    md = MeasureDesign(question_id, weighted, unweighted, units.reset_index(drop=True))
+    entry["designs"][question_id] = md
+    return md
+
+
+def _chosen_questions(scored: pd.DataFrame, measure_type, question_ids) -> list[str]:
+    if question_ids is not None:
+        chosen = scored[scored["question_id"].isin(list(question_ids))]
+    elif measure_type is not None:
+        chosen = scored[scored["measure_type"] == measure_type]
+    else:
+        chosen = scored
+    return sorted(chosen["question_id"].dropna().unique())
+
+
+def _window(weeks: pd.Series, start, end) -> np.ndarray | None:
+    if start is None and end is None:
+        return None
+    keep = np.ones(len(weeks), dtype=bool)
+    if start is not None:
+        keep &= (weeks >= pd.Timestamp(start)).to_numpy()
+    if end is not None:
+        keep &= (weeks <= pd.Timestamp(end)).to_numpy()
+    return keep
+
+
 def weekly_share(
     data,
     *,
@@ -107,73 +258,161 @@ def weekly_share(
 
     ``data`` is a :class:`pxlib.data.WorkbookData`. ``by`` may name any column of
     the scored responses (``unit``, ``week``, ``age_band``, ...) and the unit's
-    ``site_code``/``site_name``; ``start``/``end`` keep answers in those weeks.
+    ``site_code``/``site_name``; ``start``/``end`` keep answers in those weeks
+    (a domain of the whole period's design, never a re-weighting of the window).
     Columns: the ``by`` columns (plus ``question_id`` when several questions are
     chosen), ``n_respondents`` (answers counted: don't-know and blank answers
-    leave the denominator), ``n_happened``, ``share`` (weighted when ``weighted``
-    and the organisation has margins: the whole organisation raked to its
-    margins, each group a domain estimate, :func:`pxlib.survey.summaries.always_event_share`),
-    ``ess`` (Kish effective sample size), ``ci_low``, ``ci_high`` (95 % Wilson),
-    ``weighted``, and ``y`` = share × ess, ``n`` = ess for a p chart.
+    leave the denominator), ``n_happened``, ``share`` (with ``weighted``, each
+    unit weighted to its own eligible patients, see the module docstring;
+    :func:`measure_design`), ``ci_low``, ``ci_high`` (95 % Wilson on the
+    effective sample size, t quantiles), ``ess`` (Kish effective sample size),
+    ``weighted`` (every answer of the group weighted), and ``y`` = share × ess,
+    ``n`` = ess for a p chart.
     """
-    scored = scored_with_sites(data, measure_type, question_ids)
-    if start is not None:
-        scored = scored[scored["week"] >= pd.Timestamp(start)]
-    if end is not None:
-        scored = scored[scored["week"] <= pd.Timestamp(end)]
+    from pxlib.survey.summaries import domain_shares
+
+    scored = _all_scored(data)
+    chosen = _chosen_questions(scored, measure_type, question_ids)
     by = list(by)
-    if scored["question_id"].nunique() > 1 and "question_id" not in by:
+    if len(chosen) > 1 and "question_id" not in by:
         by = ["question_id", *by]
     missing = [c for c in by if c not in scored.columns]
     if missing:
         raise ColumnError(f"the scored responses have no column(s) {missing}")
-    use_margins = weighted and data.margins is not None and len(data.margins) > 0
-    try:
-        from pxlib.survey.summaries import always_event_share
-    except ImportError:  # pragma: no cover - the survey module ships with pxlib
-        always_event_share = None
-    if always_event_share is not None and len(scored):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", WeightingWarning)
-            agg = always_event_share(
-                scored, by=tuple(by), margins=data.margins if use_margins else None
-            )
-        agg = agg.drop(columns=[c for c in ("se",) if c in agg.columns])
-    else:
-        agg = _weekly_share_simple(scored, by, data.margins if use_margins else None)
-    agg["weighted"] = agg["weighted"].astype(bool) & use_margins
+    frames = []
+    for qid in chosen:
+        md = measure_design(data, qid)
+        wd = md.weighted if weighted else md.unweighted
+        within = _window(wd.data["week"], start, end)
+        frames.append(domain_shares(wd, "happened", by, within=within).drop(columns="se"))
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        empty = pd.DataFrame(columns=[*by, *SHARE_COLUMNS, "y", "n"])
+        return empty.astype({"n_respondents": int, "n_happened": int, "weighted": bool})
+    agg = pd.concat(frames, ignore_index=True)
+    if len(frames) > 1:
+        agg = agg.sort_values(by, kind="stable", ignore_index=True)
+    agg = agg[[*by, *SHARE_COLUMNS]]
+    agg["weighted"] = agg["weighted"].astype(bool) & weighted
     agg["n_happened"] = agg["n_happened"].astype(int)
     agg["y"] = agg["share"] * agg["ess"]
     agg["n"] = agg["ess"]
     return agg.reset_index(drop=True)
 
 
-def _weekly_share_simple(scored: pd.DataFrame, by: list[str], margins) -> pd.DataFrame:
-    """Fallback of :func:`weekly_share`: raked weights, ratio estimate, Wilson on the ESS."""
-    w = respondent_weights(scored, margins)
-    scored = scored[scored["happened"].notna()].copy()
-    scored["_w"] = scored["respondent_id"].map(w).astype(float).fillna(1.0)
-    scored["_w2"] = scored["_w"] ** 2
-    scored["_wh"] = scored["_w"] * scored["happened"]
-    scored["_k"] = 1
-    agg = (
-        scored.groupby(by, sort=True, observed=True)
-        .agg(
-            n_respondents=("_k", "sum"),
-            n_happened=("happened", "sum"),
-            sw=("_w", "sum"),
-            sw2=("_w2", "sum"),
-            swh=("_wh", "sum"),
+# --- what weighting did -------------------------------------------------------------------
+
+
+def weighting_summary(data, measure_type: str | None = "outcome", *, question_ids=None):
+    """What weighting did to each unit over the whole period: one row per unit.
+
+    Columns: ``org_code``, ``question_id`` (only when several questions are
+    chosen), ``unit``, ``n_respondents`` (answers counted), ``unweighted_share``,
+    ``weighted_share`` (NaN when the unit is not weighted), ``design_effect``
+    (Kish, n·Σw²/(Σw)² over the unit's answers; 1 when not weighted), ``ess``
+    (n / design effect), ``weighted``, ``population_used`` ("eligible patients of
+    the unit" or "none"), ``variables`` (the margins used, e.g. "age_band, sex")
+    and ``reason`` (why not weighted). :func:`weighting_note` puts it in words.
+    """
+    from pxlib.survey.summaries import domain_shares
+
+    scored = _all_scored(data)
+    chosen = _chosen_questions(scored, measure_type, question_ids)
+    frames = []
+    for qid in chosen:
+        md = measure_design(data, qid)
+        w = domain_shares(md.weighted, "happened", ["org_code", "unit"])
+        u = domain_shares(md.unweighted, "happened", ["org_code", "unit"])
+        info = md.units[["org_code", "unit", "variables", "reason"]]
+        t = u[["org_code", "unit", "n_respondents", "share"]].rename(
+            columns={"share": "unweighted_share"}
         )
-        .reset_index()
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        agg["share"] = agg["swh"] / agg["sw"]
-        agg["ess"] = agg["sw"] ** 2 / agg["sw2"]
-    lo, hi = _wilson(agg["share"].to_numpy(float), agg["ess"].to_numpy(float))
-    agg["ci_low"], agg["ci_high"] = lo, hi
-    agg["weighted"] = margins is not None and len(margins) > 0
-    return agg.drop(columns=["sw", "sw2", "swh"])
+        t["weighted_share"] = np.where(w["weighted"], w["share"], np.nan)
+        t["ess"] = np.where(w["weighted"], w["ess"], u["ess"])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t["design_effect"] = np.where(t["ess"] > 0, t["n_respondents"] / t["ess"], np.nan)
+        t["weighted"] = w["weighted"].to_numpy(bool)
+        t["population_used"] = t["weighted"].map(POPULATION_USED)
+        t = t.merge(info, on=["org_code", "unit"], how="left")
+        t["variables"] = np.where(t["weighted"], t["variables"].fillna(""), "")
+        t["reason"] = t["reason"].fillna("")
+        if len(chosen) > 1:
+            t.insert(1, "question_id", qid)
+        frames.append(t)
+    cols = [
+        "org_code",
+        *(["question_id"] if len(chosen) > 1 else []),
+        "unit",
+        "n_respondents",
+        "unweighted_share",
+        "weighted_share",
+        "design_effect",
+        "ess",
+        "weighted",
+        "population_used",
+        "variables",
+        "reason",
+    ]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+def weighting_note(summary: pd.DataFrame) -> str:
+    """One plain-English sentence per organisation about weighting, for the report.
+
+    From :func:`weighting_summary`: e.g. "Weighted to each unit's eligible
+    patients (age band, sex): Ash Ward 66 % weighted against 69 % unweighted,
+    design effect 1.3." or "Not weighted: the margins describe the trust's
+    catchment population, not the patients leaving each unit; the figures are the
+    respondents' own answers." Sentences are joined by a space.
+    """
+    sentences = []
+    for _, org in summary.groupby("org_code", sort=True):
+        label = (
+            org["unit"].astype(str) + " (" + org["question_id"].astype(str) + ")"
+            if "question_id" in org.columns
+            else org["unit"].astype(str)
+        )
+        done, left = org[org["weighted"]], org[~org["weighted"]]
+        if done.empty:
+            reasons = list(dict.fromkeys(left["reason"].astype(str)))
+            why = (
+                reasons[0]
+                if len(reasons) == 1
+                else "; ".join(
+                    f"{lab}: {r}"
+                    for lab, r in zip(label[~org["weighted"]], left["reason"], strict=True)
+                )
+            )
+            sentences.append(f"Not weighted: {why}; the figures are the respondents' own answers.")
+            continue
+        variables = list(
+            dict.fromkeys(
+                v.strip()
+                for vs in done["variables"].astype(str)
+                for v in vs.split(",")
+                if v.strip()
+            )
+        )
+        parts = [
+            f"{lab} {_pct(r.weighted_share)} weighted against {_pct(r.unweighted_share)} "
+            f"unweighted, design effect {r.design_effect:.1f}"
+            for lab, r in zip(label[org["weighted"]], done.itertuples(index=False), strict=True)
+        ]
+        parts += [
+            f"{lab} not weighted ({r})"
+            for lab, r in zip(label[~org["weighted"]], left["reason"], strict=True)
+        ]
+        names = ", ".join(v.replace("_", " ") for v in variables)
+        sentences.append(
+            f"Weighted to each unit's eligible patients ({names}): " + "; ".join(parts) + "."
+        )
+    return " ".join(sentences)
 
 
 def adopted_phase_starts(

@@ -56,9 +56,19 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartError
+from pxlib.spc.spec import ChartSpec
 from pxlib.survey.ci import proportion_ci
 
 SIGNALS = ("none", "improvement", "concern", "both")
+#: the workbook's charts plot shares in percent; a typed target is read through this spec
+PERCENT = ChartSpec(kind="p", multiply=100, percent=True)
+
+
+def target_share(value: float | str) -> float:
+    """A target typed as 0.95, 95 or "95%" as a proportion (0.95): :meth:`ChartSpec.to_plotted`."""
+    return PERCENT.to_plotted(value) / 100
+
+
 VERDICTS = ("reliable", "improving", "not yet reliable", "deteriorating")
 #: weeks with a value in the current phase before reliability is judged (MDC baseline minimum)
 MIN_WEEKS = 12
@@ -240,6 +250,39 @@ def _evidence(cur: pd.DataFrame, summary_row: pd.Series, fmt, multiply: float) -
     return out
 
 
+def _phase_shift(pts, last, summ, confirmed, fmt, multiply: float) -> dict | None:
+    """Evidence that the current phase sits at another level than the phase before it.
+
+    The current phase's weeks pooled against the previous phase's, by
+    :func:`level_test`; it counts when the z reaches :data:`Z_SUSTAINED`. The
+    words name the adopted cycle the data confirmed, when there is one
+    (:mod:`pxlib.workbook.baseline`).
+    """
+    phase = int(last["phase"])
+    current = pts[(pts["phase"] == phase) & np.isfinite(pts["y"].to_numpy(float))]
+    before = pts[(pts["phase"] == phase - 1) & np.isfinite(pts["y"].to_numpy(float))]
+    z, p_now, p_before = level_test(current, before, multiply)
+    if not np.isfinite(z) or abs(z) < Z_SUSTAINED:
+        return None
+    side = int(np.sign(z))
+    earlier = fmt(float(summ[summ["phase"] == phase - 1]["cl"].iloc[0]))
+    if len(confirmed):
+        c = confirmed.iloc[-1]
+        words = (
+            f"a sustained shift after cycle {c['cycle_id']}: {int(c['run_length'])} weeks in a "
+            f"row {_side_word(side)} the centre line of {earlier} before it (chance allows "
+            f"{int(c['run_needed']) - 1}); the new phase averages {fmt(p_now)}"
+        )
+    else:
+        words = (
+            f"the current phase (from {_week(current['x'].iloc[0]) if len(current) else '?'}) "
+            f"averages {fmt(p_now)} against {fmt(p_before)} in the phase before, more than "
+            "chance explains"
+        )
+    since = current["x"].iloc[0] if len(current) else None
+    return {"side": side, "words": words, "since": since, "kind": "shift"}
+
+
 def _pooled(frame: pd.DataFrame, multiply: float) -> tuple[float, float]:
     """(successes, denominator) pooled over weeks with a value: sum(p_i n_i), sum(n_i)."""
     n = frame["n"].to_numpy(float) if "n" in frame.columns else np.full(len(frame), np.nan)
@@ -295,22 +338,10 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
         confirmed = (
             own_cycles[own_cycles["status"] == "confirmed"] if len(own_cycles) else own_cycles
         )
-        if len(confirmed) and int(last["phase"]) > 1 and direction:
-            c = confirmed.iloc[-1]
-            ev.insert(
-                0,
-                {
-                    "side": direction,
-                    "words": (
-                        f"a sustained shift after cycle {c['cycle_id']}: {int(c['run_length'])} weeks "
-                        f"in a row {_side_word(direction)} the earlier average of "
-                        f"{fmt(float(summ.iloc[-2]['cl']))} (chance allows {int(c['run_needed']) - 1}); "
-                        f"the new phase averages {fmt(float(last['cl']))}"
-                    ),
-                    "since": c["effect_from"],
-                    "kind": "shift",
-                },
-            )
+        if int(last["phase"]) > 1:
+            shift = _phase_shift(pts, last, summ, confirmed, fmt, multiply)
+            if shift is not None:
+                ev.insert(0, shift)
         better = {e["side"] * direction > 0 for e in ev} if direction else set()
         signal = (
             "both" if better == {True, False}
@@ -377,7 +408,7 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
             if ev
             else "no special cause: the weeks vary by chance"
         )
-        caveats = str(last.get("warning", "") or "")
+        caveats = str(last.get("warning", "") or "").strip().rstrip(".")
         variation = (
             CONCERN if concern
             else IMPROVEMENT if signal == "improvement"

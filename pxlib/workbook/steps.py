@@ -3,15 +3,15 @@
 - insight (01): :func:`organisation_label`, :func:`fft_for`, :func:`fft_by_ward`,
   :func:`fft_monthly_chart`, :func:`gpps_for`, :func:`share_by_group`,
   :func:`question_shares`;
-- reliability (03): :func:`reliability` (weekly shares, PDSA phases, chart,
-  verdicts in one call), :func:`results_records`;
+- reliability (03): :func:`reliability` (weekly shares, frozen baselines and
+  confirmed phases, the chart and each unit's reading in one call),
+  :func:`read_weekly`, :func:`results_records`;
 - spread and sustain (04): :func:`quarter_bounds`, :func:`quarter_funnel`,
   :func:`adoption_table`, :func:`sustain`, :func:`sustain_status`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -221,13 +221,6 @@ class Reliability:
         return self.plan.phases
 
 
-def chart_spec_target(target, kind: str = "p") -> float:
-    """A target typed as 0.95, 95 or "95%" in the percent units the workbook's charts plot."""
-    from pxlib.spc.spec import ChartSpec
-
-    return ChartSpec(kind=kind, multiply=100, percent=kind in ("p", "run")).to_plotted(target)
-
-
 def reliability(
     data,
     *,
@@ -264,61 +257,136 @@ def reliability(
             "chosen, so there is nothing to chart yet; collect answers with the form written by "
             "notebook 02, or check trust_code and data_dir"
         )
+    plan, result, readings = read_weekly(
+        weekly,
+        data.pdsa_log,
+        target=target,
+        kind=kind,
+        rules=rules,
+        improvement=improvement,
+        phases=phases,
+        limits=limits,
+    )
+    return Reliability(weekly=weekly, plan=plan, result=result, readings=readings)
+
+
+def read_weekly(
+    weekly: pd.DataFrame,
+    pdsa_log: pd.DataFrame | None,
+    *,
+    target: float | str | None = 0.95,
+    kind: str = "p",
+    rules=None,
+    improvement: str = "increase",
+    phases: str = "confirmed",
+    limits: str = "auto",
+    y_label: str = "Patients for whom it happened (%)",
+):
+    """(plan, chart, readings) of a weekly table with ``unit``, ``week``, ``y``, ``n``.
+
+    The baselines and phases (:func:`pxlib.workbook.baseline.plan_phases`), one
+    chart of every unit, each unit's reading (:func:`pxlib.workbook.reading.read_units`)
+    and the chart made to agree with the readings
+    (:func:`pxlib.workbook.reading.consistent_result`), which is the one returned.
+    """
     chart_kw = dict(
         kind=kind,
         rules=rules,
         multiply=100,
-        target=chart_spec_target(target, kind),
-        y_label="Patients for whom it happened (%)",
+        target=None if target is None else 100 * _reading.target_share(target),
+        y_label=y_label,
     )
     if kind == "p":
         chart_kw["limits"] = limits
-    plan = _baseline.plan_phases(
-        weekly, data.pdsa_log, mode=phases, improvement=improvement, **chart_kw
-    )
+    plan = _baseline.plan_phases(weekly, pdsa_log, mode=phases, improvement=improvement, **chart_kw)
     result = _baseline.chart_units(
         weekly, freeze=plan.freeze, phases=plan.phases, improvement=improvement, **chart_kw
     )
     readings = _reading.read_units(result, plan=plan)
-    shown = _reading.consistent_result(result, readings)
-    return Reliability(weekly=weekly, plan=plan, result=shown, readings=readings)
+    return plan, _reading.consistent_result(result, readings), readings
+
+
+def plan_text(rel: Reliability) -> str:
+    """Markdown: each unit's baseline and what became of its adopted PDSA cycles."""
+    from pxlib.workbook.display import escape_md
+
+    lines = []
+    base = rel.plan.baselines
+    cycles = rel.plan.cycles
+    for row in base.itertuples(index=False) if len(base) else []:
+        text = (
+            f"- **{escape_md(row.unit)}**: baseline {row.baseline_from:%d %b %Y} to "
+            f"{row.baseline_to:%d %b %Y}, {row.baseline_weeks} weeks with answers: "
+            f"{escape_md(row.baseline_reason)}"
+        )
+        own = cycles[cycles["unit"] == row.unit] if len(cycles) else cycles
+        for c in own.itertuples(index=False):
+            when = f" from {c.effect_from:%d %b %Y}" if pd.notna(c.effect_from) else ""
+            what = {
+                "confirmed": f"a new phase{when}: the data confirm a sustained change",
+                "no change yet": "no new phase: no sustained change yet",
+                "too early to tell": "no new phase yet: too early to tell",
+            }[c.status]
+            text += f"; adopted cycle {escape_md(c.cycle_id)}: {what}"
+        lines.append(text + ".")
+    if not lines and rel.phases:
+        lines = [
+            f"- **{escape_md(u)}**: new phases from "
+            + ", ".join(f"{d:%d %b %Y}" for d in starts)
+            + " (every adopted PDSA cycle)."
+            for u, starts in rel.phases.items()
+        ]
+    head = "**Baselines and phases** (change is judged against each unit's frozen baseline):"
+    return head + "\n\n" + ("\n".join(lines) if lines else "No phases: every week is one phase.")
 
 
 def results_records(
-    verdicts: pd.DataFrame,
+    readings: pd.DataFrame,
     *,
     min_respondents: int | None = None,
     weekly: pd.DataFrame | None = None,
     extra: dict | None = None,
 ) -> list[dict]:
-    """One record per unit for :func:`pxlib.report.record_results`.
+    """One record per unit for :func:`pxlib.report.record_results`, from its reading.
 
-    Keys: ``unit``, ``latest_week``, ``n_respondents`` (answers that week) and
-    ``latest_value`` (both missing when that week rests on fewer than
-    ``min_respondents`` answers; the batch index applies its own threshold to
-    ``n_respondents`` too), ``verdict``,
-    ``variation_type``, ``assurance_type``, ``centre_line``, plus ``extra``
-    columns of ``verdicts`` named in ``extra`` ({record key: column}).
+    Keys: ``unit``, ``verdict``, ``signal``, ``since``, ``variation_type``,
+    ``assurance_type``, ``latest_week``, ``latest_value`` and
+    ``n_respondents`` (answers that week; both null when the small-number rule
+    of :mod:`pxlib.disclosure` hides them), ``estimate``, ``ci_low``,
+    ``ci_high`` (the current phase's share and its one-sided 95 % bounds),
+    ``reason`` and ``next_step``,
+    plus ``extra`` columns of ``readings`` ({record key: column}).
     """
+    rule = small_numbers(min_respondents)
     records = []
-    for row in verdicts.itertuples(index=False):
+    for row in readings.itertuples(index=False):
         latest = float(row.latest_value) if pd.notna(row.latest_value) else None
         n_latest = None
         if weekly is not None and latest is not None:
             hit = weekly[(weekly["unit"] == row.unit) & (weekly["week"] == row.latest_week)]
             if len(hit):
                 n_latest = int(hit["n_respondents"].iloc[0])
-                if not small_numbers(min_respondents).shows(n_latest):
-                    latest = n_latest = None
+        if n_latest is None or not rule.shows(n_latest):
+            latest = n_latest = None
+
+        def _round(v):
+            return None if v is None or not np.isfinite(v) else round(float(v), 1)
+
         rec = {
             "unit": row.unit,
-            "latest_week": row.latest_week,
-            "n_respondents": n_latest,
-            "latest_value": None if latest is None else round(latest, 1),
             "verdict": row.verdict,
+            "signal": row.signal,
+            "since": None if pd.isna(row.since) else row.since,
             "variation_type": row.variation_type,
             "assurance_type": row.assurance_type,
-            "centre_line": round(float(row.centre_line), 1),
+            "latest_week": row.latest_week,
+            "n_respondents": n_latest,
+            "latest_value": _round(latest),
+            "estimate": _round(row.estimate),
+            "ci_low": _round(row.ci_low),
+            "ci_high": _round(row.ci_high),
+            "reason": row.reason,
+            "next_step": row.next_step,
         }
         for key, col in (extra or {}).items():
             rec[key] = getattr(row, col)
@@ -424,95 +492,74 @@ def adoption_table(data, rel: Reliability, *, weighted: bool = True) -> pd.DataF
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
-def sustain(rel: Reliability, *, freeze_weeks: int = 20, rules=None, target: float | None = None):
+def sustain(rel: Reliability, *, freeze_weeks: int = 20, rules=None) -> Reliability | None:
     """Sustain charts: each reliable unit's current phase with limits frozen from its first weeks.
 
     The reliable phase's first ``freeze_weeks`` weeks (fewer when the phase is
     shorter) fix the centre line and limits; later weeks are judged against
     them, so a fall shows as special-cause concern instead of dragging the
-    limits down with it. Returns an SPCResult (grouped by unit) or None when no
-    unit is reliable.
+    limits down with it. Returns the sustain chart with each unit's reading of
+    it, or None when no unit is reliable.
     """
-    reliable = rel.verdicts.loc[rel.verdicts["verdict"] == "reliable", "unit"].tolist()
+    reliable = rel.readings.loc[rel.readings["verdict"] == "reliable", "unit"].tolist()
     if not reliable:
         return None
     weekly = rel.weekly[rel.weekly["unit"].isin(reliable)].copy()
-    phases = {u: rel.phases[u] for u in reliable if u in rel.phases}
-    # keep only the reliable (current) phase of each unit
     keep = np.ones(len(weekly), bool)
-    for unit, starts in phases.items():
-        keep &= ~((weekly["unit"] == unit) & (weekly["week"] < starts[-1])).to_numpy()
+    for unit in reliable:
+        starts = rel.phases.get(unit, [])
+        if starts:
+            keep &= ~((weekly["unit"] == unit) & (weekly["week"] < starts[-1])).to_numpy()
     weekly = weekly[keep]
-    tgt = rel.result.target / 100 if target is None and rel.result.target is not None else target
-    return measures.measure_chart(
-        weekly,
-        kind=rel.result.kind,
-        freeze=freeze_weeks,
-        target=tgt,
+    spec = rel.result.spec
+    kw = dict(
+        kind=spec.kind,
         rules=rules,
+        multiply=spec.multiply,
+        target=spec.target,
+        improvement=spec.improvement,
         y_label="Sustain: patients for whom it happened (%)",
     )
+    if spec.kind == "p":
+        kw["limits"] = spec.limits
+    plan = _baseline.PhasePlan(mode="sustain", freeze={u: freeze_weeks for u in reliable})
+    result = _baseline.chart_units(weekly, freeze=plan.freeze, phases={}, **kw)
+    readings = _reading.read_units(result, plan=plan)
+    shown = _reading.consistent_result(result, readings)
+    return Reliability(weekly=weekly, plan=plan, result=shown, readings=readings)
 
 
-def sustain_status(result, *, recent: int = 6) -> pd.DataFrame:
-    """Per unit on a sustain chart: holding, watch (one recent low week) or deteriorating.
+SUSTAIN_ADVICE = {
+    "deteriorating": (
+        "The gains are slipping against what the reliable process gave: find out what "
+        "changed and restart PDSA testing."
+    ),
+    "holding": (
+        "The gains are holding: measure less often (e.g. monthly) and keep the changes in "
+        "standard work."
+    ),
+}
 
-    Looks at the weeks after the frozen baseline: ``deteriorating`` when two or
-    more of the last ``recent`` weeks are special-cause concern points (below
-    the frozen lower limit, or part of a run or trend downwards), ``watch`` for
-    one, ``holding`` otherwise. Columns: ``unit``, ``weeks_after_baseline``,
-    ``concern_weeks`` (after the baseline), ``recent_concern``, ``status``, ``advice``.
+
+def sustain_status(sustained: Reliability) -> pd.DataFrame:
+    """Per unit on its sustain chart: ``holding`` or ``deteriorating``, from its reading.
+
+    Columns: ``unit``, ``weeks_after_baseline``, ``status``, ``evidence``, ``advice``.
     """
-    pts = result.points
-    rows = []
-    for unit, g in pts.groupby("unit", sort=True):
-        g = g.sort_values("x")
-        after = g[~g["baseline"].astype(bool) & np.isfinite(g["y"].to_numpy(float))]
-        concern = after["point_type"] == _reading.CONCERN
-        recent_c = int((after.tail(recent)["point_type"] == _reading.CONCERN).sum())
-        if recent_c >= 2:
-            status, advice = (
-                "deteriorating",
-                "Several recent weeks fall below what the reliable "
-                "process gave: find out what changed and restart PDSA testing.",
-            )
-        elif recent_c == 1:
-            status, advice = (
-                "watch",
-                "One recent week was unusually low: check it with the team and keep measuring.",
-            )
-        else:
-            status, advice = (
-                "holding",
-                "The gains are holding: measure less often (e.g. monthly) "
-                "and keep the changes in standard work.",
-            )
-        rows.append(
-            {
-                "unit": unit,
-                "weeks_after_baseline": int(len(after)),
-                "concern_weeks": int(concern.sum()),
-                "recent_concern": recent_c,
-                "status": status,
-                "advice": advice,
-            }
-        )
+    pts = sustained.result.points
+    after = pts[~pts["baseline"].astype(bool) & np.isfinite(pts["y"].to_numpy(float))]
+    weeks = after.groupby("unit").size()
+    r = sustained.readings
+    status = np.where(r["signal"].isin(["concern", "both"]), "deteriorating", "holding")
     return pd.DataFrame(
-        rows,
-        columns=[
-            "unit",
-            "weeks_after_baseline",
-            "concern_weeks",
-            "recent_concern",
-            "status",
-            "advice",
-        ],
+        {
+            "unit": r["unit"],
+            "weeks_after_baseline": r["unit"].map(weeks).fillna(0).astype(int),
+            "status": status,
+            "evidence": r["evidence"],
+            "advice": [SUSTAIN_ADVICE[s] for s in status],
+        }
     )
-
-
-def with_points(result, points: pd.DataFrame):
-    """A copy of an SPC result with other points (for display variants)."""
-    return dataclasses.replace(result, points=points)
 
 
 def about_data(data) -> str:
@@ -634,24 +681,38 @@ def pdsa_table(data) -> pd.DataFrame:
     return out.sort_values(sort, kind="stable").reset_index(drop=True) if sort else out
 
 
-def site_chart(data, *, target: float = 0.95, kind: str = "p", rules=None, weighted: bool = True):
-    """Weekly share per site (all units of a site together). Returns ``(result, weekly)``.
+def site_chart(
+    data,
+    *,
+    target: float | str = 0.95,
+    kind: str = "p",
+    rules=None,
+    weighted: bool = True,
+    improvement: str = "increase",
+    limits: str = "auto",
+) -> Reliability | None:
+    """Weekly share per site (all units of a site together), read as units are.
 
-    ``weekly`` has the site in a ``unit`` column too, so display helpers that
-    look up respondents per unit and week work unchanged.
+    Returns a :class:`Reliability` whose ``unit`` column holds the site name
+    (so every display helper works unchanged), or None without site names.
+    Sites have no PDSA cycles of their own: their baselines are frozen as for
+    a unit with none.
     """
     weekly = measures.weekly_share(data, by=("site_name", "week"), weighted=weighted)
     if weekly.empty:
-        return None, weekly
-    result = measures.measure_chart(
+        return None
+    weekly = weekly.assign(unit=weekly["site_name"].astype(str))
+    plan, result, readings = read_weekly(
         weekly,
-        kind=kind,
-        by="site_name",
+        None,
         target=target,
+        kind=kind,
         rules=rules,
+        improvement=improvement,
+        limits=limits,
         y_label="Patients for whom it happened (%), by site",
     )
-    return result, weekly
+    return Reliability(weekly=weekly, plan=plan, result=result, readings=readings)
 
 
 def spread_records(
@@ -662,7 +723,7 @@ def spread_records(
     min_respondents: int | None = None,
 ) -> list[dict]:
     """Per unit: the :func:`results_records` keys plus ``adopted`` and ``sustain_status``."""
-    records = results_records(rel.verdicts, weekly=rel.weekly, min_respondents=min_respondents)
+    records = results_records(rel.readings, weekly=rel.weekly, min_respondents=min_respondents)
     adopted = dict(zip(adoption["unit"], adoption["adopted"], strict=False))
     sustain_ = {} if status is None else dict(zip(status["unit"], status["status"], strict=False))
     for rec in records:
