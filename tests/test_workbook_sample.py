@@ -20,7 +20,8 @@ PLANTED_PII = ("07700 900461", "943 476 5919", "jo.patient@example.com", "Okonjo
 IMPROVING = {"ZA1": "Ash Ward", "ZA4": "Larch Ward", "ZA5": "Willow Ward"}
 STABLE_BELOW_95 = {
     "ZA1": ["Beech Ward", "Cedar Ward"],
-    "ZA2": ["Fir Ward", "Elm Ward"],
+    "ZA2": ["Fir Ward"],
+    "ZA4": ["Birch Unit"],
     "ZA3": ["Pine Ward", "Rowan Clinic", "Holly Ward"],
     "ZA5": ["Maple Ward", "Yew Ward", "Hazel Ward", "Day Surgery"],
     "ZA6": ["Aspen Team", "Linden Team"],
@@ -41,8 +42,13 @@ def test_planted_verdicts(verdicts):
     for trust, unit in IMPROVING.items():
         v = verdicts[trust].verdicts.set_index("unit")
         assert v.loc[unit, "verdict"] == "improving", (trust, unit, v.loc[unit, "reason"])
+        assert v.loc[unit, "variation_type"] == "special_cause_improvement"
     oak = verdicts["ZA3"].verdicts.set_index("unit").loc["Oak Ward"]
     assert oak["verdict"] == "reliable", oak["reason"]
+    assert oak["variation_type"] == "common_cause"
+    elm = verdicts["ZA2"].verdicts.set_index("unit").loc["Elm Ward"]
+    assert elm["verdict"] == "deteriorating", elm["reason"]
+    assert elm["variation_type"] == "special_cause_concern"
     for trust, units in STABLE_BELOW_95.items():
         v = verdicts[trust].verdicts.set_index("unit")
         for unit in units:
@@ -51,6 +57,7 @@ def test_planted_verdicts(verdicts):
                 unit,
                 v.loc[unit, "reason"],
             )
+            assert v.loc[unit, "variation_type"] == "common_cause", (unit, v.loc[unit, "reason"])
 
 
 def test_phases_start_after_adopted_cycles(verdicts):
@@ -95,12 +102,18 @@ def test_sustain_chart_for_the_reliable_unit(verdicts):
     rel = verdicts["ZA3"]
     sustained = steps.sustain(rel, freeze_weeks=20)
     assert sustained is not None
-    assert set(sustained.points["unit"]) == {"Oak Ward"}
+    pts = sustained.result.points
+    assert set(pts["unit"]) == {"Oak Ward"}
     # only the reliable phase is kept, and its first 20 weeks form the baseline
-    assert sustained.points["x"].min() >= rel.phases["Oak Ward"][-1]
-    assert sustained.points["baseline"].sum() <= 20
+    starts = rel.phases.get("Oak Ward")
+    if starts:
+        assert pts["x"].min() >= starts[-1]
+    assert pts["baseline"].sum() <= 20
     status = steps.sustain_status(sustained)
-    assert status["status"].iloc[0] in ("holding", "watch", "deteriorating")
+    assert status["status"].iloc[0] in ("holding", "deteriorating")
+    # the status is the sustain chart's own reading
+    reading = sustained.readings.set_index("unit").loc["Oak Ward"]
+    assert (status["status"].iloc[0] == "deteriorating") == (reading["signal"] in ("concern", "both"))
     assert steps.sustain(verdicts["ZA1"]) is None  # no reliable unit in ZA1
 
 
@@ -139,3 +152,21 @@ def test_gpps_suppressed_practice_has_no_figures(loaded):
 def test_sample_verdicts_known_answers(sample_dir):
     lines = workshop.sample_verdicts(sample_dir, [("ZA1", "Ash Ward"), ("ZA3", "Oak Ward")])
     assert lines == ["ZA1 Ash Ward: improving", "ZA3 Oak Ward: reliable"]
+
+
+def test_nothing_resting_on_fewer_than_10_answers_is_shown(verdicts):
+    """One small-number rule (pxlib.disclosure, 10 by default): Birch Unit's weeks of 2-9
+    answers are gaps on the chart people see and absent from the batch records."""
+    rel = verdicts["ZA4"]
+    shown, hidden = display.suppress_points(rel.result, rel.weekly)
+    birch = shown.points[shown.points["unit"] == "Birch Unit"].merge(
+        rel.weekly[["unit", "week", "n_respondents"]].rename(columns={"week": "x"}),
+        on=["unit", "x"],
+    )
+    small = birch["n_respondents"].between(1, 9)
+    assert small.sum() > 20  # the planted small unit
+    assert birch.loc[small, "y"].isna().all()
+    assert birch.loc[~small, "y"].notna().all()
+    for rec in steps.results_records(rel.readings, weekly=rel.weekly):
+        assert rec["n_respondents"] is None or rec["n_respondents"] >= 10
+        assert (rec["latest_value"] is None) == (rec["n_respondents"] is None)

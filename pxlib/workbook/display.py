@@ -55,6 +55,11 @@ def setup(interactive: bool = True) -> str:
 # --- small-number suppression ---------------------------------------------------------
 
 
+def shown(n, min_respondents: int | None = None) -> np.ndarray:
+    """Which counts ``n`` may be shown under the small-number rule of :mod:`pxlib.disclosure`."""
+    return ~small_numbers(min_respondents).hides(n)
+
+
 def suppress(
     frame: pd.DataFrame,
     *,

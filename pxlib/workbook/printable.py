@@ -138,8 +138,13 @@ def one_page_plan(
     team: str = "",
     next_review: str = "",
     synthetic_note: bool = False,
+    status: pd.Series | None = None,
 ) -> str:
-    """The one-page Always Event plan: vision, aim, measures, sampling, criteria, review.
+    """The one-page Always Event plan: vision, aim, where the unit stands, measures, sampling,
+    criteria, review.
+
+    ``status``: the unit's reading (a row of :func:`pxlib.workbook.reading.read_units`):
+    its verdict, evidence and next step are printed as they are, never re-judged.
 
     ``measures``: the measurement plan (e.g. columns measure, question,
     operational definition); ``checklist``: the four criteria table from
@@ -159,6 +164,12 @@ def one_page_plan(
     ]
     if aim_problems:
         parts.append("<ul>" + "".join(f"<li>To fix: {_e(p)}</li>" for p in aim_problems) + "</ul>")
+    if status is not None:
+        parts += [
+            "<h2>Where the unit stands now</h2>",
+            f"<p><strong>{_e(status['verdict'])}.</strong> {_e(status['reason'])}</p>",
+            f"<p><em>Next step:</em> {_e(status['next_step'])}</p>",
+        ]
     if measures is not None and len(measures):
         parts += [
             "<h2>Measures</h2>",

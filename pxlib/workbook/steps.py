@@ -306,6 +306,17 @@ def read_weekly(
     return plan, _reading.consistent_result(result, readings), readings
 
 
+def unit_status(data, unit: str, *, target: float | str = 0.95, weighted: bool = True):
+    """The unit's reading (a row of :func:`pxlib.workbook.reading.read_units`), or None
+    when it has no survey answers yet: what the one-page plan prints as its status."""
+    try:
+        rel = reliability(data, target=target, weighted=weighted, units=[unit])
+    except DataValidationError:
+        return None
+    rows = rel.readings[rel.readings["unit"] == unit]
+    return rows.iloc[0] if len(rows) else None
+
+
 def plan_text(rel: Reliability) -> str:
     """Markdown: each unit's baseline and what became of its adopted PDSA cycles."""
     from pxlib.workbook.display import escape_md
