@@ -63,3 +63,23 @@ def test_never_reliable_beside_a_concern(readings):
 def test_a_concern_is_named_as_a_concern(readings):
     concern = readings[readings["signal"].isin(["concern", "both"])]
     assert concern["verdict"].str.contains("deteriorating|concern").all()
+
+
+def test_the_batch_results_json_reads_the_planted_truths(tmp_path):
+    """The batch's <out>/<org>/03_test_and_measure.results.json, as the held-out checks read it."""
+    import json
+
+    from pxlib.report import run_batch
+
+    data_dir = tmp_path / "data"
+    truth = write_planted(data_dir, seed=99, reps=1)
+    frame = run_batch(data_dir, tmp_path / "out", trusts=["ZT1"], notebooks=["03"], workers=1,
+                      progress=False)  # fmt: skip
+    assert (frame["status"] == "ok").all(), frame["error"].tolist()
+    saved = json.loads((tmp_path / "out" / "ZT1" / "03_test_and_measure.results.json").read_text())
+    got = pd.DataFrame(saved["results"])[["unit", "verdict", "variation_type"]]
+    merged = truth.merge(got, on="unit", suffixes=("_expected", ""), validate="one_to_one")
+    right = (merged["verdict"] == merged["verdict_expected"]) & (
+        merged["variation_type"] == merged["variation_type_expected"]
+    )
+    assert right.mean() >= 7 / 8, merged.to_string()
