@@ -30,7 +30,9 @@ BANK = (
     "AE1,Did it happen?,outcome,always_never,Never,not_happened\n"
     "AE1,Did it happen?,outcome,always_never,Don't know,excluded\n"
 )
-RESPONSES_HEADER = "response_id,respondent_id,org_code,unit,response_date,question_id,answer,age_band,comment\n"
+RESPONSES_HEADER = (
+    "response_id,respondent_id,org_code,unit,response_date,question_id,answer,age_band,comment\n"
+)
 
 
 def write(tmp_path, name, text):
@@ -54,16 +56,24 @@ def load_quietly(func, *args, **kwargs):
 
 def test_good_responses_load_with_iso_weeks_and_text_codes(tmp_path, refs):
     orgs, bank = refs
-    path = write(tmp_path, "r.csv", RESPONSES_HEADER
-                 + "1,P1,ZA1,Ash,2026-03-04,AE1,always,75+,\n"
-                 + "2,P2,ZA1,Ash,08/03/2026,AE1,Most of the time,16-34,ok\n"
-                 + "3,P3,010,Main,09/03/2026,AE1,  DON'T KNOW ,35-54,\n")
+    path = write(
+        tmp_path,
+        "r.csv",
+        RESPONSES_HEADER
+        + "1,P1,ZA1,Ash,2026-03-04,AE1,always,75+,\n"
+        + "2,P2,ZA1,Ash,08/03/2026,AE1,Most of the time,16-34,ok\n"
+        + "3,P3,010,Main,09/03/2026,AE1,  DON'T KNOW ,35-54,\n",
+    )
     result = load_responses(path, organisations=orgs, question_bank=bank, strict=True)
     data = result.data
     assert result.ok and len(data) == 3
     # 2026-03-04 is a Wednesday; its ISO week starts Monday 2 March. 08/03/2026 is day-first: 8 March
     # (a Sunday, still the week of 2 March); 9 March is the next Monday.
-    assert list(data["response_date"].dt.strftime("%Y-%m-%d")) == ["2026-03-04", "2026-03-08", "2026-03-09"]
+    assert list(data["response_date"].dt.strftime("%Y-%m-%d")) == [
+        "2026-03-04",
+        "2026-03-08",
+        "2026-03-09",
+    ]
     assert list(data["week"].dt.strftime("%Y-%m-%d")) == ["2026-03-02", "2026-03-02", "2026-03-09"]
     assert data["org_code"].tolist() == ["ZA1", "ZA1", "010"]  # "010" stays text
     scored = score_responses(data, bank)
@@ -77,7 +87,11 @@ def test_good_responses_load_with_iso_weeks_and_text_codes(tmp_path, refs):
         ("1,P1,ZA1,Ash,31/02/2026,AE1,Always,,", "response_date", "does not parse"),
         ("1,P1,ZA1,Ash,2026-13-01,AE1,Always,,", "response_date", "does not parse"),
         ("1,P1,ZZ9,Ash,2026-03-04,AE1,Always,,", "org_code", "unknown organisation 'ZZ9'"),
-        ("1,P1,ZA1,Ash,2026-03-04,AE1,Often,,", "answer", "not on the scale 'always_never' of question AE1"),
+        (
+            "1,P1,ZA1,Ash,2026-03-04,AE1,Often,,",
+            "answer",
+            "not on the scale 'always_never' of question AE1",
+        ),
         ("1,P1,ZA1,Ash,2026-03-04,XX9,Always,,", "question_id", "unknown question 'XX9'"),
         (",P1,ZA1,Ash,2026-03-04,AE1,Always,,", "response_id", "response_id is empty"),
     ],
@@ -99,9 +113,13 @@ def test_each_failure_mode_names_row_column_and_reason(tmp_path, refs, row, colu
 
 def test_duplicate_response_id_points_to_first_row(tmp_path, refs):
     orgs, bank = refs
-    path = write(tmp_path, "r.csv", RESPONSES_HEADER
-                 + "7,P1,ZA1,Ash,2026-03-04,AE1,Always,,\n"
-                 + "7,P2,ZA1,Ash,2026-03-04,AE1,Never,,\n")
+    path = write(
+        tmp_path,
+        "r.csv",
+        RESPONSES_HEADER
+        + "7,P1,ZA1,Ash,2026-03-04,AE1,Always,,\n"
+        + "7,P2,ZA1,Ash,2026-03-04,AE1,Never,,\n",
+    )
     result = load_quietly(load_responses, path, organisations=orgs, question_bank=bank)
     assert len(result.data) == 1
     assert result.rejected["reason"].iloc[0] == "duplicate response_id (first seen on row 2)"
@@ -111,7 +129,11 @@ def test_duplicate_response_id_points_to_first_row(tmp_path, refs):
 def test_messages_never_quote_answers_or_comments(tmp_path, refs):
     orgs, bank = refs
     secret = "Call me on 07700 900123"
-    path = write(tmp_path, "r.csv", RESPONSES_HEADER + f"1,P1,ZA1,Ash,2026-03-04,AE1,Yes I think so,,{secret}\n")
+    path = write(
+        tmp_path,
+        "r.csv",
+        RESPONSES_HEADER + f"1,P1,ZA1,Ash,2026-03-04,AE1,Yes I think so,,{secret}\n",
+    )
     with pytest.raises(DataValidationError) as info:
         load_responses(path, organisations=orgs, question_bank=bank, strict=True)
     assert secret not in str(info.value) and "Yes I think so" not in str(info.value)
@@ -124,14 +146,20 @@ def test_column_names_are_matched_forgivingly_and_ambiguity_reported(tmp_path):
     result = load_organisations(write(tmp_path, "o.csv", text), strict=True)
     assert result.data["org_type"].tolist() == ["trust"]
     with pytest.raises(ColumnError, match="ambiguous column names"):
-        load_organisations(write(tmp_path, "o2.csv", "org code,org_code,name,type\nZA1,ZA1,One,trust\n"))
+        load_organisations(
+            write(tmp_path, "o2.csv", "org code,org_code,name,type\nZA1,ZA1,One,trust\n")
+        )
     with pytest.raises(ColumnError, match=r"missing required column\(s\) \['org_type'\]"):
         load_organisations(write(tmp_path, "o3.csv", "org_code,name\nZA1,One\n"))
 
 
 def test_unknown_org_type_is_rejected(tmp_path):
-    result = load_quietly(load_organisations, write(tmp_path, "o.csv", ORGS + "ZB1,Other,hospice,ZQ1,\n"))
-    assert result.rejected["reason"].iloc[0].startswith("'hospice' is not one of: trust, gp_practice")
+    result = load_quietly(
+        load_organisations, write(tmp_path, "o.csv", ORGS + "ZB1,Other,hospice,ZQ1,\n")
+    )
+    assert (
+        result.rejected["reason"].iloc[0].startswith("'hospice' is not one of: trust, gp_practice")
+    )
 
 
 def test_negative_and_fractional_counts(tmp_path):
@@ -149,23 +177,66 @@ def test_margin_levels_stay_text(tmp_path):
     assert data["level"].tolist() == ["1", "01"]
 
 
+def test_margins_say_which_population_they_describe(tmp_path):
+    units = pd.DataFrame({"org_code": ["ZA1", "ZA1"], "unit": ["Ash", "Beech"]})
+    text = (
+        "org_code,unit,describes,variable,level,population\n"
+        "ZA1,,catchment,age_band,16-34,1000\n"
+        "ZA1,Ash,eligible,age_band,16-34,100\n"
+        "ZA1,Beech,Eligible,age_band,16-34,80\n"  # same variable and level, another unit: fine
+        "ZA1,,,sex,female,500\n"  # blank: catchment
+        "ZA1,Ash,eligible,age_band,16-34,90\n"  # row 6: duplicate within the unit
+        "ZA1,,eligible,sex,male,40\n"  # row 7: eligible without a unit
+        "ZA1,Oak,eligible,sex,male,40\n"  # row 8: not a unit of ZA1
+        "ZA1,Ash,everyone,sex,male,40\n"  # row 9: not a population pxlib knows
+        "ZA1,Ash,catchment,sex,female,40\n"  # row 10: a unit's catchment
+    )
+    result = load_quietly(load_margins, write(tmp_path, "m.csv", text), units=units)
+    reasons = result.rejected.set_index("row")["reason"]
+    assert reasons[6] == "duplicate org_code and unit and variable and level (first seen on row 3)"
+    assert reasons[7] == "an eligible margin needs the unit whose eligible patients it counts"
+    assert reasons[8] == "unit 'Oak' is not a unit of organisation 'ZA1' in the units file"
+    assert reasons[9] == "'everyone' is not one of: eligible, catchment"
+    assert reasons[10].startswith("unit 'Ash' given but describes is catchment (or blank)")
+    assert result.rejected.set_index("row").loc[7, "column"] == "unit"
+    assert set(result.rejected["file"]) == {str(tmp_path / "m.csv")}
+    data = result.data
+    assert data["describes"].tolist() == ["catchment", "eligible", "eligible", "catchment"]
+    assert data["unit"].isna().tolist() == [True, False, False, True]
+    assert data["unit"].dropna().tolist() == ["Ash", "Beech"]
+    assert not any("no 'describes' column" in n for n in result.notes)
+
+
+def test_margins_without_describes_are_catchment_with_a_note(tmp_path):
+    text = "org_code,variable,level,population\nZA1,age_band,16-34,10\nZA1,age_band,75+,5\n"
+    result = load_margins(write(tmp_path, "m.csv", text), strict=True)
+    assert (result.data["describes"] == "catchment").all() and result.data["unit"].isna().all()
+    assert any("no 'describes' column" in n and "catchment" in n for n in result.notes)
+
+
 def test_pdsa_end_before_start(tmp_path):
-    text = ("org_code,unit,cycle_id,start_date,end_date,change_idea,decision\n"
-            "ZA1,Ash,1,2026-03-10,2026-03-01,Idea,adopt\nZA1,Ash,2,10/03/2026,,Idea,\n")
+    text = (
+        "org_code,unit,cycle_id,start_date,end_date,change_idea,decision\n"
+        "ZA1,Ash,1,2026-03-10,2026-03-01,Idea,adopt\nZA1,Ash,2,10/03/2026,,Idea,\n"
+    )
     result = load_quietly(load_pdsa_log, write(tmp_path, "p.csv", text))
     assert result.rejected["reason"].tolist() == ["end date is before the start date"]
     assert result.data["start_date"].iloc[0] == pd.Timestamp("2026-03-10")
 
 
-FFT_HEADER = ("Yearnumber,Periodname,Parent org code,Org code,Site code,Ward name,1 Very Good SUM,2 Good SUM,"
-              "3 Neither Good nor Poor SUM,4 Poor SUM,5 Very Poor SUM,6 Dont Know SUM,Total Responses,"
-              "Total Eligible SUM,Prop_Pos,Prop_Neg\n")
+FFT_HEADER = (
+    "Yearnumber,Periodname,Parent org code,Org code,Site code,Ward name,1 Very Good SUM,2 Good SUM,"
+    "3 Neither Good nor Poor SUM,4 Poor SUM,5 Very Poor SUM,6 Dont Know SUM,Total Responses,"
+    "Total Eligible SUM,Prop_Pos,Prop_Neg\n"
+)
 
 
 def test_fft_published_layout(tmp_path):
-    text = FFT_HEADER + ("2025_26,JANUARY,ZQ1,ZA1,ZA101,Ash,6,2,1,1,0,0,10,40,0.8,0.1\n"
-                         "2025_26,AUGUST,ZQ1,ZA1,ZA101,Ash,6,2,1,1,0,0,11,40,0.8,0.1\n"
-                         "2025_26,AUGUST,ZQ1,ZA1,ZA101,Beech,-1,2,1,1,0,0,3,40,0.8,0.1\n")
+    text = FFT_HEADER + (
+        "2025_26,JANUARY,ZQ1,ZA1,ZA101,Ash,6,2,1,1,0,0,10,40,0.8,0.1\n"
+        "2025_26,AUGUST,ZQ1,ZA1,ZA101,Ash,6,2,1,1,0,0,11,40,0.8,0.1\n"
+        "2025_26,AUGUST,ZQ1,ZA1,ZA101,Beech,-1,2,1,1,0,0,3,40,0.8,0.1\n"
+    )
     result = load_quietly(load_fft, write(tmp_path, "f.csv", text))
     assert len(result.data) == 1
     row = result.data.iloc[0]
@@ -177,8 +248,10 @@ def test_fft_published_layout(tmp_path):
 
 
 def test_gpps_suppressed_cells(tmp_path):
-    text = ("practice_code,practice_name,received,q28base,q28_12pct\n"
-            "Z80001,A,120,110,0.81\nZ80002,B,8,-97,-97\nZ80003,C,50,40,81\n")
+    text = (
+        "practice_code,practice_name,received,q28base,q28_12pct\n"
+        "Z80001,A,120,110,0.81\nZ80002,B,8,-97,-97\nZ80003,C,50,40,81\n"
+    )
     result = load_quietly(load_gpps, write(tmp_path, "g.csv", text))
     data = result.data.set_index("practice_code")
     assert data.loc["Z80001", "q28_12pct"] == pytest.approx(0.81)
@@ -194,7 +267,9 @@ def test_excel_files_load_like_csv(tmp_path):
 
 
 def test_parse_dates_is_day_first_and_rejects_ambiguous_short_years():
-    dates, bad = parse_dates(pd.Series(["01/02/2026", "2026-02-01", "1.2.2026", "01/02/26", "", "2026-02-01 00:00:00"]))
+    dates, bad = parse_dates(
+        pd.Series(["01/02/2026", "2026-02-01", "1.2.2026", "01/02/26", "", "2026-02-01 00:00:00"])
+    )
     assert dates[0] == dates[1] == dates[2] == dates[5] == pd.Timestamp("2026-02-01")
     assert bad.tolist() == [False, False, False, True, False, False]
 

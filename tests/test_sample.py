@@ -27,7 +27,9 @@ def test_same_seed_gives_byte_identical_files_and_matches_committed(tmp_path):
             f"data/sample/{path.name} differs from what `pxlib sample` generates"
         )
     write_sample(tmp_path / "c", seed=DEFAULT_SEED + 1)
-    assert not filecmp.cmp(tmp_path / "a" / "responses.csv", tmp_path / "c" / "responses.csv", shallow=False)
+    assert not filecmp.cmp(
+        tmp_path / "a" / "responses.csv", tmp_path / "c" / "responses.csv", shallow=False
+    )
 
 
 def test_sample_is_labelled_synthetic_with_fictional_codes():
@@ -66,10 +68,15 @@ def test_52_weeks_with_realistic_counts_and_gaps(outcome):
     assert not fir.isin([31, 32, 33]).any()
 
 
-@pytest.mark.parametrize(("org", "unit", "change", "direction"), [
-    ("ZA1", "Ash Ward", 19, 1), ("ZA4", "Larch Ward", 27, 1), ("ZA5", "Willow Ward", 31, 1),
-    ("ZA2", "Elm Ward", 33, -1),
-])
+@pytest.mark.parametrize(
+    ("org", "unit", "change", "direction"),
+    [
+        ("ZA1", "Ash Ward", 19, 1),
+        ("ZA4", "Larch Ward", 27, 1),
+        ("ZA5", "Willow Ward", 31, 1),
+        ("ZA2", "Elm Ward", 33, -1),
+    ],
+)
 def test_planted_shifts_are_visible(outcome, org, unit, change, direction):
     _, scored = outcome
     rows = unit_rows(scored, org, unit)
@@ -89,24 +96,57 @@ def test_small_unit_has_weeks_under_publication_thresholds(outcome):
     assert (weekly < 5).sum() >= 5 and (weekly < 10).mean() > 0.8
 
 
-def test_respondents_are_older_than_population_and_weighting_lowers_the_share(outcome):
+def test_respondents_are_older_than_the_eligible_patients_and_weighting_lowers_the_share(outcome):
+    # Replaces a check against the trusts' catchment population, the population the
+    # sample was weighted to before: a unit's share is planted among its eligible patients.
     data, scored = outcome
-    margins = data.margins[data.margins["variable"] == "age_band"]
-    population = margins.groupby("level")["population"].sum()
-    population_share = population / population.sum()
+    margins = data.margins
+    eligible = margins[(margins["describes"] == "eligible") & (margins["variable"] == "age_band")]
+    catchment = margins[(margins["describes"] == "catchment") & (margins["variable"] == "age_band")]
+    assert len(eligible) and len(catchment)
+    eligible_share = eligible.groupby("level")["population"].sum() / eligible["population"].sum()
+    catchment_share = catchment.groupby("level")["population"].sum() / catchment["population"].sum()
     respondent_share = scored["age_band"].value_counts(normalize=True)
-    assert respondent_share["75+"] > 2 * population_share["75+"]
-    assert respondent_share["16-34"] < 0.5 * population_share["16-34"]
-    # post-stratified by age by hand: population share x the age band's mean
-    by_age = scored.groupby("age_band")["happened"].mean()
-    weighted = float((by_age * population_share).sum())
-    assert scored["happened"].mean() - weighted > 0.02
+    assert respondent_share["75+"] > eligible_share["75+"] + 0.05
+    assert respondent_share["16-34"] < 0.7 * eligible_share["16-34"]
+    assert eligible_share["75+"] > catchment_share["75+"] + 0.05  # patients are older than the area
+    # post-stratified by age by hand, unit by unit: each unit's eligible share x the age band's mean
+    by_unit = scored.groupby(["org_code", "unit", "age_band"])["happened"].mean()
+    elig = eligible.set_index(["org_code", "unit", "level"])["population"]
+    elig = elig / elig.groupby(level=["org_code", "unit"]).transform("sum")
+    elig.index = elig.index.set_names("age_band", level="level")
+    weighted = (by_unit * elig).groupby(level=["org_code", "unit"]).sum()
+    unweighted = scored.groupby(["org_code", "unit"])["happened"].mean()
+    gap = unweighted - weighted.reindex(unweighted.index)
+    assert 0.02 < gap.mean() < 0.06
+
+
+def test_margins_describe_each_units_eligible_patients_and_each_trusts_catchment(outcome):
+    data, _ = outcome
+    m = data.margins
+    eligible = m[m["describes"] == "eligible"]
+    units = set(map(tuple, data.units[["org_code", "unit"]].to_numpy()))
+    assert set(map(tuple, eligible[["org_code", "unit"]].to_numpy())) == units
+    assert set(eligible["variable"]) == {"age_band", "sex"}
+    per_unit = eligible[eligible["variable"] == "age_band"].groupby(["org_code", "unit"])[
+        "population"
+    ]
+    assert per_unit.sum().between(300, 6000).all()  # a few hundred to a few thousand a year
+    catchment = m[m["describes"] == "catchment"]
+    assert catchment["unit"].isna().all()
+    assert set(catchment["org_code"]) == set(data.units["org_code"])
 
 
 def test_sensitive_comments_are_planted(outcome):
     data, _ = outcome
     comments = data.responses["comment"].dropna()
-    for needle in ("07700 900461", "943 476 5919", "jo.patient@example.com", "Nurse Okonjo", "Dr Castellano"):
+    for needle in (
+        "07700 900461",
+        "943 476 5919",
+        "jo.patient@example.com",
+        "Nurse Okonjo",
+        "Dr Castellano",
+    ):
         assert comments.str.contains(needle, regex=False).any(), needle
 
 

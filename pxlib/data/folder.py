@@ -62,15 +62,18 @@ class WorkbookData:
 
     def scored(self, measure_type: str | None = "outcome", question_ids=None) -> pd.DataFrame:
         """Respondent-level scores of the chosen questions (see :func:`score_responses`)."""
-        return score_responses(self.responses, self.question_bank, measure_type=measure_type,
-                               question_ids=question_ids)
+        return score_responses(
+            self.responses, self.question_bank, measure_type=measure_type, question_ids=question_ids
+        )
 
 
 def _empty(schema_name: str) -> pd.DataFrame:
     return pd.DataFrame(columns=SCHEMAS[schema_name].column_names)
 
 
-def load_data_dir(data_dir: str | Path, trust_code: str | None = None, *, strict: bool = False) -> WorkbookData:
+def load_data_dir(
+    data_dir: str | Path, trust_code: str | None = None, *, strict: bool = False
+) -> WorkbookData:
     """Load and validate every input file of a data folder.
 
     ``organisations.csv`` and ``question_bank.csv`` are required; the other files
@@ -86,7 +89,9 @@ def load_data_dir(data_dir: str | Path, trust_code: str | None = None, *, strict
 
     for required in ("organisations", "question_bank"):
         if not path(required).exists():
-            raise DataValidationError(f"{path(required)}: file not found (every data folder needs it)")
+            raise DataValidationError(
+                f"{path(required)}: file not found (every data folder needs it)"
+            )
     results: list[loaders.LoadResult] = []
 
     def keep(result: loaders.LoadResult) -> pd.DataFrame:
@@ -99,31 +104,76 @@ def load_data_dir(data_dir: str | Path, trust_code: str | None = None, *, strict
             f"unknown organisation '{trust_code}': not in {path('organisations')}"
         )
     bank = keep(loaders.load_question_bank(path("question_bank"), strict=strict))
-    units = (keep(loaders.load_units(path("units"), organisations=orgs, strict=strict))
-             if path("units").exists() else _empty("units"))
-    responses = (
-        keep(loaders.load_responses(path("responses"), organisations=orgs, question_bank=bank,
-                                    units=units if len(units) else None, strict=strict))
-        if path("responses").exists() else _empty("responses")
+    units = (
+        keep(loaders.load_units(path("units"), organisations=orgs, strict=strict))
+        if path("units").exists()
+        else _empty("units")
     )
-    pdsa = (keep(loaders.load_pdsa_log(path("pdsa_log"), organisations=orgs, strict=strict))
-            if path("pdsa_log").exists() else _empty("pdsa_log"))
-    margins = (keep(loaders.load_margins(path("margins"), organisations=orgs, strict=strict))
-               if path("margins").exists() else _empty("margins"))
-    fft = keep(loaders.load_fft(path("fft"), strict=strict)) if path("fft").exists() else _empty("fft")
-    gpps = keep(loaders.load_gpps(path("gpps"), strict=strict)) if path("gpps").exists() else _empty("gpps")
+    responses = (
+        keep(
+            loaders.load_responses(
+                path("responses"),
+                organisations=orgs,
+                question_bank=bank,
+                units=units if len(units) else None,
+                strict=strict,
+            )
+        )
+        if path("responses").exists()
+        else _empty("responses")
+    )
+    pdsa = (
+        keep(loaders.load_pdsa_log(path("pdsa_log"), organisations=orgs, strict=strict))
+        if path("pdsa_log").exists()
+        else _empty("pdsa_log")
+    )
+    margins = (
+        keep(
+            loaders.load_margins(
+                path("margins"),
+                organisations=orgs,
+                units=units if len(units) else None,
+                strict=strict,
+            )
+        )
+        if path("margins").exists()
+        else _empty("margins")
+    )
+    fft = (
+        keep(loaders.load_fft(path("fft"), strict=strict))
+        if path("fft").exists()
+        else _empty("fft")
+    )
+    gpps = (
+        keep(loaders.load_gpps(path("gpps"), strict=strict))
+        if path("gpps").exists()
+        else _empty("gpps")
+    )
 
     if trust_code is not None:
         responses, pdsa, margins, units = (
-            t[t["org_code"] == trust_code].reset_index(drop=True) for t in (responses, pdsa, margins, units)
+            t[t["org_code"] == trust_code].reset_index(drop=True)
+            for t in (responses, pdsa, margins, units)
         )
     rejected = [r.rejected for r in results if not r.rejected.empty]
-    rejected_all = (pd.concat([r[loaders.REJECTED_COLUMNS] for r in rejected], ignore_index=True)
-                    if rejected else pd.DataFrame(columns=loaders.REJECTED_COLUMNS))
+    rejected_all = (
+        pd.concat([r[loaders.REJECTED_COLUMNS] for r in rejected], ignore_index=True)
+        if rejected
+        else pd.DataFrame(columns=loaders.REJECTED_COLUMNS)
+    )
     return WorkbookData(
-        data_dir=data_dir, trust_code=trust_code, organisations=orgs, units=units, question_bank=bank,
-        responses=responses, pdsa_log=pdsa, margins=margins, fft=fft, gpps=gpps,
-        rejected=rejected_all, notes=[n for r in results for n in r.notes],
+        data_dir=data_dir,
+        trust_code=trust_code,
+        organisations=orgs,
+        units=units,
+        question_bank=bank,
+        responses=responses,
+        pdsa_log=pdsa,
+        margins=margins,
+        fft=fft,
+        gpps=gpps,
+        rejected=rejected_all,
+        notes=[n for r in results for n in r.notes],
     )
 
 
@@ -154,7 +204,9 @@ def score_responses(
     answers["answer_key"] = loaders.normalise_answer(answers["answer"].fillna(""))
     scored = answers.merge(
         chosen[["question_id", "answer_key", "counts_as", "measure_type"]],
-        on=["question_id", "answer_key"], how="left", validate="many_to_one",
+        on=["question_id", "answer_key"],
+        how="left",
+        validate="many_to_one",
     )
     # A blank answer leaves the denominator unless the bank scores blanks explicitly.
     scored["counts_as"] = scored["counts_as"].fillna("excluded")
@@ -163,8 +215,17 @@ def score_responses(
     )
     scored["happened"] = scored["counts_as"].map(SCORE).astype(float)
     attributes = [c for c in WEIGHTING_ATTRIBUTES if c in scored.columns]
-    columns = ["org_code", "unit", "respondent_id", "response_date", "week", "question_id",
-               "measure_type", "happened", *attributes]
+    columns = [
+        "org_code",
+        "unit",
+        "respondent_id",
+        "response_date",
+        "week",
+        "question_id",
+        "measure_type",
+        "happened",
+        *attributes,
+    ]
     if "week" not in scored.columns:
         scored["week"] = loaders.iso_week_start(scored["response_date"])
     return scored[columns].reset_index(drop=True)

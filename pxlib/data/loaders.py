@@ -98,7 +98,9 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[\s_\-]+", "_", str(name).strip().lower()).strip("_")
 
 
-def match_columns(frame: pd.DataFrame, schema: Schema, source: str) -> tuple[pd.DataFrame, list[str]]:
+def match_columns(
+    frame: pd.DataFrame, schema: Schema, source: str
+) -> tuple[pd.DataFrame, list[str]]:
     """Rename ``frame``'s columns to the schema's names, forgivingly.
 
     Raises :class:`ColumnError` naming the file when a required column is missing
@@ -115,7 +117,9 @@ def match_columns(frame: pd.DataFrame, schema: Schema, source: str) -> tuple[pd.
     for raw in frame.columns:
         target = lookup.get(normalise_name(raw))
         if target is None:
-            if schema.extra_columns == "pattern" and re.match(schema.extra_pattern, normalise_name(raw)):
+            if schema.extra_columns == "pattern" and re.match(
+                schema.extra_pattern, normalise_name(raw)
+            ):
                 renames[raw] = normalise_name(raw)
             else:
                 extras.append(str(raw))
@@ -125,7 +129,9 @@ def match_columns(frame: pd.DataFrame, schema: Schema, source: str) -> tuple[pd.
     ambiguous = {k: v for k, v in found.items() if len(v) > 1}
     if ambiguous:
         detail = "; ".join(f"{k!r} matched by {v}" for k, v in ambiguous.items())
-        raise ColumnError(f"{source}: ambiguous column names: {detail}. Rename or remove one of each.")
+        raise ColumnError(
+            f"{source}: ambiguous column names: {detail}. Rename or remove one of each."
+        )
     missing = [c.name for c in schema.columns if c.required and c.name not in found]
     if missing:
         raise ColumnError(
@@ -192,7 +198,15 @@ class _Issues:
             reason = pd.Series(reasons, index=mask.index[mask])
         else:
             reason = reasons[mask].astype(str)
-        self.records.append(pd.DataFrame({"_pos": np.flatnonzero(mask.to_numpy()), "column": column, "reason": reason.to_numpy()}))
+        self.records.append(
+            pd.DataFrame(
+                {
+                    "_pos": np.flatnonzero(mask.to_numpy()),
+                    "column": column,
+                    "reason": reason.to_numpy(),
+                }
+            )
+        )
 
     def rejected(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
         if not self.records:
@@ -229,7 +243,9 @@ def _check_column(frame: pd.DataFrame, column: Column, issues: _Issues) -> pd.Se
         return raw.where(~empty, None) if not column.required else raw
     if column.kind == "date":
         parsed, bad = parse_dates(raw)
-        issues.add(bad, column.name, "date '" + raw + "' does not parse: use YYYY-MM-DD or DD/MM/YYYY")
+        issues.add(
+            bad, column.name, "date '" + raw + "' does not parse: use YYYY-MM-DD or DD/MM/YYYY"
+        )
         return parsed
     if column.kind == "choice":
         norm = normalise_choice(raw)
@@ -242,7 +258,11 @@ def _check_column(frame: pd.DataFrame, column: Column, issues: _Issues) -> pd.Se
     if column.kind in ("count", "number"):
         issues.add(numbers < 0, column.name, f"negative value in {column.name}")
     if column.kind == "count":
-        issues.add((numbers % 1 != 0) & numbers.notna(), column.name, f"{column.name} is not a whole number")
+        issues.add(
+            (numbers % 1 != 0) & numbers.notna(),
+            column.name,
+            f"{column.name} is not a whole number",
+        )
     if column.kind == "proportion":
         issues.add((numbers < 0) | (numbers > 1), column.name, f"{column.name} is outside 0 to 1")
     return numbers.astype(float)
@@ -260,7 +280,7 @@ def _validate(frame: pd.DataFrame, schema: Schema, source: str) -> tuple[pd.Data
             first_row = (
                 key.reset_index(drop=True)
                 .assign(_first=np.arange(len(key)) + FIRST_DATA_ROW)
-                .groupby(list(schema.unique), sort=False)["_first"]
+                .groupby(list(schema.unique), sort=False, dropna=False)["_first"]
                 .transform("first")
             )
             label = " and ".join(schema.unique)
@@ -271,13 +291,21 @@ def _validate(frame: pd.DataFrame, schema: Schema, source: str) -> tuple[pd.Data
     return converted, issues
 
 
-def _finish(frame: pd.DataFrame, converted: pd.DataFrame, issues: _Issues, source: str,
-            strict: bool, notes: list[str]) -> LoadResult:
+def _finish(
+    frame: pd.DataFrame,
+    converted: pd.DataFrame,
+    issues: _Issues,
+    source: str,
+    strict: bool,
+    notes: list[str],
+) -> LoadResult:
     rejected = issues.rejected(frame, source)
     bad = issues.bad_positions()
     good = np.setdiff1d(np.arange(len(converted)), bad)
     data = converted.iloc[good].reset_index(drop=True)
-    result = LoadResult(data=data, rejected=rejected.reset_index(drop=True), source=source, notes=notes)
+    result = LoadResult(
+        data=data, rejected=rejected.reset_index(drop=True), source=source, notes=notes
+    )
     if strict and not result.ok:
         raise DataValidationError(
             f"{source}: {len(rejected)} row(s) rejected.\n" + result.describe(), rejected=rejected
@@ -315,21 +343,30 @@ def load_organisations(path, *, strict: bool = False) -> LoadResult:
     return _finish(frame, conv, issues, source, strict, notes)
 
 
-def load_units(path, *, organisations: pd.DataFrame | None = None, strict: bool = False) -> LoadResult:
+def load_units(
+    path, *, organisations: pd.DataFrame | None = None, strict: bool = False
+) -> LoadResult:
     """Units of each organisation (``org_code``, ``unit``, ``site_code``, ``site_name``)."""
     frame, conv, issues, source, notes = _load(path, UNITS)
     _check_known_orgs(conv, organisations, issues)
     return _finish(frame, conv, issues, source, strict, notes)
 
 
-def _check_known_orgs(conv: pd.DataFrame, organisations: pd.DataFrame | None, issues: _Issues,
-                      column: str = "org_code") -> None:
+def _check_known_orgs(
+    conv: pd.DataFrame,
+    organisations: pd.DataFrame | None,
+    issues: _Issues,
+    column: str = "org_code",
+) -> None:
     if organisations is None:
         return
     known = set(organisations["org_code"])
     unknown = ~conv[column].isin(known) & (conv[column].astype(str) != "")
-    issues.add(unknown, column, "unknown organisation '" + conv[column].astype(str)
-               + "' (not in the organisations file)")
+    issues.add(
+        unknown,
+        column,
+        "unknown organisation '" + conv[column].astype(str) + "' (not in the organisations file)",
+    )
 
 
 def load_question_bank(path, *, strict: bool = False) -> LoadResult:
@@ -340,13 +377,17 @@ def load_question_bank(path, *, strict: bool = False) -> LoadResult:
     conv["answer_key"] = normalise_answer(conv["answer"])
     per_question = conv.groupby("question_id")[["wording", "measure_type", "scale"]].nunique()
     inconsistent = per_question.index[(per_question > 1).any(axis=1)]
-    issues.add(conv["question_id"].isin(inconsistent), "question_id",
-               "question has different wording, measure type or scale on different rows")
+    issues.add(
+        conv["question_id"].isin(inconsistent),
+        "question_id",
+        "question has different wording, measure type or scale on different rows",
+    )
     return _finish(frame, conv, issues, source, strict, notes)
 
 
-def _pairs_in(first: pd.Series, second: pd.Series, known_first: pd.Series,
-              known_second: pd.Series) -> pd.Series:
+def _pairs_in(
+    first: pd.Series, second: pd.Series, known_first: pd.Series, known_second: pd.Series
+) -> pd.Series:
     """Whether each (first, second) pair is among the known pairs (vectorised)."""
     known = pd.MultiIndex.from_arrays([known_first.astype(str), known_second.astype(str)])
     pairs = pd.MultiIndex.from_arrays([first.astype(str), second.astype(str)])
@@ -373,50 +414,145 @@ def load_responses(
     _check_known_orgs(conv, organisations, issues)
     if units is not None:
         known_unit = _pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
-        issues.add(~known_unit & conv["unit"].astype(str).ne(""), "unit",
-                   "unit '" + conv["unit"].astype(str) + "' is not a unit of organisation '"
-                   + conv["org_code"].astype(str) + "' in the units file")
+        issues.add(
+            ~known_unit & conv["unit"].astype(str).ne(""),
+            "unit",
+            "unit '"
+            + conv["unit"].astype(str)
+            + "' is not a unit of organisation '"
+            + conv["org_code"].astype(str)
+            + "' in the units file",
+        )
     conv["answer"] = conv["answer"].fillna("")
     if question_bank is not None:
         known_q = set(question_bank["question_id"])
         unknown_q = ~conv["question_id"].isin(known_q)
-        issues.add(unknown_q, "question_id",
-                   "unknown question '" + conv["question_id"].astype(str) + "' (not in the question bank)")
+        issues.add(
+            unknown_q,
+            "question_id",
+            "unknown question '" + conv["question_id"].astype(str) + "' (not in the question bank)",
+        )
         answer_key = normalise_answer(conv["answer"])
-        on_scale = _pairs_in(conv["question_id"], answer_key,
-                             question_bank["question_id"], question_bank["answer_key"])
+        on_scale = _pairs_in(
+            conv["question_id"],
+            answer_key,
+            question_bank["question_id"],
+            question_bank["answer_key"],
+        )
         off_scale = ~on_scale & ~unknown_q & (answer_key != "")
-        scale = conv["question_id"].map(question_bank.drop_duplicates("question_id").set_index("question_id")["scale"])
-        issues.add(off_scale, "answer",
-                   "answer is not on the scale '" + scale.astype(str) + "' of question "
-                   + conv["question_id"].astype(str))
-    twice = conv.duplicated(["respondent_id", "question_id"], keep="first") & ~conv.duplicated("response_id", keep=False)
-    issues.add(twice, "respondent_id, question_id", "respondent answered this question more than once")
+        scale = conv["question_id"].map(
+            question_bank.drop_duplicates("question_id").set_index("question_id")["scale"]
+        )
+        issues.add(
+            off_scale,
+            "answer",
+            "answer is not on the scale '"
+            + scale.astype(str)
+            + "' of question "
+            + conv["question_id"].astype(str),
+        )
+    twice = conv.duplicated(["respondent_id", "question_id"], keep="first") & ~conv.duplicated(
+        "response_id", keep=False
+    )
+    issues.add(
+        twice, "respondent_id, question_id", "respondent answered this question more than once"
+    )
     conv["week"] = iso_week_start(conv["response_date"])
     return _finish(frame, conv, issues, source, strict, notes)
 
 
-def load_pdsa_log(path, *, organisations: pd.DataFrame | None = None, strict: bool = False) -> LoadResult:
+def load_pdsa_log(
+    path, *, organisations: pd.DataFrame | None = None, strict: bool = False
+) -> LoadResult:
     """PDSA log: one row per cycle; ``end_date`` may be empty for a cycle under way."""
     frame, conv, issues, source, notes = _load(path, PDSA_LOG)
     _check_known_orgs(conv, organisations, issues)
-    issues.add(conv["end_date"] < conv["start_date"], "end_date", "end date is before the start date")
+    issues.add(
+        conv["end_date"] < conv["start_date"], "end_date", "end date is before the start date"
+    )
     return _finish(frame, conv, issues, source, strict, notes)
 
 
-def load_margins(path, *, organisations: pd.DataFrame | None = None, strict: bool = False) -> LoadResult:
-    """Population margins: ``org_code``, ``variable``, ``level``, ``population`` (a count ≥ 0).
+def load_margins(
+    path,
+    *,
+    organisations: pd.DataFrame | None = None,
+    units: pd.DataFrame | None = None,
+    strict: bool = False,
+) -> LoadResult:
+    """Population margins: ``org_code``, ``unit``, ``describes``, ``variable``, ``level``,
+    ``population`` (a count ≥ 0).
+
+    ``describes`` says which population a row counts: ``eligible`` (a unit's eligible
+    patients, e.g. its discharges by age band and sex: the margins that weight that
+    unit's Always Event measures) or ``catchment`` (the organisation's catchment
+    population, unit blank: only for comparing with national population surveys).
+    A blank ``describes``, or a file without the column, means ``catchment`` (the
+    meaning margins had before the column existed); a note says so. Checks: an
+    ``eligible`` row names a unit, and (when ``units`` is given) a unit of its
+    organisation in the units file; a ``catchment`` row names no unit; organisation,
+    unit, variable and level are unique together. ``unit`` is missing on
+    organisation-level rows.
 
     Levels are kept as text, never numbers (deprivation quintile "1" is a category).
     """
     frame, conv, issues, source, notes = _load(path, MARGINS)
     _check_known_orgs(conv, organisations, issues)
-    totals = conv.groupby(["org_code", "variable"])["population"].sum().unstack()
+    if not _has_column(frame, MARGINS.column("describes")):
+        notes.append(
+            f"{source}: no 'describes' column, so every margin is taken to describe the "
+            "organisation's catchment population (the old meaning): such margins are not used "
+            "to weight a unit's Always Event measures; add describes=eligible rows with the "
+            "unit's eligible patients to weight them"
+        )
+    conv["describes"] = conv["describes"].fillna("catchment")
+    has_unit = conv["unit"].notna()
+    eligible = conv["describes"] == "eligible"
+    issues.add(
+        eligible & ~has_unit,
+        "unit",
+        "an eligible margin needs the unit whose eligible patients it counts",
+    )
+    issues.add(
+        has_unit & (conv["describes"] == "catchment"),
+        "describes",
+        "unit '" + conv["unit"].astype(str) + "' given but describes is catchment (or "
+        "blank): a catchment margin is the whole organisation's, so leave unit blank, "
+        "or mark the unit's eligible patients describes=eligible",
+    )
+    if units is not None:
+        known = _pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
+        issues.add(
+            has_unit & ~known,
+            "unit",
+            "unit '"
+            + conv["unit"].astype(str)
+            + "' is not a unit of organisation '"
+            + conv["org_code"].astype(str)
+            + "' in the units file",
+        )
+    group = ["org_code", "unit", "describes"]
+    totals = (
+        conv.assign(unit=conv["unit"].fillna(""))
+        .groupby([*group, "variable"])["population"]
+        .sum()
+        .unstack()
+    )
     spread = (totals.max(axis=1) - totals.min(axis=1)) / totals.max(axis=1)
-    for org in spread.index[spread > 0.01]:
-        notes.append(f"{source}: the margins of {org} add up to different totals by variable "
-                     f"({', '.join(f'{v}: {t:,.0f}' for v, t in totals.loc[org].dropna().items())})")
+    for org, unit, describes in spread.index[spread > 0.01]:
+        where = f"{org} {unit}".strip()
+        values = totals.loc[(org, unit, describes)].dropna().items()
+        notes.append(
+            f"{source}: the {describes} margins of {where} add up to different totals "
+            f"by variable ({', '.join(f'{v}: {t:,.0f}' for v, t in values)})"
+        )
     return _finish(frame, conv, issues, source, strict, notes)
+
+
+def _has_column(frame: pd.DataFrame, column: Column) -> bool:
+    """Whether the file itself has ``column`` (under its name or an alias)."""
+    names = {normalise_name(n) for n in (column.name, *column.aliases)}
+    return any(normalise_name(c) in names for c in frame.columns)
 
 
 def fft_period_start(yearnumber: pd.Series, periodname: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -425,12 +561,18 @@ def fft_period_start(yearnumber: pd.Series, periodname: pd.Series) -> tuple[pd.S
     April to December fall in the first calendar year, January to March in the second.
     Returns the dates and a mask of rows whose year or month could not be read.
     """
-    first_year = pd.to_numeric(yearnumber.astype(str).str.extract(r"^(\d{4})[_/\-]\d{2,4}$")[0], errors="coerce")
-    month = periodname.astype(str).str.strip().str.upper().map({m: i + 1 for i, m in enumerate(MONTHS)})
+    first_year = pd.to_numeric(
+        yearnumber.astype(str).str.extract(r"^(\d{4})[_/\-]\d{2,4}$")[0], errors="coerce"
+    )
+    month = (
+        periodname.astype(str).str.strip().str.upper().map({m: i + 1 for i, m in enumerate(MONTHS)})
+    )
     year = first_year + (month <= 3).astype(float)
     ok = year.notna() & month.notna()
     dates = pd.to_datetime(
-        pd.DataFrame({"year": year.where(ok, 2000), "month": month.where(ok, 1), "day": 1}).astype(int)
+        pd.DataFrame({"year": year.where(ok, 2000), "month": month.where(ok, 1), "day": 1}).astype(
+            int
+        )
     ).where(ok)
     return dates, ~ok
 
@@ -444,13 +586,22 @@ def load_fft(path, *, strict: bool = False) -> LoadResult:
     """
     frame, conv, issues, source, notes = _load(path, FFT)
     period, bad_period = fft_period_start(conv["Yearnumber"], conv["Periodname"])
-    issues.add(bad_period, "Yearnumber, Periodname",
-               "year '" + conv["Yearnumber"].astype(str) + "' or month '" + conv["Periodname"].astype(str)
-               + "' not recognised (expected e.g. 2025_26 and AUGUST)")
+    issues.add(
+        bad_period,
+        "Yearnumber, Periodname",
+        "year '"
+        + conv["Yearnumber"].astype(str)
+        + "' or month '"
+        + conv["Periodname"].astype(str)
+        + "' not recognised (expected e.g. 2025_26 and AUGUST)",
+    )
     conv["period"] = period
     answer_sum = conv[list(FFT_ANSWER_COLUMNS)].sum(axis=1)
-    issues.add((answer_sum != conv["Total Responses"]) & conv["Total Responses"].notna(), "Total Responses",
-               "Total Responses is not the sum of the six answer columns")
+    issues.add(
+        (answer_sum != conv["Total Responses"]) & conv["Total Responses"].notna(),
+        "Total Responses",
+        "Total Responses is not the sum of the six answer columns",
+    )
     total = conv["Total Responses"].where(conv["Total Responses"] > 0)
     conv["pct_positive"] = (conv["1 Very Good SUM"] + conv["2 Good SUM"]) / total
     conv["pct_negative"] = (conv["4 Poor SUM"] + conv["5 Very Poor SUM"]) / total
@@ -473,7 +624,11 @@ def load_gpps(path, *, strict: bool = False) -> LoadResult:
         suppressed = values == GPPS_SUPPRESSED
         clean = values.where(~suppressed)
         limit_bad = (clean < 0) | ((clean > 1) if col.endswith("pct") else False)
-        issues.add(limit_bad, col, f"{col} is outside 0 to 1" if col.endswith("pct") else f"negative value in {col}")
+        issues.add(
+            limit_bad,
+            col,
+            f"{col} is outside 0 to 1" if col.endswith("pct") else f"negative value in {col}",
+        )
         conv[col] = clean.astype(float)
         conv[f"{col}_suppressed"] = suppressed
     if not question_cols:

@@ -27,6 +27,8 @@ MEASURE_TYPES = ("outcome", "process", "balancing")
 COUNTS_AS = ("happened", "not_happened", "excluded")
 PDSA_DECISIONS = ("adopt", "adapt", "abandon")
 WEIGHTING_ATTRIBUTES = ("age_band", "sex", "ethnicity", "deprivation_quintile")
+# What population a margins row describes (margins.csv ``describes``).
+MARGIN_POPULATIONS = ("eligible", "catchment")
 GPPS_SUPPRESSED = -97
 
 
@@ -69,10 +71,20 @@ ORGANISATIONS = Schema(
     name="organisations",
     description="Organisations: trusts, GP practices and other providers, with their ICB.",
     columns=(
-        Column("org_code", "code", aliases=("code", "organisation_code", "org"), description="organisation code"),
+        Column(
+            "org_code",
+            "code",
+            aliases=("code", "organisation_code", "org"),
+            description="organisation code",
+        ),
         Column("org_name", "text", aliases=("name", "organisation_name")),
         Column("org_type", "choice", choices=ORG_TYPES, aliases=("type", "organisation_type")),
-        Column("parent_code", "code", required=False, aliases=("parent", "icb", "icb_code", "parent_org_code")),
+        Column(
+            "parent_code",
+            "code",
+            required=False,
+            aliases=("parent", "icb", "icb_code", "parent_org_code"),
+        ),
         Column(
             "catchment_of",
             "code",
@@ -110,7 +122,9 @@ RESPONSES = Schema(
         Column("age_band", "code", required=False, aliases=("age", "age_group")),
         Column("sex", "code", required=False, aliases=("gender",)),
         Column("ethnicity", "code", required=False, aliases=("ethnicity_group", "ethnic_group")),
-        Column("deprivation_quintile", "code", required=False, aliases=("imd_quintile", "deprivation")),
+        Column(
+            "deprivation_quintile", "code", required=False, aliases=("imd_quintile", "deprivation")
+        ),
         Column("comment", "text", required=False, aliases=("comments", "free_text")),
     ),
     unique=("response_id",),
@@ -152,14 +166,39 @@ PDSA_LOG = Schema(
 
 MARGINS = Schema(
     name="margins",
-    description="Population margins for weighting: organisation, variable, level, population count.",
+    description=(
+        "Population margins for weighting: organisation, unit, the population they describe, "
+        "variable, level, population count. describes=eligible: a unit's eligible patients (e.g. "
+        "its discharges from the patient administration system by age band and sex), the only "
+        "margins used to weight that unit's Always Event measures; describes=catchment: the "
+        "organisation's catchment population (unit blank), valid only for comparing with "
+        "national population surveys such as the GP Patient Survey. Without a describes column "
+        "every margin is taken to describe the catchment population."
+    ),
     columns=(
         Column("org_code", "code", aliases=("organisation_code", "org")),
+        Column(
+            "unit",
+            "code",
+            required=False,
+            aliases=("ward", "unit_name", "team", "clinic"),
+            description="the unit (from units.csv) whose eligible patients the row counts; "
+            "blank = the whole organisation",
+        ),
+        Column(
+            "describes",
+            "choice",
+            required=False,
+            choices=MARGIN_POPULATIONS,
+            aliases=("population_type", "describes_population"),
+            description="eligible (the unit's eligible patients) or catchment (the "
+            "organisation's catchment population); blank = catchment",
+        ),
         Column("variable", "choice", choices=WEIGHTING_ATTRIBUTES, aliases=("var",)),
         Column("level", "code", aliases=("category", "value")),
         Column("population", "number", aliases=("count", "total", "population_count")),
     ),
-    unique=("org_code", "variable", "level"),
+    unique=("org_code", "unit", "variable", "level"),
 )
 
 FFT_ANSWER_COLUMNS = (
@@ -212,7 +251,8 @@ GPPS = Schema(
 )
 
 SCHEMAS: dict[str, Schema] = {
-    s.name: s for s in (ORGANISATIONS, UNITS, RESPONSES, QUESTION_BANK, PDSA_LOG, MARGINS, FFT, GPPS)
+    s.name: s
+    for s in (ORGANISATIONS, UNITS, RESPONSES, QUESTION_BANK, PDSA_LOG, MARGINS, FFT, GPPS)
 }
 
 # The file each input is read from in a data folder (the sample's layout).

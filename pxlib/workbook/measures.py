@@ -40,11 +40,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartWarning, ColumnError, DataValidationError, WeightingWarning
+
+if TYPE_CHECKING:
+    from pxlib.survey.summaries import WeightedDesign
 
 WEEK = pd.Timedelta(days=7)
 ELIGIBLE, CATCHMENT = "eligible", "catchment"
@@ -137,8 +141,8 @@ class MeasureDesign:
     """
 
     question_id: str
-    weighted: object
-    unweighted: object
+    weighted: WeightedDesign
+    unweighted: WeightedDesign
     units: pd.DataFrame
 
 
@@ -148,17 +152,19 @@ def _cache_entry(data) -> dict:
     store = getattr(data, "__dict__", None)
     entry = store.get(_CACHE) if store is not None else None
     if entry is None or any(a is not b for a, b in zip(entry["sources"], sources, strict=True)):
-        entry = {"sources": sources, "scored": None, "designs": {}, "warned": False}
+        entry = {"sources": sources, "scored": {}, "designs": {}, "warned": False}
         if store is not None:
             store[_CACHE] = entry
     return entry
 
 
-def _all_scored(data) -> pd.DataFrame:
+def _scored(data, measure_type, question_ids) -> pd.DataFrame:
+    """:func:`scored_with_sites`, cached on ``data`` per choice of questions."""
+    key = (None, tuple(question_ids)) if question_ids is not None else (measure_type, None)
     entry = _cache_entry(data)
-    if entry["scored"] is None:
-        entry["scored"] = scored_with_sites(data, None, None)
-    return entry["scored"]
+    if key not in entry["scored"]:
+        entry["scored"][key] = scored_with_sites(data, measure_type, question_ids)
+    return entry["scored"][key]
 
 
 def _org_word(data) -> str:
@@ -185,13 +191,19 @@ def measure_design(data, question_id: str) -> MeasureDesign:
     ``scale="respondents"``). Problems leave a unit unweighted with a
     :class:`pxlib.errors.WeightingWarning`, never an exception.
     """
+    return _measure_design(data, question_id, None)
+
+
+def _measure_design(data, question_id: str, scored: pd.DataFrame | None) -> MeasureDesign:
+    """:func:`measure_design`, taking the question's rows from ``scored`` when given."""
     from pxlib.survey.summaries import build_design
 
     entry = _cache_entry(data)
     cached = entry["designs"].get(question_id)
     if cached is not None:
         return cached
-    scored = _all_scored(data)
+    if scored is None:
+        scored = _scored(data, None, (question_id,))
     rows = scored[scored["question_id"] == question_id].reset_index(drop=True)
     unweighted = build_design(rows, None, unit_col="unit")
     eligible = eligible_margins(getattr(data, "margins", None))
@@ -223,14 +235,8 @@ def measure_design(data, question_id: str) -> MeasureDesign:
     return md
 
 
-def _chosen_questions(scored: pd.DataFrame, measure_type, question_ids) -> list[str]:
-    if question_ids is not None:
-        chosen = scored[scored["question_id"].isin(list(question_ids))]
-    elif measure_type is not None:
-        chosen = scored[scored["measure_type"] == measure_type]
-    else:
-        chosen = scored
-    return sorted(chosen["question_id"].dropna().unique())
+def _chosen_questions(scored: pd.DataFrame) -> list[str]:
+    return sorted(scored["question_id"].dropna().unique())
 
 
 def _window(weeks: pd.Series, start, end) -> np.ndarray | None:
@@ -271,8 +277,8 @@ def weekly_share(
     """
     from pxlib.survey.summaries import domain_shares
 
-    scored = _all_scored(data)
-    chosen = _chosen_questions(scored, measure_type, question_ids)
+    scored = _scored(data, measure_type, question_ids)
+    chosen = _chosen_questions(scored)
     by = list(by)
     if len(chosen) > 1 and "question_id" not in by:
         by = ["question_id", *by]
@@ -281,14 +287,15 @@ def weekly_share(
         raise ColumnError(f"the scored responses have no column(s) {missing}")
     frames = []
     for qid in chosen:
-        md = measure_design(data, qid)
+        md = _measure_design(data, qid, scored)
         wd = md.weighted if weighted else md.unweighted
         within = _window(wd.data["week"], start, end)
         frames.append(domain_shares(wd, "happened", by, within=within).drop(columns="se"))
     frames = [f for f in frames if len(f)]
     if not frames:
         empty = pd.DataFrame(columns=[*by, *SHARE_COLUMNS, "y", "n"])
-        return empty.astype({"n_respondents": int, "n_happened": int, "weighted": bool})
+        kinds = {c: float for c in ("share", "ci_low", "ci_high", "ess", "y", "n")}
+        return empty.astype({**kinds, "n_respondents": int, "n_happened": int, "weighted": bool})
     agg = pd.concat(frames, ignore_index=True)
     if len(frames) > 1:
         agg = agg.sort_values(by, kind="stable", ignore_index=True)
@@ -303,7 +310,9 @@ def weekly_share(
 # --- what weighting did -------------------------------------------------------------------
 
 
-def weighting_summary(data, measure_type: str | None = "outcome", *, question_ids=None):
+def weighting_summary(
+    data, measure_type: str | None = "outcome", *, question_ids: Sequence[str] | None = None
+) -> pd.DataFrame:
     """What weighting did to each unit over the whole period: one row per unit.
 
     Columns: ``org_code``, ``question_id`` (only when several questions are
@@ -316,11 +325,11 @@ def weighting_summary(data, measure_type: str | None = "outcome", *, question_id
     """
     from pxlib.survey.summaries import domain_shares
 
-    scored = _all_scored(data)
-    chosen = _chosen_questions(scored, measure_type, question_ids)
+    scored = _scored(data, measure_type, question_ids)
+    chosen = _chosen_questions(scored)
     frames = []
     for qid in chosen:
-        md = measure_design(data, qid)
+        md = _measure_design(data, qid, scored)
         w = domain_shares(md.weighted, "happened", ["org_code", "unit"])
         u = domain_shares(md.unweighted, "happened", ["org_code", "unit"])
         info = md.units[["org_code", "unit", "variables", "reason"]]
