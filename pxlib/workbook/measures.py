@@ -480,11 +480,13 @@ def measure_chart(
     rules=None,
     y_label: str = "Patients for whom it happened (%)",
     x: str = "week",
+    limits: str = "auto",
 ):
     """A chart of weekly shares in percent (``y``/``n`` from :func:`weekly_share`).
 
-    ``kind`` "p" (control chart on the effective sample sizes) or "run" (median
-    centre line). ``target`` is a proportion (0.95) and is charted as 95 %. The
+    ``kind`` "p" (control chart on the effective sample sizes; ``limits`` "auto"
+    gives exact binomial limits where few failures are expected a week) or "run"
+    (median centre line). ``target`` is a proportion (0.95) and is charted as 95 %. The
     engine's caveat warnings (trial limits, gaps) stay in ``summary['warning']``
     rather than being printed.
     """
@@ -516,4 +518,5 @@ def measure_chart(
             target=None if target is None else 100 * target,
             rules=rules,
             y_label=y_label,
+            **({"limits": limits} if kind == "p" else {}),
         )

@@ -14,14 +14,21 @@ Signal (none, improvement, concern, both)
     :mod:`pxlib.workbook.baseline`):
 
     - a sustained shift after an adopted PDSA cycle, confirmed against the
-      baseline (it started the current phase);
-    - special-cause weeks among the last :data:`RECENT_WEEKS` weeks with a
-      value: outside the limits, or part of a pattern the chosen rules flag
-      (Anhøj longest run; MDC shift, trend, two of three; IHI rules);
-    - the Anhøj runs signal of the phase (a run too long or too few
-      crossings) with a direction taken from where the last
-      :data:`RUN_WINDOW` weeks sit against the phase's centre line (at least
-      three in four on one side).
+      baseline (it started the current phase), or any later phase whose weeks
+      differ from the phase before by a two-proportion z of 1.96 or more;
+    - a week outside the limits among the last :data:`RECENT_WEEKS` weeks with
+      a value (on its own: one week can be a special cause);
+    - a pattern: the Anhøj runs signal of the phase, or recent weeks flagged by
+      a run or trend rule (MDC shift, trend, two of three; IHI rules), counted
+      only when it is sustained and beyond chance: at least three in four of
+      the last :data:`RUN_WINDOW` weeks on one side of the centre line, and
+      their pooled share differs from the baseline weeks' by a two-proportion
+      z of at least :data:`Z_SUSTAINED` (:func:`level_test`, which allows for
+      the baseline's own uncertainty). A frozen baseline of 12-20 weeks sits
+      by chance a little above or below the truth, so the run rules alone would
+      call one stable unit in ten "changed";
+    - the recent level alone, when those weeks differ from the baseline by a z
+      of :data:`Z_LEVEL` (3) or more: a slow climb the run rules miss.
 
     Higher values are an improvement when the measure should increase and a
     concern when it should decrease. A concern is always named in the verdict.
@@ -283,6 +290,22 @@ def _phase_shift(pts, last, summ, confirmed, fmt, multiply: float) -> dict | Non
     return {"side": side, "words": words, "since": since, "kind": "shift"}
 
 
+def _limits_note(cur: pd.DataFrame, summary_row: pd.Series, multiply: float) -> str:
+    """Why the phase has exact binomial limits, in words (empty for other limits)."""
+    if str(summary_row.get("limits", "")) != "exact":
+        return ""
+    n = cur["n"].to_numpy(float)
+    n_bar = float(np.nanmean(n)) if np.isfinite(n).any() else float("nan")
+    p = float(summary_row["cl"]) / multiply
+    rare = min(p, 1 - p) * n_bar
+    side = "not to have it" if p >= 0.5 else "to have it"
+    return (
+        f"the limits are exact binomial limits: only about {rare:.1f} of some {n_bar:.0f} "
+        f"patients a week are expected {side}, too few for the usual formula, which would "
+        "raise false alarms"
+    )
+
+
 def _pooled(frame: pd.DataFrame, multiply: float) -> tuple[float, float]:
     """(successes, denominator) pooled over weeks with a value: sum(p_i n_i), sum(n_i)."""
     n = frame["n"].to_numpy(float) if "n" in frame.columns else np.full(len(frame), np.nan)
@@ -408,7 +431,15 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
             if ev
             else "no special cause: the weeks vary by chance"
         )
-        caveats = str(last.get("warning", "") or "").strip().rstrip(".")
+        caveats = (
+            "; ".join(
+                c
+                for c in (_limits_note(cur, last, multiply), str(last.get("warning", "") or ""))
+                if c.strip()
+            )
+            .strip()
+            .rstrip(".")
+        )
         variation = (
             CONCERN if concern
             else IMPROVEMENT if signal == "improvement"

@@ -142,7 +142,7 @@ def shortlist(
             )
             parts.append(
                 f"Does not happen for {gap:.0%}{ci} of {n_resp:,} patients asked ({qid}"
-                f"{', weighted to the local population' if weighted else ''})."
+                f"{', weighted to the eligible patients' if weighted else ''})."
             )
         if n_comments == 0:
             parts.append("No comments to weigh importance.")

@@ -136,17 +136,18 @@ def rule_detection(
 def weighting_example(
     data, *, group: str = "age_band", measure_type: str = "outcome"
 ) -> pd.DataFrame:
-    """Respondents against population, and the share per level of ``group``.
+    """Respondents against the eligible patients, and the share per level of ``group``.
 
     One row per level: ``level``, ``respondents_share`` (of respondents),
-    ``population_share`` (from the margins), ``share`` (unweighted share for
+    ``population_share`` (of the units' eligible patients, from the ``eligible``
+    margins; catchment margins describe another population), ``share`` (unweighted share for
     whom it happened) and ``n_respondents``; plus an attribute-free summary in
     :func:`weighted_vs_unweighted`.
     """
     from pxlib.workbook import measures
 
     t = measures.weekly_share(data, measure_type=measure_type, by=(group,), weighted=False)
-    margins = data.margins
+    margins = measures.eligible_margins(data.margins)
     pop = margins[margins["variable"] == group].groupby("level")["population"].sum()
     out = pd.DataFrame(
         {
@@ -164,13 +165,13 @@ def weighting_example(
 
 
 def weighted_vs_unweighted(data, *, measure_type: str = "outcome") -> pd.DataFrame:
-    """The organisation's share, unweighted and weighted to its population (with 95 % CIs)."""
+    """The organisation's share, unweighted and weighted to its units' eligible patients (95 % CIs)."""
     from pxlib.workbook import measures
 
     rows = []
     for label, w in (
         ("unweighted (respondents as they came)", False),
-        ("weighted to the population", True),
+        ("weighted to the eligible patients", True),
     ):
         t = measures.weekly_share(data, measure_type=measure_type, by=("org_code",), weighted=w)
         r = t.iloc[0]
