@@ -49,6 +49,9 @@ def test_planted_verdicts(verdicts):
     elm = verdicts["ZA2"].verdicts.set_index("unit").loc["Elm Ward"]
     assert elm["verdict"] == "deteriorating", elm["reason"]
     assert elm["variation_type"] == "special_cause_concern"
+    # since when: the planted drop is week 33, Monday 13 April 2026
+    assert abs(pd.Timestamp(elm["since"]) - pd.Timestamp("2026-04-13")) <= pd.Timedelta(weeks=3)
+    assert "since about" in elm["evidence"]
     for trust, units in STABLE_BELOW_95.items():
         v = verdicts[trust].verdicts.set_index("unit")
         for unit in units:

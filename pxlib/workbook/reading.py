@@ -151,12 +151,15 @@ def _week(x) -> str:
     return pd.Timestamp(x).strftime("%d %b %Y") if isinstance(x, pd.Timestamp) else str(x)
 
 
-def _trailing_start(x: np.ndarray, side_of: np.ndarray, side: int):
-    """First x of the trailing stretch of points on ``side`` (the last point's own x if none)."""
-    i = len(side_of)
-    while i > 0 and side_of[i - 1] == side:
-        i -= 1
-    return x[min(i, len(x) - 1)]
+def _change_point(valued: pd.DataFrame):
+    """The first week of the new level: the CUSUM change-point estimate, the t that
+    maximises |sum of (y_i - mean y) over i < t| (Page 1954; Hinkley 1971) over the
+    phase's weeks with a value."""
+    y = valued["y"].to_numpy(float)
+    if len(y) < 2:
+        return valued["x"].iloc[-1] if len(y) else None
+    cusum = np.cumsum(y - y.mean())[:-1]
+    return valued["x"].iloc[int(np.argmax(np.abs(cusum))) + 1]
 
 
 def level_test(
@@ -240,17 +243,19 @@ def _evidence(cur: pd.DataFrame, summary_row: pd.Series, fmt, multiply: float) -
         names = ", ".join(PATTERN_WORDS.get(r, r) for r in patterns) or (
             f"the recent level, {Z_LEVEL:g} standard errors from the baseline"
         )
+        since = _change_point(valued)
         out.append(
             {
                 "side": side,
                 "words": (
-                    f"a sustained change ({names}): {int((sides == side).sum())} of the last "
+                    f"a sustained change since about {_week(since)} ({names}): "
+                    f"{int((sides == side).sum())} of the last "
                     f"{len(window)} weeks are {_side_word(side)} the centre line of "
                     f"{fmt(float(window['cl'].iloc[-1]))}, and together they average "
                     f"{fmt(p_recent)} against {fmt(p_ref)} in the baseline weeks, more than "
                     "chance explains"
                 ),
-                "since": _trailing_start(window["x"].to_numpy(), sides, side),
+                "since": since,
                 "kind": "pattern",
             }
         )
@@ -276,7 +281,8 @@ def _phase_shift(pts, last, summ, confirmed, fmt, multiply: float) -> dict | Non
     if len(confirmed):
         c = confirmed.iloc[-1]
         words = (
-            f"a sustained shift after cycle {c['cycle_id']}: {int(c['run_length'])} weeks in a "
+            f"a sustained shift after cycle {c['cycle_id']}, from {_week(c['effect_from'])}: "
+            f"{int(c['run_length'])} weeks in a "
             f"row {_side_word(side)} the centre line of {earlier} before it (chance allows "
             f"{int(c['run_needed']) - 1}); the new phase averages {fmt(p_now)}"
         )
