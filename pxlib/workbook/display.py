@@ -378,7 +378,7 @@ def spc_alt_text(
             bits.append(f"latest value {fmt(last['y'])} ({when})")
         reading = _reading_row(readings, by, key)
         if reading is not None:
-            bits.append(str(reading["caption"]))
+            bits.append(str(reading["caption"]).rstrip("."))
         elif len(s):
             vt = str(s["variation_type"].iloc[-1] or "")
             at = str(s["assurance_type"].iloc[-1] or "")

@@ -306,9 +306,8 @@ def _limits_note(cur: pd.DataFrame, summary_row: pd.Series, multiply: float) -> 
     rare = min(p, 1 - p) * n_bar
     side = "not to have it" if p >= 0.5 else "to have it"
     return (
-        f"the limits are exact binomial limits: only about {rare:.1f} of some {n_bar:.0f} "
-        f"patients a week are expected {side}, too few for the usual formula, which would "
-        "raise false alarms"
+        f"exact binomial limits, as only about {rare:.1f} of {n_bar:.0f} patients a week are "
+        f"expected {side} (too few for the usual formula)"
     )
 
 
