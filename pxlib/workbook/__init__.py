@@ -11,6 +11,8 @@ compute beyond charts and survey estimates lives here, tested:
   week; weeks the chart rules need to detect a shift, by simulation;
 - :mod:`~pxlib.workbook.measures`: weekly shares per unit, weighting, charts;
 - :mod:`~pxlib.workbook.baseline`: frozen baselines, and phases the data confirm;
+- :mod:`~pxlib.workbook.evidence`: the evidence of change a chart shows (rules
+  confirmed by a two-proportion test, since when);
 - :mod:`~pxlib.workbook.reading`: one reading per unit (signal, evidence,
   reliability with its uncertainty, verdict, next step) that every caption,
   icon, table and index entry is derived from;

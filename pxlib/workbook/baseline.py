@@ -22,7 +22,7 @@ and **explained**:
    the Anhøj longest-run limit round(log2 n) + 3 of the chart (Anhøj & Olesen
    2014), the same evidence the run rules ask for, and a level after the cycle
    that differs from the baseline weeks' by more than chance (a two-proportion
-   z of at least 1.96, :func:`pxlib.workbook.reading.level_test`, which allows
+   z of at least 1.96, :func:`pxlib.workbook.evidence.level_test`, which allows
    for the baseline's own uncertainty). Otherwise the cycle is
    reported as "no change yet" (or "too early to tell" while fewer weeks have
    passed than such a run needs). Cycles are judged in date order; a later
@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartError, ChartWarning
-from pxlib.workbook.reading import Z_SUSTAINED, level_test
+from pxlib.workbook.evidence import Z_SUSTAINED, level_test
 
 #: MDC: limits from fewer points are "trial limits"
 MIN_BASELINE_WEEKS = 12

@@ -16,19 +16,19 @@ Signal (none, improvement, concern, both)
     - a sustained shift after an adopted PDSA cycle, confirmed against the
       baseline (it started the current phase), or any later phase whose weeks
       differ from the phase before by a two-proportion z of 1.96 or more;
-    - a week outside the limits among the last :data:`RECENT_WEEKS` weeks with
+    - a week outside the limits among the last :data:`~pxlib.workbook.evidence.RECENT_WEEKS` weeks with
       a value (on its own: one week can be a special cause);
     - a pattern: the Anhøj runs signal of the phase, or recent weeks flagged by
       a run or trend rule (MDC shift, trend, two of three; IHI rules), counted
       only when it is sustained and beyond chance: at least three in four of
-      the last :data:`RUN_WINDOW` weeks on one side of the centre line, and
+      the last :data:`~pxlib.workbook.evidence.RUN_WINDOW` weeks on one side of the centre line, and
       their pooled share differs from the baseline weeks' by a two-proportion
-      z of at least :data:`Z_SUSTAINED` (:func:`level_test`, which allows for
+      z of at least :data:`~pxlib.workbook.evidence.Z_SUSTAINED` (:func:`~pxlib.workbook.evidence.level_test`, which allows for
       the baseline's own uncertainty). A frozen baseline of 12-20 weeks sits
       by chance a little above or below the truth, so the run rules alone would
       call one stable unit in ten "changed";
     - the recent level alone, when those weeks differ from the baseline by a z
-      of :data:`Z_LEVEL` (3) or more: a slow climb the run rules miss.
+      of :data:`~pxlib.workbook.evidence.Z_LEVEL` (3) or more: a slow climb the run rules miss.
 
     Higher values are an improvement when the measure should increase and a
     concern when it should decrease. A concern is always named in the verdict.
@@ -65,6 +65,16 @@ import pandas as pd
 from pxlib.errors import ChartError
 from pxlib.spc.spec import ChartSpec
 from pxlib.survey.ci import proportion_ci
+from pxlib.workbook.evidence import (
+    CONCERN,
+    IMPROVEMENT,
+    SINGLE_WEEK_RULES,
+    find_evidence,
+    limits_note,
+    phase_shift,
+    pooled,
+    week_words,
+)
 
 SIGNALS = ("none", "improvement", "concern", "both")
 #: the workbook's charts plot shares in percent; a typed target is read through this spec
@@ -79,42 +89,9 @@ def target_share(value: float | str) -> float:
 VERDICTS = ("reliable", "improving", "not yet reliable", "deteriorating")
 #: weeks with a value in the current phase before reliability is judged (MDC baseline minimum)
 MIN_WEEKS = 12
-#: special-cause weeks this recent count as the unit's current signal
-RECENT_WEEKS = 6
-#: the weeks whose position against the centre line gives a runs signal its direction
-RUN_WINDOW = 8
 #: one-sided confidence of the lower bound that must reach the target
 CONFIDENCE = 0.95
 
-IMPROVEMENT = "special_cause_improvement"
-CONCERN = "special_cause_concern"
-#: rules that a single week can break; every other rule is a pattern that must be sustained
-SINGLE_WEEK_RULES = ("outside limits", "astronomical point (IHI)")
-#: z of the recent weeks against the baseline weeks that a pattern needs to count (two-sided 5 %)
-Z_SUSTAINED = 1.96
-#: z that the recent level needs on its own, with no rule flagging a pattern (the 3-sigma rule
-#: applied to the last RUN_WINDOW weeks pooled)
-Z_LEVEL = 3.0
-PATTERN_WORDS = {
-    "runs (Anhøj)": "the Anhøj run rules",
-    "longest run (Anhøj)": "a run longer than chance allows (Anhøj)",
-    "shift": "a shift (MDC)",
-    "trend": "a trend (MDC)",
-    "two of three close to limits": "two of three weeks close to a limit (MDC)",
-    "shift (IHI)": "a shift (IHI)",
-    "trend (IHI)": "a trend (IHI)",
-    "level": "the recent level; most weeks are at 100 %, so the run rules are not used",
-}
-RULE_WORDS = {
-    "outside limits": "outside the process limits",
-    "longest run (Anhøj)": "in a run on one side longer than chance allows (Anhøj)",
-    "shift": "in a shift of weeks on one side of the centre line (MDC)",
-    "trend": "in a trend of weeks rising or falling (MDC)",
-    "two of three close to limits": "two of three weeks close to a limit (MDC)",
-    "shift (IHI)": "in a shift of 6 or more weeks on one side (IHI)",
-    "trend (IHI)": "in a trend of 5 or more weeks (IHI)",
-    "astronomical point (IHI)": "an astronomical point (IHI)",
-}
 #: IHI reliability levels (Nolan et al. 2004; Resar 2006): (lowest share, words)
 IHI_LEVELS = (
     (0.995, "IHI level 3 (10^-3): five failures or fewer in 1,000"),
@@ -141,182 +118,6 @@ def lower_bound(successes: float, n: float, confidence: float = CONFIDENCE) -> t
     se = np.sqrt(p * (1 - p) / n)
     lo, hi = proportion_ci(p, se, np.inf, method="wilson", level=2 * confidence - 1, ess=n)
     return float(lo), float(hi)
-
-
-def _side_word(side: int) -> str:
-    return "above" if side > 0 else "below"
-
-
-def _week(x) -> str:
-    return pd.Timestamp(x).strftime("%d %b %Y") if isinstance(x, pd.Timestamp) else str(x)
-
-
-def _change_point(valued: pd.DataFrame):
-    """The first week of the new level: the CUSUM change-point estimate, the t that
-    maximises |sum of (y_i - mean y) over i < t| (Page 1954; Hinkley 1971) over the
-    phase's weeks with a value."""
-    y = valued["y"].to_numpy(float)
-    if len(y) < 2:
-        return valued["x"].iloc[-1] if len(y) else None
-    cusum = np.cumsum(y - y.mean())[:-1]
-    return valued["x"].iloc[int(np.argmax(np.abs(cusum))) + 1]
-
-
-def level_test(
-    recent: pd.DataFrame, reference: pd.DataFrame, multiply: float
-) -> tuple[float, float, float]:
-    """(z, recent share, reference share): the two-proportion z statistic of the pooled
-    recent weeks against the pooled reference weeks, z = (p1 - p0) / sqrt(p(1-p)(1/n1 + 1/n0))
-    with p the pooled share of both (effective sample sizes when weighted)."""
-    s1, n1 = _pooled(recent, multiply)
-    s0, n0 = _pooled(reference, multiply)
-    if n1 <= 0 or n0 <= 0:
-        return float("nan"), float("nan"), float("nan")
-    p1, p0, p = s1 / n1, s0 / n0, (s1 + s0) / (n1 + n0)
-    se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n0))
-    z = (p1 - p0) / se if se > 0 else 0.0
-    return float(z), p1 * multiply, p0 * multiply
-
-
-def _run_rules_off(summary_row: pd.Series) -> bool:
-    """Whether the engine left the run rules out of this phase (most weeks at 0 or 100 %)."""
-    return "runs above and below the centre line say nothing" in str(summary_row.get("warning", ""))
-
-
-def _rules_in(frame: pd.DataFrame) -> list[str]:
-    rules: list[str] = []
-    for text in frame["special_cause"].astype(str):
-        rules += [r for r in text.split("; ") if r in RULE_WORDS and r not in rules]
-    return rules
-
-
-def _evidence(cur: pd.DataFrame, summary_row: pd.Series, fmt, multiply: float) -> list[dict]:
-    """Evidence of change in the current phase: [{side, words, since}], side +1 higher / -1 lower.
-
-    A week outside the limits among the last :data:`RECENT_WEEKS` counts on its
-    own. A pattern (the phase's Anhøj runs signal, or recent weeks flagged by a
-    run or trend rule) counts when it is sustained and beyond chance: at least
-    three in four of the last :data:`RUN_WINDOW` weeks lie on one side of the
-    centre line, and their pooled share differs from the phase's baseline weeks
-    by a two-proportion z of at least :data:`Z_SUSTAINED` (:func:`level_test`),
-    which allows for the uncertainty of the baseline itself. With no rule
-    flagging a pattern, the recent level counts when that z reaches
-    :data:`Z_LEVEL` (the 3-sigma rule on the last weeks pooled): a slow climb
-    the run rules miss.
-    """
-    out: list[dict] = []
-    valued = cur[np.isfinite(cur["y"].to_numpy(float))]
-    recent = valued.tail(RECENT_WEEKS)
-    single = recent[
-        recent["special_cause"]
-        .astype(str)
-        .str.contains("|".join(map(re.escape, SINGLE_WEEK_RULES)))
-    ]
-    for side in (1, -1):
-        hits = single[np.sign(single["y"] - single["cl"]).to_numpy() == side]
-        if len(hits):
-            out.append(
-                {
-                    "side": side,
-                    "words": f"{len(hits)} of the last {len(recent)} weeks {_side_word(side)} the process limits",
-                    "since": hits["x"].iloc[0],
-                    "kind": "single",
-                }
-            )
-    patterns = [r for r in _rules_in(recent) if r not in SINGLE_WEEK_RULES]
-    if bool(summary_row.get("runs_signal", False)) and "longest run (Anhøj)" not in patterns:
-        patterns.insert(0, "runs (Anhøj)")
-    if _run_rules_off(summary_row):
-        patterns.append("level")
-    window = valued[valued["include"].astype(bool)].tail(RUN_WINDOW)
-    if len(window) < 4:
-        return out
-    reference = valued[valued["baseline"].astype(bool) & ~valued.index.isin(window.index)]
-    if len(reference) < 4:
-        reference = valued[~valued.index.isin(window.index)]
-    sides = np.sign(window["y"] - window["cl"]).to_numpy()
-    frac = float((sides > 0).mean())
-    side = 1 if frac >= 0.75 else -1 if frac <= 0.25 else 0
-    z, p_recent, p_ref = level_test(window, reference, multiply)
-    needed = Z_SUSTAINED if patterns else Z_LEVEL
-    if side and np.isfinite(z) and z * side >= needed:
-        names = ", ".join(PATTERN_WORDS.get(r, r) for r in patterns) or (
-            f"the recent level, {Z_LEVEL:g} standard errors from the baseline"
-        )
-        since = _change_point(valued)
-        out.append(
-            {
-                "side": side,
-                "words": (
-                    f"a sustained change since about {_week(since)} ({names}): "
-                    f"{int((sides == side).sum())} of the last "
-                    f"{len(window)} weeks are {_side_word(side)} the centre line of "
-                    f"{fmt(float(window['cl'].iloc[-1]))}, and together they average "
-                    f"{fmt(p_recent)} against {fmt(p_ref)} in the baseline weeks, more than "
-                    "chance explains"
-                ),
-                "since": since,
-                "kind": "pattern",
-            }
-        )
-    return out
-
-
-def _phase_shift(pts, last, summ, confirmed, fmt, multiply: float) -> dict | None:
-    """Evidence that the current phase sits at another level than the phase before it.
-
-    The current phase's weeks pooled against the previous phase's, by
-    :func:`level_test`; it counts when the z reaches :data:`Z_SUSTAINED`. The
-    words name the adopted cycle the data confirmed, when there is one
-    (:mod:`pxlib.workbook.baseline`).
-    """
-    phase = int(last["phase"])
-    current = pts[(pts["phase"] == phase) & np.isfinite(pts["y"].to_numpy(float))]
-    before = pts[(pts["phase"] == phase - 1) & np.isfinite(pts["y"].to_numpy(float))]
-    z, p_now, p_before = level_test(current, before, multiply)
-    if not np.isfinite(z) or abs(z) < Z_SUSTAINED:
-        return None
-    side = int(np.sign(z))
-    earlier = fmt(float(summ[summ["phase"] == phase - 1]["cl"].iloc[0]))
-    if len(confirmed):
-        c = confirmed.iloc[-1]
-        words = (
-            f"a sustained shift after cycle {c['cycle_id']}, from {_week(c['effect_from'])}: "
-            f"{int(c['run_length'])} weeks in a "
-            f"row {_side_word(side)} the centre line of {earlier} before it (chance allows "
-            f"{int(c['run_needed']) - 1}); the new phase averages {fmt(p_now)}"
-        )
-    else:
-        words = (
-            f"the current phase (from {_week(current['x'].iloc[0]) if len(current) else '?'}) "
-            f"averages {fmt(p_now)} against {fmt(p_before)} in the phase before, more than "
-            "chance explains"
-        )
-    since = current["x"].iloc[0] if len(current) else None
-    return {"side": side, "words": words, "since": since, "kind": "shift"}
-
-
-def _limits_note(cur: pd.DataFrame, summary_row: pd.Series, multiply: float) -> str:
-    """Why the phase has exact binomial limits, in words (empty for other limits)."""
-    if str(summary_row.get("limits", "")) != "exact":
-        return ""
-    n = cur["n"].to_numpy(float)
-    n_bar = float(np.nanmean(n)) if np.isfinite(n).any() else float("nan")
-    p = float(summary_row["cl"]) / multiply
-    rare = min(p, 1 - p) * n_bar
-    side = "not to have it" if p >= 0.5 else "to have it"
-    return (
-        f"exact binomial limits, as only about {rare:.1f} of {n_bar:.0f} patients a week are "
-        f"expected {side} (too few for the usual formula)"
-    )
-
-
-def _pooled(frame: pd.DataFrame, multiply: float) -> tuple[float, float]:
-    """(successes, denominator) pooled over weeks with a value: sum(p_i n_i), sum(n_i)."""
-    n = frame["n"].to_numpy(float) if "n" in frame.columns else np.full(len(frame), np.nan)
-    y = frame["y"].to_numpy(float) / multiply
-    ok = np.isfinite(y) & np.isfinite(n) & (n > 0)
-    return float((y[ok] * n[ok]).sum()), float(n[ok].sum())
 
 
 def _groups(result):
@@ -361,13 +162,13 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
         cur = pts[pts["phase"] == last["phase"]]
         valued = cur[np.isfinite(cur["y"].to_numpy(float))]
         unit = key[by.index("unit")] if "unit" in by else (key[-1] if key else "")
-        ev = _evidence(cur, last, fmt, multiply)
+        ev = find_evidence(cur, last, fmt, multiply)
         own_cycles = cycles[cycles["unit"] == unit] if cycles is not None else pd.DataFrame()
         confirmed = (
             own_cycles[own_cycles["status"] == "confirmed"] if len(own_cycles) else own_cycles
         )
         if int(last["phase"]) > 1:
-            shift = _phase_shift(pts, last, summ, confirmed, fmt, multiply)
+            shift = phase_shift(pts, last, summ, confirmed, fmt, multiply)
             if shift is not None:
                 ev.insert(0, shift)
         better = {e["side"] * direction > 0 for e in ev} if direction else set()
@@ -377,7 +178,7 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
             else "concern" if better == {False}
             else "none"
         )  # fmt: skip
-        successes, denom = _pooled(valued, multiply)
+        successes, denom = pooled(valued, multiply)
         share = successes / denom if denom > 0 else np.nan
         lo, hi = lower_bound(successes, denom)
         weeks = int(len(valued))
@@ -439,7 +240,7 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
         caveats = (
             "; ".join(
                 c
-                for c in (_limits_note(cur, last, multiply), str(last.get("warning", "") or ""))
+                for c in (limits_note(cur, last, multiply), str(last.get("warning", "") or ""))
                 if c.strip()
             )
             .strip()
@@ -496,7 +297,7 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
 
 
 def _next_step(verdict: str, signal: str, weeks: int, notes: list[str], cycles, since) -> str:
-    when = f" since {_week(since)}" if since is not None else ""
+    when = f" since {week_words(since)}" if since is not None else ""
     if verdict == "deteriorating":
         head = "The earlier improvement is slipping. " if signal == "both" else ""
         return (
