@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -441,3 +442,15 @@ def test_trend_outranks_shift_and_marks_mixed():
     assert (p["point_type"] == "special_cause_concern").all()
     assert p["special_cause"].str.contains("shift").all()
     assert p["mixed_signal"].all()
+
+
+def test_anhoej_thresholds_for_a_million_points():
+    """One binomial quantile per phase, not a table of every run length up to n.
+
+    For m = n - 1 = 1,000,000 the 5 % quantile of Binomial(m, 1/2) is, by the normal
+    approximation, m/2 - 1.6449 sqrt(m)/2 = 499,177.6 (within one of the exact value)."""
+    from pxlib.spc.rules import anhoej_limits
+
+    lr_max, cr_min = anhoej_limits([1_000_001])
+    assert lr_max[0] == round(math.log2(1_000_001)) + 3 == 23
+    assert abs(cr_min[0] - 499_177.6) <= 1.5

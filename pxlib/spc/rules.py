@@ -61,26 +61,18 @@ DIRECTIONAL = (OUTSIDE, TREND, TWO_OF_THREE, SHIFT, LONG_RUN, IHI_SHIFT, IHI_TRE
 _FUZZ = 1 - 64 * np.finfo(float).eps  # R's qbinom searches for P >= p * (1 - 64 eps)
 
 
-@lru_cache(maxsize=4096)
-def _qbinom05(m: int) -> int:
-    if m <= 0:
-        return 0
-    cdf = binom.cdf(np.arange(m + 1), m, 0.5)
-    return int(np.argmax(cdf >= 0.05 * _FUZZ))
-
-
 def anhoej_limits(n_useful) -> tuple[np.ndarray, np.ndarray]:
     """Longest-run limit round(log2 n) + 3 and minimum crossings qbinom(0.05, n - 1, 0.5)
-    (R rounds half to even, as numpy does); NaN where n is 0."""
+    (R rounds half to even, as numpy does; R's qbinom searches for P >= p (1 - 64 eps));
+    NaN where n is 0. One quantile per segment: linear in the number of points."""
     n = np.asarray(n_useful, dtype=float)
     with np.errstate(divide="ignore"):
         lr_max = np.where(n > 0, np.round(np.log2(np.where(n > 0, n, 1))) + 3, np.nan)
     cr_min = np.full(len(n), np.nan)
     pos = n > 0
     if pos.any():
-        top = int(n[pos].max())
-        table = np.array([_qbinom05(m - 1) for m in range(top + 1)], dtype=float)
-        cr_min[pos] = table[n[pos].astype(int)]
+        m = n[pos] - 1
+        cr_min[pos] = np.where(m > 0, binom.ppf(0.05 * _FUZZ, np.maximum(m, 1), 0.5), 0.0)
     return lr_max, cr_min
 
 
