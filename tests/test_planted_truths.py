@@ -83,3 +83,28 @@ def test_the_batch_results_json_reads_the_planted_truths(tmp_path):
         merged["variation_type"] == merged["variation_type_expected"]
     )
     assert right.mean() >= 7 / 8, merged.to_string()
+
+
+if __name__ == "__main__":  # python -m tests.test_planted_truths [seeds]: seeds 21-40 by default
+    import sys
+    import tempfile
+    import warnings
+    from pathlib import Path
+
+    warnings.simplefilter("ignore")
+    seeds = [int(s) for s in sys.argv[1:]] or list(range(21, 41))
+    rows = []
+    for seed in seeds:
+        folder = Path(tempfile.mkdtemp())
+        truth = write_planted(folder, seed, reps=2)
+        rel = steps.reliability(load_data_dir(folder, "ZT1"), target=0.95, weighted=False)
+        got = truth.merge(rel.readings, on="unit", suffixes=("_expected", ""))
+        rows.append(got.assign(seed=seed))
+    out = pd.concat(rows, ignore_index=True)
+    out["right"] = (out["verdict"] == out["verdict_expected"]) & (
+        out["variation_type"] == out["variation_type_expected"]
+    )
+    print(out.groupby("pattern")["right"].agg(["mean", "size"]).to_string())
+    print(f"all: {out['right'].mean():.1%} of {len(out)} units read right")
+    reliable = out[out["verdict"] == "reliable"]
+    print("reliable beside a concern:", int(reliable["signal"].isin(["concern", "both"]).sum()))
