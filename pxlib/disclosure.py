@@ -84,7 +84,7 @@ class SmallNumbers:
 
 def small_numbers(threshold: int | None = None) -> SmallNumbers:
     """The small-number rule at ``threshold`` (None: the default of :data:`SMALL_NUMBER_THRESHOLD`)."""
-    return SmallNumbers() if threshold is None else SmallNumbers(int(threshold))
+    return SmallNumbers() if threshold is None else SmallNumbers(threshold)
 
 
 def _value_cols(table: pd.DataFrame, value_cols, keep: list[str]) -> list[str]:

@@ -199,3 +199,74 @@ def test_simulated_stable_98_5_percent_rarely_reads_as_a_concern():
     assert concern_weeks <= 1 / 200
     # a concern week among the last 6 counts: at most about 6 x 1/200 of units
     assert float(r["signal"].isin(["concern", "both"]).mean()) <= 0.04
+
+
+def _weekly_counts(shares, n=20, unit="One", seed=1):
+    rng = np.random.default_rng(seed)
+    y = rng.binomial(n, np.asarray(shares))
+    return pd.DataFrame(
+        {
+            "unit": unit,
+            "week": pd.date_range("2025-09-01", periods=len(shares), freq="W-MON"),
+            "y": y.astype(float),
+            "n": float(n),
+            "n_respondents": n,
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_short_step_with_every_point_flagged_does_not_crash(seed):
+    from pxlib.workbook.steps import read_weekly
+
+    weekly = _weekly_counts([0.6] * 15 + [0.9] * 15, seed=seed)
+    plan, shown, readings = read_weekly(weekly, None)
+    assert readings["signal"].iloc[0] == "improvement"
+    assert shown.summary["variation_type"].iloc[-1] == readings["variation_type"].iloc[0]
+
+
+def test_a_phase_resting_on_too_few_answers_shows_no_share():
+    from pxlib.workbook.steps import read_weekly
+
+    weekly = _weekly_counts([0.9, 0.9], n=4)
+    _, _, readings = read_weekly(weekly, None)
+    r = readings.iloc[0]
+    assert np.isnan(r["estimate"]) and np.isnan(r["ci_low"])
+    assert "fewer than 10 answers: not shown" in r["reliability"]
+    assert "%" not in r["reliability"]
+
+
+def test_a_run_chart_reads_in_percent():
+    from pxlib.workbook.steps import read_weekly
+
+    _, shown, readings = read_weekly(_weekly_counts([0.8] * 30), None, kind="run")
+    assert shown.spec.percent
+    assert "95% target" in readings["reliability"].iloc[0]
+
+
+def test_with_phases_adopted_an_adopted_cycle_explains_the_improvement():
+    from pxlib.workbook.steps import read_weekly
+
+    weekly = _weekly_counts([0.6] * 20 + [0.9] * 20)
+    log = pd.DataFrame(
+        {
+            "unit": ["One"],
+            "cycle_id": ["C1"],
+            "start_date": [pd.Timestamp("2025-12-22")],
+            "end_date": [pd.Timestamp("2026-01-16")],
+            "decision": ["adopt"],
+        }
+    )
+    plan, _, readings = read_weekly(weekly, log, phases="adopted")
+    r = readings.iloc[0]
+    assert plan.phases == {"One": [pd.Timestamp("2026-01-19")]}
+    assert r["verdict"] == "improving" and "C1" in r["evidence"]
+    assert "no adopted PDSA cycle explains it" not in r["next_step"]
+
+
+def test_lower_is_better_gives_the_ihi_level_of_its_failures():
+    data = _weekly([0.02] * 30, n=400)
+    res = _chart(data, multiply=100, improvement="decrease", target=5)
+    r = reading.read_units(res).iloc[0]
+    assert r["verdict"] == "reliable"
+    assert "level 2" in r["reliability"] and "chaotic" not in r["reliability"]

@@ -222,7 +222,9 @@ def chart(
     rule_set = _check_rules(rules, kind)
     _check_columns(data, x, y, n, by_cols, phases)
     _check_settings(kind, n, multiply, freeze, shift, trend, centre_line, agg)
-    spec = _chart_spec(kind, rule_set, improvement, target, multiply, y_label, limits, shift, trend)
+    spec = _chart_spec(
+        kind, rule_set, improvement, target, multiply, y_label, limits, shift, trend, n is not None
+    )
     direction = spec.direction
     notes: list[str] = []
 
@@ -480,7 +482,7 @@ def _check_settings(kind, n, multiply, freeze, shift, trend, centre_line, agg) -
 
 
 def _chart_spec(
-    kind, rule_set, improvement, target, multiply, y_label, limits, shift, trend
+    kind, rule_set, improvement, target, multiply, y_label, limits, shift, trend, has_n=False
 ) -> ChartSpec:
     """The chart's spec, which validates itself (the other options are checked by
     ``_check_settings``); a text target is converted to plotted units by
@@ -492,7 +494,7 @@ def _chart_spec(
         improvement=improvement,
         target=None if text_target else target,
         multiply=float(multiply),
-        percent=in_percent(kind, multiply),
+        percent=in_percent(kind, multiply, has_n),
         y_label=y_label,
         limits=limits,
         shift=int(shift),

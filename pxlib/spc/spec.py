@@ -41,10 +41,12 @@ def _check_multiply(multiply) -> None:
         raise ChartError(f"multiply must be a positive number, not {multiply!r}")
 
 
-def in_percent(kind: str, multiply: float) -> bool:
-    """Whether a ``kind`` chart scaled by ``multiply`` plots a share: p and pp charts
-    with ``multiply`` 1 (a proportion) or 100 (a percentage)."""
-    return kind in PROPORTION_KINDS and float(multiply) in (1.0, 100.0)
+def in_percent(kind: str, multiply: float, has_n: bool = False) -> bool:
+    """Whether a ``kind`` chart scaled by ``multiply`` plots a share: p and pp charts,
+    and run charts of y over n (sum(y)/sum(n)), with ``multiply`` 1 (a proportion) or
+    100 (a percentage)."""
+    share = kind in PROPORTION_KINDS or (kind == "run" and has_n)
+    return share and float(multiply) in (1.0, 100.0)
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ class PhasePlan:
     ``baseline_to``, ``baseline_weeks`` with a value, ``baseline_reason``);
     ``cycles``: one row per adopted cycle (``unit``, ``cycle_id``,
     ``end_date``, ``effect_from`` (first charted week after it), ``status``
-    (confirmed, no change yet, too early to tell), ``run_length``,
+    (confirmed, no change yet, too early to tell, before the data; "adopted" in
+    ``mode="adopted"``), ``run_length``,
     ``run_needed``: the run length that confirms a change).
     """
 
@@ -203,16 +204,26 @@ def plan_phases(
         raise ChartError(f"phases must be one of {PHASE_MODES}, not {mode!r}")
     adopted = _adopted(pdsa_log)
     units = sorted(weekly["unit"].unique())
+    cycle_cols = [
+        "unit", "cycle_id", "end_date", "effect_from", "status", "run_length", "run_needed",
+    ]  # fmt: skip
     if mode == "adopted":
-        phases = {}
+        phases, rows = {}, []
         for u in units:
             grid, _ = _grid(weekly, u)
-            starts = adopted.loc[adopted["unit"] == u, "effect_week"].to_numpy("datetime64[ns]")
-            pos = np.searchsorted(grid, starts, side="left")
-            keep = sorted({pd.Timestamp(grid[p]) for p in pos if 0 < p < len(grid)})
-            if keep:
-                phases[u] = keep
-        return PhasePlan(mode=mode, phases=phases)
+            own = adopted[adopted["unit"] == u]
+            pos = np.searchsorted(grid, own["effect_week"].to_numpy("datetime64[ns]"), side="left")
+            for c, p in zip(own.itertuples(index=False), pos, strict=True):
+                if 0 < p < len(grid):
+                    phases.setdefault(u, []).append(pd.Timestamp(grid[p]))
+                    rows.append(
+                        {"unit": u, "cycle_id": c.cycle_id, "end_date": c.end_date,
+                         "effect_from": pd.Timestamp(grid[p]), "status": "adopted",
+                         "run_length": 0, "run_needed": np.nan}
+                    )  # fmt: skip
+            if u in phases:
+                phases[u] = sorted(set(phases[u]))
+        return PhasePlan(mode=mode, phases=phases, cycles=pd.DataFrame(rows, columns=cycle_cols))
 
     first_change = {}
     if pdsa_log is not None and len(pdsa_log) and "start_date" in pdsa_log.columns:
@@ -245,7 +256,9 @@ def plan_phases(
         for c in own.itertuples(index=False):
             pos = int(np.searchsorted(grid, np.datetime64(c.effect_week), side="left"))
             record = {"unit": u, "cycle_id": c.cycle_id, "end_date": c.end_date}
-            if pos >= len(grid) or side == 0:
+            if pos == 0:
+                status, effect, run, need = "before the data", pd.NaT, 0, np.nan
+            elif pos >= len(grid) or side == 0:
                 status, effect, run, need = "too early to tell", pd.NaT, 0, np.nan
             else:
                 effect = pd.Timestamp(grid[pos])
@@ -283,9 +296,6 @@ def plan_phases(
                 run_needed=need,
             )
             cycles.append(record)
-    cycle_cols = [
-        "unit", "cycle_id", "end_date", "effect_from", "status", "run_length", "run_needed",
-    ]  # fmt: skip
     return PhasePlan(
         mode=mode,
         freeze=freeze,

@@ -134,6 +134,8 @@ def find_evidence(cur: pd.DataFrame, summary_row: pd.Series, fmt, multiply: floa
     reference = valued[valued["baseline"].astype(bool) & ~valued.index.isin(window.index)]
     if len(reference) < 4:
         reference = valued[~valued.index.isin(window.index)]
+    if len(reference) < 4:
+        return out
     sides = np.sign(window["y"] - window["cl"]).to_numpy()
     frac = float((sides > 0).mean())
     side = 1 if frac >= 0.75 else -1 if frac <= 0.25 else 0
@@ -162,35 +164,47 @@ def find_evidence(cur: pd.DataFrame, summary_row: pd.Series, fmt, multiply: floa
     return out
 
 
-def phase_shift(pts, last, summ, confirmed, fmt, multiply: float) -> dict | None:
+def phase_shift(
+    pts, last, summ, confirmed, fmt, multiply: float, direction: int = 0
+) -> dict | None:
     """Evidence that the current phase sits at another level than the phase before it.
 
     The current phase's weeks pooled against the previous phase's, by
     :func:`level_test`; it counts when the z reaches :data:`Z_SUSTAINED`. The
     words name the adopted cycle the data confirmed, when there is one
-    (:mod:`pxlib.workbook.baseline`).
+    (:mod:`pxlib.workbook.baseline`); a confirmed shift is on the better side
+    (``direction``) by construction, whatever the phase did later.
     """
     phase = int(last["phase"])
     current = pts[(pts["phase"] == phase) & np.isfinite(pts["y"].to_numpy(float))]
     before = pts[(pts["phase"] == phase - 1) & np.isfinite(pts["y"].to_numpy(float))]
     z, p_now, p_before = level_test(current, before, multiply)
-    if not np.isfinite(z) or abs(z) < Z_SUSTAINED:
+    c = confirmed.iloc[-1] if len(confirmed) else None
+    is_confirmed = c is not None and c["status"] == "confirmed"
+    if is_confirmed and direction:
+        side = direction  # confirmed by the plan: a run on the better side, beyond chance
+    elif not np.isfinite(z) or abs(z) < Z_SUSTAINED:
         return None
-    side = int(np.sign(z))
+    else:
+        side = int(np.sign(z))
     earlier = fmt(float(summ[summ["phase"] == phase - 1]["cl"].iloc[0]))
-    if len(confirmed):
-        c = confirmed.iloc[-1]
+    start = week_words(current["x"].iloc[0]) if len(current) else "?"
+    if is_confirmed:
         words = (
             f"a sustained shift after cycle {c['cycle_id']}, from {week_words(c['effect_from'])}: "
             f"{int(c['run_length'])} weeks in a "
             f"row {_side_word(side)} the centre line of {earlier} before it (chance allows "
             f"{int(c['run_needed']) - 1}); the new phase averages {fmt(p_now)}"
         )
+    elif c is not None:
+        words = (
+            f"the phase after adopted cycle {c['cycle_id']} (from {start}) averages "
+            f"{fmt(p_now)} against {fmt(p_before)} before it, more than chance explains"
+        )
     else:
         words = (
-            f"the current phase (from {week_words(current['x'].iloc[0]) if len(current) else '?'}) "
-            f"averages {fmt(p_now)} against {fmt(p_before)} in the phase before, more than "
-            "chance explains"
+            f"the current phase (from {start}) averages {fmt(p_now)} against {fmt(p_before)} "
+            "in the phase before, more than chance explains"
         )
     since = current["x"].iloc[0] if len(current) else None
     return {"side": side, "words": words, "since": since, "kind": "shift"}

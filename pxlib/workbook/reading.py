@@ -62,6 +62,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from pxlib.disclosure import small_numbers
 from pxlib.errors import ChartError
 from pxlib.spc.spec import ChartSpec
 from pxlib.survey.ci import proportion_ci
@@ -120,6 +121,25 @@ def lower_bound(successes: float, n: float, confidence: float = CONFIDENCE) -> t
     return float(lo), float(hi)
 
 
+def _older_outside(valued: pd.DataFrame) -> int:
+    """Weeks of the phase outside the limits before the recent weeks the signal looks at."""
+    from pxlib.workbook.evidence import RECENT_WEEKS
+
+    older = valued.iloc[: max(len(valued) - RECENT_WEEKS, 0)]
+    causes = older["special_cause"].astype(str)
+    return int(causes.str.contains("|".join(map(re.escape, SINGLE_WEEK_RULES))).sum())
+
+
+def _answers(respondents: pd.DataFrame | None, by: list[str], key: tuple, weeks) -> float:
+    """Unweighted answers behind a group's weeks (infinite when no counts are given)."""
+    if respondents is None or respondents.empty:
+        return float("inf")
+    mask = respondents["week"].isin(list(weeks)).to_numpy().copy()
+    for c, v in zip(by, key, strict=True):
+        mask &= (respondents[c] == v).to_numpy()
+    return float(pd.to_numeric(respondents.loc[mask, "n_respondents"], errors="coerce").sum())
+
+
 def _groups(result):
     by = list(result.by)
     if not by:
@@ -132,12 +152,21 @@ def _groups(result):
     return out
 
 
-def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFrame:
+def read_units(
+    result,
+    *,
+    plan=None,
+    target: float | None = None,
+    respondents: pd.DataFrame | None = None,
+    min_respondents: int | None = None,
+) -> pd.DataFrame:
     """One reading per chart group (see the module docstring for every rule).
 
     ``plan`` is the :class:`~pxlib.workbook.baseline.PhasePlan` the chart was
     drawn with (for the baseline and the adopted cycles' outcome); ``target``
-    overrides the chart's target (plotted units). Columns: the ``by``
+    overrides the chart's target (plotted units). ``respondents`` (the ``by``
+    columns, ``week`` and ``n_respondents``) lets the small-number rule of
+    :mod:`pxlib.disclosure` hide the phase's share when it rests on too few answers. Columns: the ``by``
     columns, ``phase``, ``weeks_in_phase``, ``latest_week``, ``latest_value``,
     ``centre_line``, ``lower_limit``, ``upper_limit``, ``baseline_centre``,
     ``signal``, ``evidence``, ``since``, ``estimate``, ``ci_low``,
@@ -147,6 +176,7 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
     """
     spec = result.spec
     fmt = spec.format_value
+    rule = small_numbers(min_respondents)
     target = spec.target if target is None else target
     direction = spec.direction
     multiply = float(spec.multiply)
@@ -165,10 +195,12 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
         ev = find_evidence(cur, last, fmt, multiply)
         own_cycles = cycles[cycles["unit"] == unit] if cycles is not None else pd.DataFrame()
         confirmed = (
-            own_cycles[own_cycles["status"] == "confirmed"] if len(own_cycles) else own_cycles
+            own_cycles[own_cycles["status"].isin(["confirmed", "adopted"])]
+            if len(own_cycles)
+            else own_cycles
         )
         if int(last["phase"]) > 1:
-            shift = phase_shift(pts, last, summ, confirmed, fmt, multiply)
+            shift = phase_shift(pts, last, summ, confirmed, fmt, multiply, direction)
             if shift is not None:
                 ev.insert(0, shift)
         better = {e["side"] * direction > 0 for e in ev} if direction else set()
@@ -179,6 +211,7 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
             else "none"
         )  # fmt: skip
         successes, denom = pooled(valued, multiply)
+        hidden = not rule.shows(_answers(respondents, by, key, valued["x"]))
         share = successes / denom if denom > 0 else np.nan
         lo, hi = lower_bound(successes, denom)
         weeks = int(len(valued))
@@ -196,31 +229,26 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
             else "improving" if signal == "improvement"
             else "not yet reliable"
         )  # fmt: skip
-        est_s = fmt(share * multiply)
-        bound = lo if direction >= 0 else hi
-        bound_word = "at least" if direction >= 0 else "at most"
-        rel = (
-            f"Over the {weeks} weeks of the current phase it happened for {est_s} of patients "
-            f"(95% confident: {bound_word} {fmt(bound * multiply)}; {ihi_level(share)})"
+        rel = _reliability_words(
+            fmt,
+            weeks,
+            share,
+            lo,
+            hi,
+            direction,
+            target,
+            tgt,
+            reliable,
+            supported,
+            concern,
+            multiply,
         )
-        if tgt is not None:
-            if reliable:
-                rel += f": reliably at the {fmt(target)} target."
-            elif weeks < MIN_WEEKS:
-                rel += (
-                    f"; {MIN_WEEKS} weeks are needed to judge it against the {fmt(target)} target."
-                )
-            elif supported and concern:
-                rel += f", but a concern signal means it cannot be called reliable against the {fmt(target)} target."
-            elif (direction > 0 and share >= tgt) or (direction < 0 and share <= tgt):
-                rel += (
-                    f": the average meets the {fmt(target)} target but the evidence does not yet "
-                    "rule out chance."
-                )
-            else:
-                rel += f": not yet at the {fmt(target)} target."
-        else:
-            rel += ". No target is set."
+        if hidden:
+            rel = (
+                f"Over the {weeks} weeks of the current phase: {rule.note} "
+                f"({rule.threshold} answers are needed before a share is shown)."
+            )
+            share = lo = hi = np.nan
         notes = []
         for c in own_cycles.itertuples(index=False) if len(own_cycles) else []:
             if c.status == "no change yet":
@@ -235,8 +263,11 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
         evidence = (
             "; ".join(e["words"] for e in ev)
             if ev
-            else "no special cause: the weeks vary by chance"
+            else "no special cause in the recent weeks: they vary by chance"
         )
+        older = _older_outside(valued)
+        if older:
+            evidence += f" ({older} earlier week{'s' if older > 1 else ''} of this phase outside the limits)"
         caveats = (
             "; ".join(
                 c
@@ -254,7 +285,9 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
         )  # fmt: skip
         step = _next_step(verdict, signal, weeks, notes, own_cycles, since)
         signal_text = {
-            "none": "No sign of change",
+            "none": "A change, neither improvement nor concern (no direction is set)"
+            if ev and not direction
+            else "No sign of change",
             "improvement": "Improvement",
             "concern": "Concern",
             "both": "Concern after an improvement",
@@ -296,6 +329,42 @@ def read_units(result, *, plan=None, target: float | None = None) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def _reliability_words(
+    fmt, weeks, share, lo, hi, direction, target, tgt, reliable, supported, concern, multiply
+) -> str:
+    """The reliability sentence: the phase's share, its one-sided 95 % bound, the IHI
+    level (of failures when lower is better) and the judgement against the target."""
+    bound = lo if direction >= 0 else hi
+    head = (
+        f"Over the {weeks} weeks of the current phase it happened for {fmt(share * multiply)} "
+        f"of patients (95% confident: {'at least' if direction >= 0 else 'at most'} "
+        f"{fmt(bound * multiply)}"
+    )
+    if direction:
+        head += f"; {ihi_level(share if direction > 0 else 1 - share)}"
+    head += ")"
+    if tgt is None:
+        return head + ". No target is set."
+    t = fmt(target)
+    if not direction:
+        return head + ". No direction of improvement is set, so the target is not judged."
+    if reliable:
+        return head + f": reliably at the {t} target."
+    if weeks < MIN_WEEKS:
+        return head + f"; {MIN_WEEKS} weeks are needed to judge it against the {t} target."
+    if supported and concern:
+        return (
+            head
+            + f", but a concern signal means it cannot be called reliable against the {t} target."
+        )
+    if (direction > 0 and share >= tgt) or (direction < 0 and share <= tgt):
+        return (
+            head
+            + f": the average meets the {t} target but the evidence does not yet rule out chance."
+        )
+    return head + f": not yet at the {t} target."
+
+
 def _next_step(verdict: str, signal: str, weeks: int, notes: list[str], cycles, since) -> str:
     when = f" since {week_words(since)}" if since is not None else ""
     if verdict == "deteriorating":
@@ -311,7 +380,13 @@ def _next_step(verdict: str, signal: str, weeks: int, notes: list[str], cycles, 
             "less often, and share what worked with the next unit."
         )
     if verdict == "improving":
-        if cycles is None or not len(cycles) or not (cycles["status"] == "confirmed").any():
+        status = set(cycles["status"]) if cycles is not None and len(cycles) else set()
+        if "too early to tell" in status and not status & {"confirmed", "adopted"}:
+            return (
+                "Keep the adopted change and keep measuring every week: a few more weeks on "
+                "the better side will confirm it as a new phase."
+            )
+        if not status & {"confirmed", "adopted"}:
             return (
                 "Better than the baseline, but no adopted PDSA cycle explains it: record what "
                 "changed as a PDSA cycle so it can be kept and spread, and keep measuring."
@@ -371,7 +446,12 @@ def consistent_result(result, readings: pd.DataFrame):
         pts["point_type"] = pd.Categorical(
             pts["point_type"], categories=result.points["point_type"].cat.categories
         )
-        pts.loc[demote, "special_cause"] = ""
+        causes = pts["special_cause"].astype(object).where(~demote, "")
+        pts["special_cause"] = (
+            pd.Categorical(causes)
+            if isinstance(pts["special_cause"].dtype, pd.CategoricalDtype)
+            else causes
+        )
         if "mixed_signal" in pts.columns:
             pts.loc[demote, "mixed_signal"] = False
     s_keys = summ[by].merge(keys, on=by, how="left", validate="many_to_one") if by else None

@@ -235,6 +235,7 @@ def reliability(
     improvement: str = "increase",
     phases: str = "confirmed",
     limits: str = "auto",
+    min_respondents: int | None = None,
 ) -> Reliability:
     """Weekly shares per unit, baselines and confirmed phases, the chart and each unit's reading.
 
@@ -266,6 +267,7 @@ def reliability(
         improvement=improvement,
         phases=phases,
         limits=limits,
+        min_respondents=min_respondents,
     )
     return Reliability(weekly=weekly, plan=plan, result=result, readings=readings)
 
@@ -281,8 +283,10 @@ def read_weekly(
     phases: str = "confirmed",
     limits: str = "auto",
     y_label: str = "Patients for whom it happened (%)",
+    min_respondents: int | None = None,
 ):
-    """(plan, chart, readings) of a weekly table with ``unit``, ``week``, ``y``, ``n``.
+    """(plan, chart, readings) of a weekly table with ``unit``, ``week``, ``y``, ``n``
+    (and ``n_respondents``, for the small-number rule).
 
     The baselines and phases (:func:`pxlib.workbook.baseline.plan_phases`), one
     chart of every unit, each unit's reading (:func:`pxlib.workbook.reading.read_units`)
@@ -302,7 +306,10 @@ def read_weekly(
     result = _baseline.chart_units(
         weekly, freeze=plan.freeze, phases=plan.phases, improvement=improvement, **chart_kw
     )
-    readings = _reading.read_units(result, plan=plan)
+    counts = weekly[["unit", "week", "n_respondents"]] if "n_respondents" in weekly else None
+    readings = _reading.read_units(
+        result, plan=plan, respondents=counts, min_respondents=min_respondents
+    )
     return plan, _reading.consistent_result(result, readings), readings
 
 
@@ -337,6 +344,8 @@ def plan_text(rel: Reliability) -> str:
                 "confirmed": f"a new phase{when}: the data confirm a sustained change",
                 "no change yet": "no new phase: no sustained change yet",
                 "too early to tell": "no new phase yet: too early to tell",
+                "before the data": "ended before the first week with answers: not judged",
+                "adopted": f"a new phase{when} (every adopted cycle starts one)",
             }[c.status]
             text += f"; adopted cycle {escape_md(c.cycle_id)}: {what}"
         lines.append(text + ".")
