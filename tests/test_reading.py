@@ -108,7 +108,7 @@ def test_a_proportion_chart_reads_95_percent_not_1_percent():
     data = _weekly([0.80] * 20, n=20)
     res = _chart(data, multiply=1, improvement="increase", target=0.95)
     r = reading.read_units(res).iloc[0]
-    assert "95% target" in r["reliability"] and "80%" in r["reliability"]
+    assert "95% target" in r["reliability"] and "80.0%" in r["reliability"]
     assert " 1%" not in r["reliability"]
 
 

@@ -102,7 +102,8 @@ def find_evidence(cur: pd.DataFrame, summary_row: pd.Series, fmt, multiply: floa
     which allows for the uncertainty of the baseline itself. With no rule
     flagging a pattern, the recent level counts when that z reaches
     :data:`Z_LEVEL` (the 3-sigma rule on the last weeks pooled): a slow climb
-    the run rules miss.
+    the run rules miss. Where the engine left the run rules out (most weeks at
+    100 %), the recent level stands in for them at :data:`Z_SUSTAINED`.
     """
     out: list[dict] = []
     valued = cur[np.isfinite(cur["y"].to_numpy(float))]

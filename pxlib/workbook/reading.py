@@ -41,8 +41,10 @@ Reliability (Nolan, Resar, Haraden & Griffin 2004, *Improving the Reliability of
     **reliable** when the phase has at least :data:`MIN_WEEKS` weeks with a
     value, no concern signal, and the lower bound is at or above the target
     (at or below it when lower is better): the data, not only the average,
-    support the aim. A unit truly below the target is then called reliable at
-    most about 5 % of the time. The IHI levels are stated beside it: below
+    support the aim. A unit truly at the target is then called reliable about 5 %
+    of the time at one look (binomial sampling; the discrete binomial moves this
+    a little either way, and judging again every week adds looks), and a unit
+    well below it almost never. The IHI levels are stated beside it: below
     80 % "chaotic"; 80-90 % level 1 (10^-1: one or two failures in ten);
     95 % or more level 2 (10^-2: five failures or fewer in 100); 99.5 % or more
     level 3 (10^-3: five or fewer in 1,000). Weekly values of small samples
@@ -336,9 +338,9 @@ def _reliability_words(
     level (of failures when lower is better) and the judgement against the target."""
     bound = lo if direction >= 0 else hi
     head = (
-        f"Over the {weeks} weeks of the current phase it happened for {fmt(share * multiply)} "
+        f"Over the {weeks} weeks of the current phase it happened for {fmt(share * multiply, 1)} "
         f"of patients (95% confident: {'at least' if direction >= 0 else 'at most'} "
-        f"{fmt(bound * multiply)}"
+        f"{fmt(bound * multiply, 1)}"
     )
     if direction:
         head += f"; {ihi_level(share if direction > 0 else 1 - share)}"
