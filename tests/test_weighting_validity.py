@@ -213,8 +213,8 @@ def test_weighting_summary_by_hand(za1):
     ash = s.loc["Ash Ward"]
     assert note.startswith(
         "Weighted to each unit's eligible patients (age band, sex): Ash Ward "
-        f"{100 * ash['weighted_share']:.0f} % weighted against "
-        f"{100 * ash['unweighted_share']:.0f} % unweighted, design effect "
+        f"{100 * ash['weighted_share']:.0f}% weighted against "
+        f"{100 * ash['unweighted_share']:.0f}% unweighted, design effect "
         f"{ash['design_effect']:.1f}; Beech Ward "
     )
     assert note.endswith(".") and note.count(".") == 4  # one sentence (and three decimals)

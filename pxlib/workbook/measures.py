@@ -368,7 +368,7 @@ def weighting_summary(
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %"
+    return f"{100 * x:.0f}%"
 
 
 def weighting_note(summary: pd.DataFrame) -> str:
