@@ -88,7 +88,7 @@ def test_limits_are_the_binomial_quantiles(n, p, k_lo, k_hi):
     assert (k_lo == 0 and pt["lcl"] == 0) or (k_lo - 1) / n < pt["lcl"] <= k_lo / n
     assert k_hi / n <= pt["ucl"] < (k_hi + 1) / n or (k_hi == n and pt["ucl"] == 1)
     # a point is beyond a limit exactly when its tail probability is below alpha
-    assert 1 - cdf(k_hi, n, p) < ALPHA3  # P(X >= k_hi + 1)
+    assert ALPHA3 > 1 - cdf(k_hi, n, p)  # P(X >= k_hi + 1)
     assert k_hi == n or 1 - cdf(k_hi - 1, n, p) >= ALPHA3  # P(X >= k_hi)
 
 
@@ -347,6 +347,6 @@ def test_a_baseline_without_failures_does_not_make_every_failure_a_signal():
     df = pd.DataFrame({"x": range(1, 23), "y": [15] * 20 + [14, 15], "n": 15})
     res = quiet(df, "x", "y", "n", kind="p", freeze=20, limits="exact")
     assert res.points["cl"].iloc[0] == 1.0  # the centre line stays as observed
-    assert 1 - (300.5 / 301) ** 15 > ALPHA3
+    assert ALPHA3 < 1 - (300.5 / 301) ** 15
     assert not res.points["sigma_signal"].iloc[20]
     assert res.points["lcl"].iloc[20] < 14 / 15
