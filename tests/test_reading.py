@@ -270,3 +270,21 @@ def test_lower_is_better_gives_the_ihi_level_of_its_failures():
     r = reading.read_units(res).iloc[0]
     assert r["verdict"] == "reliable"
     assert "level 2" in r["reliability"] and "chaotic" not in r["reliability"]
+
+
+def test_two_adopted_cycles_ending_in_the_same_week_are_judged_together():
+    from pxlib.workbook.steps import read_weekly
+
+    weekly = _weekly_counts([0.6] * 20 + [0.9] * 20)
+    log = pd.DataFrame(
+        {
+            "unit": ["One", "One"],
+            "cycle_id": ["C1", "C2"],
+            "start_date": [pd.Timestamp("2025-12-22")] * 2,
+            "end_date": [pd.Timestamp("2026-01-16"), pd.Timestamp("2026-01-15")],
+            "decision": ["adopt", "adopt"],
+        }
+    )
+    plan, _, readings = read_weekly(weekly, log)
+    assert plan.cycles["status"].tolist() == ["confirmed", "confirmed"]
+    assert "No change yet" not in readings["reason"].iloc[0]

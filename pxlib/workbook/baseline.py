@@ -253,9 +253,14 @@ def plan_phases(
             continue
         grid, _ = _grid(weekly, u)
         sub = weekly[weekly["unit"] == u]
+        judged: dict = {}  # cycles whose change takes effect in the same week are judged together
         for c in own.itertuples(index=False):
             pos = int(np.searchsorted(grid, np.datetime64(c.effect_week), side="left"))
             record = {"unit": u, "cycle_id": c.cycle_id, "end_date": c.end_date}
+            if pos in judged:
+                record.update(judged[pos])
+                cycles.append(record)
+                continue
             if pos == 0:
                 status, effect, run, need = "before the data", pd.NaT, 0, np.nan
             elif pos >= len(grid) or side == 0:
@@ -289,12 +294,13 @@ def plan_phases(
                     status = "too early to tell"
                 else:
                     status = "no change yet"
-            record.update(
-                effect_from=effect,
-                status=status,
-                run_length=int(run),
-                run_needed=need,
-            )
+            judged[pos] = {
+                "effect_from": effect,
+                "status": status,
+                "run_length": int(run),
+                "run_needed": need,
+            }
+            record.update(judged[pos])
             cycles.append(record)
     return PhasePlan(
         mode=mode,

@@ -245,7 +245,9 @@ def read_units(
             concern,
             multiply,
         )
-        if hidden:
+        if not weeks:
+            rel = "No week of the current phase has answers yet."
+        elif hidden:
             rel = (
                 f"Over the {weeks} weeks of the current phase: {rule.note} "
                 f"({rule.threshold} answers are needed before a share is shown)."
