@@ -36,8 +36,34 @@ def _make_spec(spec: ChartSpec | None, kind: str | ChartSpec | None, **options: 
     return dataclasses.replace(spec, **given) if given else spec
 
 
+class _ReadsSpec:
+    """What every result reads from its :class:`~pxlib.spc.spec.ChartSpec`."""
+
+    spec: ChartSpec
+
+    @property
+    def kind(self) -> str:
+        """The chart kind (``spec.kind``)."""
+        return self.spec.kind
+
+    @property
+    def multiply(self) -> float:
+        """The scale factor of y (``spec.multiply``)."""
+        return self.spec.multiply
+
+    @property
+    def y_label(self) -> str | None:
+        """The y-axis label, or None (``spec.y_label``)."""
+        return self.spec.y_label
+
+    @property
+    def percent(self) -> bool:
+        """Whether the plotted values are a share (``spec.percent``)."""
+        return self.spec.percent
+
+
 @dataclass(frozen=True, init=False)
-class SPCResult:
+class SPCResult(_ReadsSpec):
     """What a chart computed.
 
     ``points``: one row per x per group (public columns in ``design.md``).
@@ -83,11 +109,6 @@ class SPCResult:
         object.__setattr__(self, "by", list(by) if by is not None else [])
 
     @property
-    def kind(self) -> str:
-        """The chart kind (``spec.kind``)."""
-        return self.spec.kind
-
-    @property
     def improvement(self) -> str:
         """The direction of improvement: increase, decrease or neutral (``spec.improvement``)."""
         return self.spec.improvement
@@ -98,24 +119,9 @@ class SPCResult:
         return self.spec.target
 
     @property
-    def multiply(self) -> float:
-        """The scale factor of y (``spec.multiply``)."""
-        return self.spec.multiply
-
-    @property
     def rules(self) -> tuple[str, ...]:
         """The rule sets applied (``spec.rules``)."""
         return self.spec.rules
-
-    @property
-    def y_label(self) -> str | None:
-        """The y-axis label, or None (``spec.y_label``)."""
-        return self.spec.y_label
-
-    @property
-    def percent(self) -> bool:
-        """Whether the plotted values are a share (``spec.percent``)."""
-        return self.spec.percent
 
     def figure(self, **kwargs: Any):
         """A plotly Figure of the chart (see :func:`pxlib.spc.figures.spc_figure`)."""
@@ -131,7 +137,7 @@ class SPCResult:
 
 
 @dataclass(frozen=True, init=False)
-class FunnelResult:
+class FunnelResult(_ReadsSpec):
     """What a funnel analysis computed: ``points`` has one row per unit; ``spec`` how
     it was asked for (kind, multiply, percent, y_label)."""
 
@@ -166,26 +172,6 @@ class FunnelResult:
         object.__setattr__(self, "overdispersion", bool(overdispersion))
         object.__setattr__(self, "cl", float(cl))
         object.__setattr__(self, "sigma_z", float(sigma_z))
-
-    @property
-    def kind(self) -> str:
-        """The funnel kind, p or u (``spec.kind``)."""
-        return self.spec.kind
-
-    @property
-    def multiply(self) -> float:
-        """The scale factor of y (``spec.multiply``)."""
-        return self.spec.multiply
-
-    @property
-    def y_label(self) -> str | None:
-        """The y-axis label, or None (``spec.y_label``)."""
-        return self.spec.y_label
-
-    @property
-    def percent(self) -> bool:
-        """Whether the plotted values are a share (``spec.percent``)."""
-        return self.spec.percent
 
     def limits(self, n, sigmas: float = 3.0):
         """Lower and upper limits at denominators ``n`` (arrays), for drawing the funnel."""

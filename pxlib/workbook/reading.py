@@ -71,6 +71,7 @@ from pxlib.survey.ci import proportion_ci
 from pxlib.workbook.evidence import (
     CONCERN,
     IMPROVEMENT,
+    RECENT_WEEKS,
     SINGLE_WEEK_RULES,
     find_evidence,
     limits_note,
@@ -125,8 +126,6 @@ def lower_bound(successes: float, n: float, confidence: float = CONFIDENCE) -> t
 
 def _older_outside(valued: pd.DataFrame) -> int:
     """Weeks of the phase outside the limits before the recent weeks the signal looks at."""
-    from pxlib.workbook.evidence import RECENT_WEEKS
-
     older = valued.iloc[: max(len(valued) - RECENT_WEEKS, 0)]
     causes = older["special_cause"].astype(str)
     return int(causes.str.contains("|".join(map(re.escape, SINGLE_WEEK_RULES))).sum())
