@@ -74,3 +74,17 @@ class ParameterError(PxlibError, ValueError):
 
 class BatchError(PxlibError, RuntimeError):
     """A batch run could not be set up."""
+
+
+# --- exit statuses of the command line ----------------------------------------
+
+#: everything ran and nothing was set aside
+EXIT_OK = 0
+#: the command could not run at all (bad options, unreadable or missing inputs, a busy --out)
+EXIT_COULD_NOT_RUN = 2
+#: ``pxlib validate``: the data loaded, but some rows were rejected (each listed with its reason)
+EXIT_ROWS_REJECTED = 3
+#: ``pxlib batch`` / ``pxlib demo``: the batch finished, but one or more reports failed
+EXIT_REPORTS_FAILED = 4
+#: interrupted by Ctrl-C or SIGTERM (finished reports are kept)
+EXIT_INTERRUPTED = 130
