@@ -26,7 +26,8 @@ Suppressed values become ``fill`` (NaN by default; GPPS files use -97) and the
 reason is recorded in a column (``suppression_reason``; empty when shown).
 Apply a rule to any table before it is shown or exported.
 
-:func:`redact_comments` replaces personal details in free-text comments.
+:func:`redact_comments` replaces personal details in free text (comments, PDSA notes,
+co-design notes): every free-text column is redacted when it is loaded.
 """
 
 from __future__ import annotations
@@ -267,43 +268,132 @@ def suppress(table: pd.DataFrame, rule: str = "gpps", **kwargs) -> pd.DataFrame:
     raise ValueError(f"unknown suppression rule {rule!r}; use 'gpps', 'fft' or 'options'")
 
 
-# --- comment redaction ------------------------------------------------------
+# --- free-text redaction ------------------------------------------------------
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-_NHS = re.compile(r"(?<![\d+])\d{3}[ \-]?\d{3}[ \-]?\d{4}(?!\d)")
-_PHONE = re.compile(
-    r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|\(?0)\d{2,4}\)?[\s\-]?\d{3,4}[\s\-]?\d{3,4}(?!\d)"
+_MONTH = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 )
+_DATE = (
+    r"(?:\d{4}-\d{1,2}-\d{1,2}"
+    r"|\d{1,2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{2,4}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{2,4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{2,4}})"
+)
+_BIRTH_DATE = re.compile(
+    rf"(?i)\b(d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|birth\s?day|born(?:\s+on)?)"
+    rf"(\s*(?:is|was|:|-|=)?\s*)({_DATE})"
+)
+_POSTCODE = re.compile(r"(?i)\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[A-Z]{2}\b")
+# a run of digits with the separators people type between them: spaces, dots, hyphens, brackets
+_NUMBERISH = re.compile(r"(?<![\w+])(?:\+|\(\s?)?\d[\d \t.\-()]{6,20}\d(?!\w)")
+TITLES = (
+    "dr doctor nurse matron sister midwife prof professor mr mrs ms miss mx sir dame rev revd"
+).split()
+# Words that follow a title in ordinary sentences and are not names ("the nurse was kind").
+_NOT_NAMES = frozenset(
+    """a an the and or but so to of on in at by for with from about after before as if
+    was is were are be been being has had have did does do who which that this these those
+    there here then than when where while what whom whose why how said says told asked came
+    come went gave give made make took take saw see seen looked listened explained helped
+    answered called rang phoned checked treated visited spoke talked showed arrived left
+    kept put got get let also always never not just very really so too all any each every
+    i me my we our us you your he him his she her they them their it its one team teams
+    staff ward wards station bay room rounds round desk shift shifts office clinic unit
+    in-charge practitioner practitioners led lead specialist specialists consultant
+    associate assistant assistants students student manager managers there's who's
+    would could should will can may might must didn't wasn't couldn't wouldn't
+    quickly kindly straight straightaway immediately again later soon today yesterday
+    drove brought stayed waited sat stood noticed knew felt thought understood wanted
+    needed tried seemed sorted arranged discharged prescribed examined reassured
+    apologised smiled cared looking being doing getting coming going
+    kind lovely great good nice amazing brilliant fantastic excellent rude busy
+    helpful friendly caring wonderful patient""".split()
+)
+_NAME_WORD = r"[A-Za-z][A-Za-z'\u2019\-]*"
 _NAME = re.compile(
-    r"\b((?i:dr|doctor|nurse|matron|sister|prof|professor|mr|mrs|ms|miss|mx))(\.?)(\s+)"
-    r"([A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+)?)"
+    rf"\b((?i:{'|'.join(sorted(TITLES, key=len, reverse=True))}))(\.?)(\s+)"
+    rf"({_NAME_WORD})(?:(\s+)({_NAME_WORD}))?"
 )
 
 
-def _redact_one(text: str) -> str:
-    text = _EMAIL.sub("[email]", text)
-    text = _NHS.sub("[nhs number]", text)
-    text = _PHONE.sub("[phone]", text)
-    text = _NAME.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}[name]", text)
+def _number(match: re.Match) -> str:
+    text = match.group(0)
+    digits = re.sub(r"\D", "", text)
+    international = text.startswith("+") or digits.startswith("0044")
+    if international and digits.lstrip("0").startswith("44") and 11 <= len(digits) <= 14:
+        return "[phone]"
+    if digits.startswith("0") and 10 <= len(digits) <= 11:
+        return "[phone]"
+    if len(digits) == 10:
+        return "[nhs number]"
     return text
 
 
+def _is_name(word: str | None) -> bool:
+    return bool(word) and word.lower().strip("'\u2019-") not in _NOT_NAMES
+
+
+def _name(match: re.Match) -> str:
+    title, dot, space, first, gap, second = match.groups()
+    if not _is_name(first):
+        return match.group(0)
+    rest = f"{gap}{second}" if second and not _is_name(second) else ""
+    return f"{title}{dot}{space}[name]{rest}"
+
+
+def redact_text(text: str) -> str:
+    """One free-text value with personal details replaced by placeholders.
+
+    See :func:`redact_comments` for what is caught and what is not.
+    """
+    text = _EMAIL.sub("[email]", text)
+    text = _BIRTH_DATE.sub(lambda m: f"{m.group(1)}{m.group(2)}[date of birth]", text)
+    text = _POSTCODE.sub("[postcode]", text)
+    text = _NUMBERISH.sub(_number, text)
+    return _NAME.sub(_name, text)
+
+
 def redact_comments(series: pd.Series) -> pd.Series:
-    """Replace personal details in free-text comments with placeholders.
+    """Replace personal details in free text with placeholders (comments, PDSA notes, ...).
 
     * e-mail addresses -> ``[email]``;
-    * NHS-number-like 10-digit strings (``4857773456``, ``485 777 3456``,
-      ``485-777-3456``) -> ``[nhs number]``;
-    * UK phone numbers (``07700 900123``, ``020 7946 0958``, ``+44 7700 900123``,
-      ``(01632) 960001``) -> ``[phone]``;
-    * a capitalised name (one or two words) after a title (Dr, Doctor, Nurse,
-      Matron, Sister, Prof, Professor, Mr, Mrs, Ms, Miss, Mx; any case, optional
-      full stop) -> ``Title [name]``.
+    * a date after "DOB", "D.O.B.", "date of birth", "born (on)" or "birthday"
+      (``03/04/1950``, ``1950-04-03``, ``3rd April 1950``, ``April 3, 1950``)
+      -> ``DOB [date of birth]``;
+    * full UK postcodes in any case (``LS1 4AP``, ``sw1a1aa``) -> ``[postcode]``;
+    * UK phone numbers in the forms people write them (``07700 900123``,
+      ``020 7946 0958``, ``(01632) 960001``, ``+44 7700 900123``,
+      ``+44 (0)20 7946 0958``, ``0044 7700 900123``, with spaces, dots or
+      hyphens) -> ``[phone]``;
+    * any other 10-digit number with or without separators (an NHS number:
+      ``943 476 5919``, ``943-476-5919``, ``943.476.5919``, ``9434765919``)
+      -> ``[nhs number]``;
+    * one or two words after a title (Dr, Doctor, Nurse, Matron, Sister, Midwife,
+      Prof, Professor, Mr, Mrs, Ms, Miss, Mx, Sir, Dame, Father, Rev; any case,
+      optional full stop) -> ``Title [name]``, unless the word is an ordinary
+      one ("the nurse was kind", "Sister on the ward").
 
-    Missing values stay missing. Pattern-based: it lowers the risk, it does not
-    replace reading comments before publication.
+    Not caught, so comments still need a human read before publication: names
+    without a title ("Jane was lovely"), names after a role word that is not a
+    title ("the porter, Dave"), addresses other than the postcode, bare dates
+    with no birth word, numbers written as words, e-mail addresses spelt out
+    ("jo at nhs dot net"), and details in another language.
+
+    Missing values stay missing; the index and name are kept.
     """
     if not isinstance(series, pd.Series):
         series = pd.Series(series)
-    out = series.map(lambda x: _redact_one(str(x)) if pd.notna(x) else x)
+    out = series.map(lambda x: redact_text(str(x)) if pd.notna(x) else x)
     return out.rename(series.name)
+
+
+def redact_free_text(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """``frame`` with every listed free-text column that it has redacted (a copy)."""
+    present = [c for c in columns if c in frame.columns]
+    if not present:
+        return frame
+    out = frame.copy()
+    for column in present:
+        out[column] = redact_comments(out[column])
+    return out

@@ -160,3 +160,45 @@ def test_names_after_matron_and_professor_titles_are_redacted():
 
     out = redact_comments(pd.Series(["Matron Ellison and Prof. Quayle came round", "mx Ade helped"]))
     assert out.tolist() == ["Matron [name] and Prof. [name] came round", "mx [name] helped"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # postcodes, any case, with or without the space
+        ("I live at LS1 4AP now", "I live at [postcode] now"),
+        ("post to sw1a1aa please", "post to [postcode] please"),
+        # phone forms: 0044, dots, hyphens, +44 (0)
+        ("ring 0044 7700 900123", "ring [phone]"),
+        ("ring +44 (0)20 7946 0958 today", "ring [phone] today"),
+        ("call 07700-900-123.", "call [phone]."),
+        ("call 0113.496.0000", "call [phone]"),
+        # an NHS number with dots, and with no separator at the end of a sentence
+        ("number 943.476.5919", "number [nhs number]"),
+        # dates of birth after the words people use
+        ("DOB 03/04/1950 on the letter", "DOB [date of birth] on the letter"),
+        ("d.o.b: 1950-04-03", "d.o.b: [date of birth]"),
+        ("I was born on 3rd April 1950", "I was born on [date of birth]"),
+        ("date of birth is April 3, 1950", "date of birth is [date of birth]"),
+        # titled names in any case; ordinary words after a title stay
+        ("dr smith explained", "dr [name] explained"),
+        ("nurse jane smith helped", "nurse [name] helped"),
+        ("MRS PATEL came", "MRS [name] came"),
+        ("the doctor was kind and the nurse listened", "the doctor was kind and the nurse listened"),
+        ("Sister on the ward helped", "Sister on the ward helped"),
+        # ordinary numbers and dates stay
+        ("seen on 03/04/2026 after 45 minutes", "seen on 03/04/2026 after 45 minutes"),
+        ("bay 4, bed 12, 2 hours", "bay 4, bed 12, 2 hours"),
+    ],
+)
+def test_redaction_covers_the_forms_people_write(text, expected):
+    assert redact_comments(pd.Series([text]))[0] == expected
+
+
+def test_redact_free_text_redacts_only_the_listed_columns():
+    from pxlib.disclosure import redact_free_text
+
+    frame = pd.DataFrame({"unit": ["Dr Who Ward"], "change_idea": ["ask Dr Okafor on 07700 900123"]})
+    out = redact_free_text(frame, ["change_idea", "prediction"])
+    assert out["change_idea"][0] == "ask Dr [name] on [phone]"
+    assert out["unit"][0] == "Dr Who Ward" and frame["change_idea"][0].startswith("ask Dr Okafor")

@@ -11,7 +11,6 @@ self-contained: inline CSS, no script, nothing loaded from a network.
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from pxlib.disclosure import SMALL_NUMBER_THRESHOLD, redact_comments, small_numbers
+from pxlib.escape import html_text
 from pxlib.report.results import (
     RESULTS_SUFFIX,
     RecordResultsError,
@@ -78,7 +78,7 @@ table.kr td,table.kr th{border:0;border-bottom:1px solid #eef1f2;padding:.1rem .
 
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return html_text(value)
 
 
 def _short(value: Any) -> str:

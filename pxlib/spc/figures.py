@@ -25,7 +25,6 @@ second and a figure's JSON stays small.
 
 from __future__ import annotations
 
-import html
 import re
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -36,6 +35,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pxlib.errors import ChartError, ColumnError
+from pxlib.escape import html_text
 from pxlib.spc import icons
 from pxlib.spc.spec import ChartSpec
 from pxlib.spc.theme import NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY, TEMPLATE, table_styles
@@ -180,7 +180,7 @@ def _bool(series: pd.Series | None, length: int, default: bool) -> np.ndarray:
 
 
 def _wrap(text: str, width: int = 60) -> str:
-    return "<br>".join(textwrap.wrap(html.escape(text), width))
+    return "<br>".join(textwrap.wrap(html_text(text), width))
 
 
 # --- groups ---------------------------------------------------------------------
@@ -391,7 +391,7 @@ def _signal_texts(
                     improvement=improvement,
                 )
             )
-    return ["<br>".join(html.escape(s) for s in lines) for lines in out]
+    return ["<br>".join(html_text(s) for s in lines) for lines in out]
 
 
 def _split_rules(values: np.ndarray) -> list[list[str]]:
@@ -534,7 +534,7 @@ class _Panel:
                     "y": line[1],
                     "mode": "lines",
                     "line": {"color": _CL_COLOUR, "width": 1.5, "dash": dash, "shape": "hvh"},
-                    "hovertemplate": f"{html.escape(name)}: {spec.hover('y')}<extra></extra>",
+                    "hovertemplate": f"{html_text(name)}: {spec.hover('y')}<extra></extra>",
                     **self._legend(name, rank),
                     **axes,
                 }
@@ -630,11 +630,11 @@ class _Panel:
         has_y = np.isfinite(y)
         has_n = bool(np.isfinite(n).any())
         dates = _is_datetime(frame["x"])
-        head = f"<b>{html.escape(_label(key))}</b><br>" if key and opts["group_in_hover"] else ""
+        head = f"<b>{html_text(_label(key))}</b><br>" if key and opts["group_in_hover"] else ""
         x_hover = (
-            "%{x|%d %b %Y}" if dates else f"{html.escape(opts['x_title'] or 'Subgroup')} %{{x}}"
+            "%{x|%d %b %Y}" if dates else f"{html_text(opts['x_title'] or 'Subgroup')} %{{x}}"
         )
-        value_name = html.escape(result.y_label or "Value")
+        value_name = html_text(result.y_label or "Value")
         # rules in words, counted over the points that have a value (a gap is no break)
         signals = np.full(m, "", dtype=object)
         valued = np.flatnonzero(has_y)
@@ -746,7 +746,7 @@ class _Panel:
                     "yref": f"{ya} domain",
                     "xanchor": "left",
                     "yanchor": "bottom",
-                    "text": html.escape(str(label)),
+                    "text": html_text(str(label)),
                     "showarrow": False,
                     "font": {"size": 11, "color": NHS_DARK_GREY},
                 }
@@ -773,7 +773,7 @@ def _pdsa_hover(row: pd.Series, cols: dict[str, Any], short: str) -> str:
     end = row.get(cols["end"]) if cols["end"] else None
     if not _blank(end) and _is_date_like(end):
         when += f" to {pd.Timestamp(end).strftime('%d %b %Y')}"
-    lines = [f"<b>{html.escape(short)}</b> ({when})", _wrap(_text(row[cols["label"]]))]
+    lines = [f"<b>{html_text(short)}</b> ({when})", _wrap(_text(row[cols["label"]]))]
     names = {"prediction": "Prediction", "what_happened": "What happened", "decision": "Decision"}
     for col in cols["details"] or ():
         if col in row.index and not _blank(row[col]):
@@ -843,7 +843,7 @@ def _pdsa_marks(
                 "y": 0,
                 "xref": xa,
                 "yref": f"{ya} domain",
-                "text": html.escape(short),
+                "text": html_text(short),
                 "hovertext": _pdsa_hover(row, cols, short),
                 "showarrow": True,
                 "arrowhead": 2,
@@ -978,7 +978,7 @@ def _icon_words(
         parts.append(words)
     if capital:
         parts = [p[:1].upper() + p[1:] for p in parts]
-    return " · ".join(html.escape(p) for p in parts)
+    return " · ".join(html_text(p) for p in parts)
 
 
 def _subtitle(result) -> str:
@@ -995,7 +995,7 @@ def _subtitle(result) -> str:
     )
     if direction:
         out += f" · {direction}"
-    return html.escape(out)
+    return html_text(out)
 
 
 def _select_group(result, group: object) -> tuple:
@@ -1143,7 +1143,7 @@ def _finish(ctx: dict, traces: list[dict], layout: dict, geo: dict) -> go.Figure
             "traceorder": "normal",
         },
     )
-    layout.setdefault("title", {"text": html.escape(text)})
+    layout.setdefault("title", {"text": html_text(text)})
     # the title block at the top of the figure, whatever the margin below it holds
     layout["title"].update(yref="container", y=1 - 14 / geo["height"], yanchor="top")
     layout["title"].setdefault("subtitle", {"text": _subtitle(result)})
@@ -1207,14 +1207,14 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
     title = ctx["title"]
     if title is None:
         title = f"{_label(key)}: {base}" if key and base else (_label(key) if key else base)
-    xaxis: dict[str, Any] = {"title": {"text": html.escape(ctx["x_title"] or "")}}
+    xaxis: dict[str, Any] = {"title": {"text": html_text(ctx["x_title"] or "")}}
     if dates:
         xaxis.update(_DATE_AXIS, tick0=pd.Timestamp(frame["x"].min()).strftime("%Y-%m-%d"))
     layout = {
-        "title": {"text": html.escape(title)},
+        "title": {"text": html_text(title)},
         "xaxis": xaxis,
         "yaxis": {
-            "title": {"text": html.escape(ctx["y_title"] or base)},
+            "title": {"text": html_text(ctx["y_title"] or base)},
             **spec.axis(),
         },
         "shapes": shapes,
@@ -1304,7 +1304,7 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
                 tick0=pd.Timestamp(frames[key]["x"].min()).strftime("%Y-%m-%d"),
             )
         if ctx["x_title"] and r == rows - 1:
-            xaxis["title"] = {"text": html.escape(ctx["x_title"])}
+            xaxis["title"] = {"text": html_text(ctx["x_title"])}
         layout[f"xaxis{suffix}"] = xaxis
         layout[f"yaxis{suffix}"] = yaxis
         types = ctx["latest"].get(key, ("", ""))
@@ -1328,7 +1328,7 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
                 "yshift": 18,
                 "xshift": icon_w + 6 if icon_w else 0,
                 "align": "left",
-                "text": f"<b>{html.escape(_label(key))}</b>"
+                "text": f"<b>{html_text(_label(key))}</b>"
                 + (
                     f"<br><span style='font-size:11px;color:{NHS_DARK_GREY}'>{words}</span>"
                     if words
@@ -1408,30 +1408,30 @@ def summary_table(
                 icons.assurance_icon_svg(assurance, size=icon_size),
                 icons.assurance_words(assurance) if assurance else "no target",
             )
-        record["Warnings"] = html.escape(_text(warn))
+        record["Warnings"] = html_text(_text(warn))
         records.append(record)
     table = pd.DataFrame.from_records(records)
     if (table["Warnings"] == "").all():
         table = table.drop(columns="Warnings")
     for col in result.by:
-        table[col] = table[col].map(lambda v: html.escape(_text(v)))
+        table[col] = table[col].map(lambda v: html_text(_text(v)))
     default = "Units needing attention first" if order == "attention" and len(keys) > 1 else None
     styler = table.style.hide(axis="index").set_properties(
         subset=["Latest"], **{"white-space": "nowrap"}
     )
     text = caption if caption is not None else default
     if text:
-        styler = styler.set_caption(html.escape(text))
+        styler = styler.set_caption(html_text(text))
     return styler.set_table_styles(table_styles(vertical_align="middle"))
 
 
 def _icon_cell(svg: str, words: str) -> str:
     if not svg:
-        return html.escape(words)
+        return html_text(words)
     return (
         f'<span style="display:inline-flex;align-items:center;gap:6px">'
         f'<span style="flex:none;line-height:0">{svg}</span>'
-        f"<span>{html.escape(words)}</span></span>"
+        f"<span>{html_text(words)}</span></span>"
     )
 
 
@@ -1498,7 +1498,7 @@ def funnel_figure(
         if "signal" in pts.columns
         else (np.isfinite(y) & ((y > ucl) | (y < lcl)))
     )
-    units = [html.escape(_text(u)) for u in pts[result.unit].tolist()]
+    units = [html_text(_text(u)) for u in pts[result.unit].tolist()]
     upper_bound = float(result.multiply) if str(result.kind).startswith("p") else np.inf
     traces: list[dict] = []
 
@@ -1554,7 +1554,7 @@ def funnel_figure(
         outlier_group(signal & (y < cl), False),
     ]
     template = (
-        "<b>%{text}</b><br>" + html.escape(result.y_label or "Value") + f": {spec.hover('y')}"
+        "<b>%{text}</b><br>" + html_text(result.y_label or "Value") + f": {spec.hover('y')}"
         "<br>n = %{x:,.4~r}<br>"
         f"3-sigma limits at this n: {spec.hover('customdata[0]')} to {spec.hover('customdata[1]')}"
     )
@@ -1590,7 +1590,7 @@ def funnel_figure(
     layout = {
         "template": TEMPLATE,
         "title": {
-            "text": html.escape(label),
+            "text": html_text(label),
             "subtitle": {
                 "text": f"Funnel plot ({result.kind}){overd}: units outside the 3-sigma limits are named"
             },
@@ -1598,10 +1598,10 @@ def funnel_figure(
         "height": height or 480,
         "margin": {"t": 90, "b": 40, "l": 64, "r": 24},
         "xaxis": {
-            "title": {"text": html.escape(x_title or "Number in the sample (n)")},
+            "title": {"text": html_text(x_title or "Number in the sample (n)")},
             "type": "log" if np.nanmax(n) / max(np.nanmin(n), 1e-9) > 50 else "linear",
         },
-        "yaxis": {"title": {"text": html.escape(y_title or result.y_label or "")}, **spec.axis()},
+        "yaxis": {"title": {"text": html_text(y_title or result.y_label or "")}, **spec.axis()},
         "legend": {"orientation": "h", "y": -0.16, "yanchor": "top", "x": 0},
         "hovermode": "closest",
     }

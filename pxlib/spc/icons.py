@@ -20,11 +20,11 @@ only signal) and a ``<title>`` with its meaning in plain words for screen reader
 from __future__ import annotations
 
 import base64
-from html import escape
 
 import pandas as pd
 
 from pxlib.errors import ChartError
+from pxlib.escape import html_text as escape
 
 # MDC colours
 COMMON = "#7B7D7D"

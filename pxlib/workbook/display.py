@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from pxlib.disclosure import small_numbers
+from pxlib.escape import html_text, markdown, md_text
 from pxlib.spc.theme import table_styles
 from pxlib.workbook.reading import PERCENT, target_share
 
@@ -261,10 +261,10 @@ def table(
             if c not in fmt and (
                 shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])
             ):
-                shown[c] = shown[c].map(lambda v: v if pd.isna(v) else html.escape(str(v)))
+                shown[c] = shown[c].map(lambda v: v if pd.isna(v) else html_text(str(v)))
     if columns:
         shown = shown.rename(columns=columns)
-    styler = shown.style.format(na_rep="").hide(axis="index").set_caption(html.escape(caption))
+    styler = shown.style.format(na_rep="").hide(axis="index").set_caption(html_text(caption))
     return styler.set_table_styles(table_styles(vertical_align="top"))
 
 
@@ -277,23 +277,19 @@ def alt(text: str):
 
     return HTML(
         '<p class="pxlib-alt" role="note" style="font-size:0.9em;color:#425563;max-width:60em">'
-        f"<strong>About this chart:</strong> {html.escape(text)}</p>"
+        f"<strong>About this chart:</strong> {html_text(text)}</p>"
     )
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~])")
+def md(text: str, /, **values: object):
+    """Markdown for display; ``values`` from data are escaped (:func:`pxlib.escape.markdown`).
 
-
-def escape_md(value: object) -> str:
-    """A value from data made safe for Markdown: HTML-escaped, Markdown characters backslashed."""
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(value)))
-
-
-def md(text: str):
-    """Markdown for display (escaped HTML is not needed: Markdown is shown as text)."""
+    ``md("### {unit}", unit=name)``: the template is the workbook's own words,
+    every value is shown literally, whatever characters it holds.
+    """
     from IPython.display import Markdown
 
-    return Markdown(text)
+    return Markdown(markdown(text, **values) if values else text)
 
 
 def _reading_row(readings: pd.DataFrame | None, by: list[str], key: tuple) -> pd.Series | None:
@@ -512,7 +508,7 @@ def explorer(
         try:
             share = target_share(target)
         except ChartError as err:
-            display(md(f"**Target not understood:** {escape_md(err)}. Type 95, 95% or 0.95."))
+            display(md(f"**Target not understood:** {md_text(err)}. Type 95, 95% or 0.95."))
             return
         draw(unit=unit, start=dates[0], end=dates[1], target=share, kind=kind, rules=rules)
 
@@ -591,8 +587,8 @@ def dot_ci_figure(
         trace["name"] = "Estimate with 95% interval"
     layout = {
         "template": TEMPLATE,
-        "title": {"text": html.escape(title)},
-        "xaxis": {"title": {"text": html.escape(x_title)}, "range": [0, 100] if percent else None},
+        "title": {"text": html_text(title)},
+        "xaxis": {"title": {"text": html_text(x_title)}, "range": [0, 100] if percent else None},
         "yaxis": {"autorange": "reversed", "automargin": True},
         "height": 140 + 28 * len(f),
         "showlegend": True,
@@ -616,7 +612,7 @@ def dot_ci_figure(
                 "xref": "x",
                 "y": 1,
                 "yref": "paper",
-                "text": html.escape(reference_name),
+                "text": html_text(reference_name),
                 "showarrow": False,
                 "yanchor": "bottom",
                 "font": {"color": "#DE1B1B"},
@@ -640,16 +636,16 @@ def line_figure(
             "mode": "lines+markers",
             "x": frame[x].tolist(),
             "y": frame[c].tolist(),
-            "name": html.escape(name),
+            "name": html_text(name),
             "marker": {"symbol": symbols[i % len(symbols)], "size": 8},
         }
         for i, (c, name) in enumerate(ys.items())
     ]
     layout = {
         "template": TEMPLATE,
-        "title": {"text": html.escape(title)},
-        "xaxis": {"title": {"text": html.escape(x_title)}},
-        "yaxis": {"title": {"text": html.escape(y_title)}},
+        "title": {"text": html_text(title)},
+        "xaxis": {"title": {"text": html_text(x_title)}},
+        "yaxis": {"title": {"text": html_text(y_title)}},
         "height": 380,
     }
     return go.Figure(data=traces, layout=layout)
@@ -694,8 +690,8 @@ def spc_view(
 def verdict_md(row) -> object:
     """A unit's verdict, reason and next step as Markdown."""
     return md(
-        f"**Verdict: {escape_md(row['verdict'])}.** {escape_md(row['reason'])}\n\n"
-        f"*Next step:* {escape_md(row['next_step'])}"
+        f"**Verdict: {md_text(row['verdict'])}.** {md_text(row['reason'])}\n\n"
+        f"*Next step:* {md_text(row['next_step'])}"
     )
 
 
@@ -713,7 +709,7 @@ def unit_view(
     """
     weekly = rel.weekly[rel.weekly["unit"] == unit]
     if weekly.empty:
-        return [md(f"No survey answers for {escape_md(unit)} in the weeks chosen.")]
+        return [md(f"No survey answers for {md_text(unit)} in the weeks chosen.")]
     out = spc_view(
         rel.result,
         rel.weekly,

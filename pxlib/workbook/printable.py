@@ -8,11 +8,12 @@ print them from any browser. Text is escaped; nothing patient-level goes in.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+
+from pxlib.escape import html_text
 
 PRINT_CSS = """
 @page { size: A4; margin: 15mm; }
@@ -41,13 +42,13 @@ td.box { width: 14mm; text-align: center; }
 def _doc(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{PRINT_CSS}</style>\n</head>\n"
+        f"<title>{html_text(title)}</title>\n<style>{PRINT_CSS}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
 
 
 def _e(text: object) -> str:
-    return html.escape(
+    return html_text(
         "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
     )
 

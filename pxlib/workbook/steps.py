@@ -21,6 +21,7 @@ import pandas as pd
 
 from pxlib.disclosure import small_numbers
 from pxlib.errors import ChartWarning, DataValidationError, PxlibWarning
+from pxlib.escape import md_text
 from pxlib.workbook import baseline as _baseline
 from pxlib.workbook import measures
 from pxlib.workbook import reading as _reading
@@ -326,16 +327,15 @@ def unit_status(data, unit: str, *, target: float | str = 0.95, weighted: bool =
 
 def plan_text(rel: Reliability) -> str:
     """Markdown: each unit's baseline and what became of its adopted PDSA cycles."""
-    from pxlib.workbook.display import escape_md
 
     lines = []
     base = rel.plan.baselines
     cycles = rel.plan.cycles
     for row in base.itertuples(index=False) if len(base) else []:
         text = (
-            f"- **{escape_md(row.unit)}**: baseline {row.baseline_from:%d %b %Y} to "
+            f"- **{md_text(row.unit)}**: baseline {row.baseline_from:%d %b %Y} to "
             f"{row.baseline_to:%d %b %Y}, {row.baseline_weeks} weeks with answers: "
-            f"{escape_md(row.baseline_reason)}"
+            f"{md_text(row.baseline_reason)}"
         )
         own = cycles[cycles["unit"] == row.unit] if len(cycles) else cycles
         for c in own.itertuples(index=False):
@@ -347,11 +347,11 @@ def plan_text(rel: Reliability) -> str:
                 "before the data": "ended before the first week with answers: not judged",
                 "adopted": f"a new phase{when} (every adopted cycle starts one)",
             }[c.status]
-            text += f"; adopted cycle {escape_md(c.cycle_id)}: {what}"
+            text += f"; adopted cycle {md_text(c.cycle_id)}: {what}"
         lines.append(text + ".")
     if not lines and rel.phases:
         lines = [
-            f"- **{escape_md(u)}**: new phases from "
+            f"- **{md_text(u)}**: new phases from "
             + ", ".join(f"{d:%d %b %Y}" for d in starts)
             + " (every adopted PDSA cycle)."
             for u, starts in rel.phases.items()
@@ -586,7 +586,7 @@ def about_data(data) -> str:
     """A Markdown line saying whose data these are, how many respondents, units and weeks."""
     label = organisation_label(data)
     resp = data.responses
-    parts = [f"**Organisation:** {label}."]
+    parts = [f"**Organisation:** {md_text(label)}."]
     if resp is not None and len(resp):
         n_people = resp["respondent_id"].nunique() if "respondent_id" in resp.columns else len(resp)
         weeks = pd.to_datetime(resp["response_date"])
