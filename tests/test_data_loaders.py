@@ -184,7 +184,7 @@ def test_margins_say_which_population_they_describe(tmp_path):
         "ZA1,,catchment,age_band,16-34,1000\n"
         "ZA1,Ash,eligible,age_band,16-34,100\n"
         "ZA1,Beech,Eligible,age_band,16-34,80\n"  # same variable and level, another unit: fine
-        "ZA1,,,sex,female,500\n"  # blank: catchment
+        "ZA1,,,sex,female,1000\n"  # blank: catchment (adding up to the age bands' total)
         "ZA1,Ash,eligible,age_band,16-34,90\n"  # row 6: duplicate within the unit
         "ZA1,,eligible,sex,male,40\n"  # row 7: eligible without a unit
         "ZA1,Oak,eligible,sex,male,40\n"  # row 8: not a unit of ZA1
@@ -283,3 +283,240 @@ def test_load_data_dir_filters_to_one_trust_and_rejects_unknown(sample_dir):
     assert data.rejected.empty
     with pytest.raises(DataValidationError, match="unknown organisation 'ZZ9'"):
         load_data_dir(sample_dir, "ZZ9")
+
+
+# --- reading files as they arrive (encodings, delimiters, Excel, broken files) --------------
+
+
+def test_read_table_reads_cp1252_with_a_note(tmp_path):
+    from pxlib.data import read_table
+
+    path = tmp_path / "o.csv"
+    path.write_bytes("org_code,org_name\nZA1,Hôpital Été\n".encode("cp1252"))
+    notes: list[str] = []
+    frame = read_table(path, notes=notes)
+    assert frame["org_name"].tolist() == ["Hôpital Été"]
+    assert len(notes) == 1 and str(path) in notes[0] and "CSV UTF-8" in notes[0]
+
+
+@pytest.mark.parametrize(("delimiter", "word"), [(";", "semicolon"), ("\t", "tab"), ("|", "|")])
+def test_read_table_sniffs_the_delimiter_from_the_header(tmp_path, delimiter, word):
+    from pxlib.data import read_table
+
+    path = tmp_path / "o.csv"
+    path.write_text(delimiter.join(["org_code", "org_name"]) + "\nZA1" + delimiter + "One, two\n")
+    notes: list[str] = []
+    frame = read_table(path, notes=notes)
+    assert list(frame.columns) == ["org_code", "org_name"]
+    assert frame.values.tolist() == [["ZA1", "One, two"]]
+    assert any(word in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", ["empty"]),
+        (b"\n\n  \n", ["empty"]),
+        (b"\x1f\x8b\x08\x00" + bytes(40), ["gzip"]),
+        (b"PK\x03\x04" + bytes(40), [".xlsx"]),
+        (b"org_code\x00,x\nZA1,1\n", ["not text"]),
+        ("org_code,x\nZA1,1\n".encode("utf-16"), ["UTF-16", "CSV UTF-8"]),
+        (b"a,b\n1,2\n3,4,5\n", ["row 3", "3 fields", "2 columns"]),
+    ],
+)
+def test_read_table_refuses_what_is_not_a_table_naming_the_file(tmp_path, content, words):
+    from pxlib.data import read_table
+
+    path = tmp_path / "responses.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataValidationError) as info:
+        read_table(path)
+    assert str(path) in str(info.value)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_read_table_refuses_mixed_utf8_and_cp1252(tmp_path):
+    from pxlib.data import read_table
+
+    path = tmp_path / "o.csv"
+    path.write_bytes("org_code,org_name\nZA1,Été\n".encode() + "ZA2,Été\n".encode("cp1252"))
+    with pytest.raises(DataValidationError, match="line 3"):
+        read_table(path)
+
+
+def test_read_table_refuses_xls_and_says_how_to_resave(tmp_path):
+    from pxlib.data import read_table
+
+    path = tmp_path / "o.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0" + bytes(100))
+    with pytest.raises(DataValidationError, match=r"save it .*\.xlsx"):
+        read_table(path)
+
+
+def test_read_table_notes_sheets_it_did_not_read(tmp_path):
+    from pxlib.data import read_table
+
+    path = tmp_path / "o.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"org_code": ["ZA1"]}).to_excel(writer, sheet_name="Data", index=False)
+        pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="Notes", index=False)
+    notes: list[str] = []
+    assert read_table(path, notes=notes)["org_code"].tolist() == ["ZA1"]
+    assert any("Notes" in n for n in notes)
+
+
+def test_normalise_code_strips_surrounding_whitespace_only():
+    from pxlib.data.loaders import normalise_code
+
+    assert normalise_code(pd.Series([" ZA1 ", "010", "Z A1\t"])).tolist() == ["ZA1", "010", "Z A1"]
+    assert normalise_code("  ZA1") == "ZA1"
+
+
+def test_find_input_accepts_csv_or_excel_and_refuses_two(tmp_path):
+    from pxlib.data.folder import find_input
+
+    assert find_input(tmp_path, "responses") is None
+    pd.DataFrame({"a": [1]}).to_excel(tmp_path / "Responses.XLSX", index=False)
+    assert find_input(tmp_path, "responses") == tmp_path / "Responses.XLSX"
+    assert find_input(tmp_path, "responses.csv") == tmp_path / "Responses.XLSX"
+    write(tmp_path, "responses.csv", "a\n1\n")
+    with pytest.raises(DataValidationError) as info:
+        find_input(tmp_path, "responses")
+    assert "responses.csv" in str(info.value) and "Responses.XLSX" in str(info.value)
+
+
+def test_load_data_dir_reads_excel_organisations_and_question_bank(tmp_path):
+    import io
+
+    pd.read_csv(io.StringIO(ORGS), dtype=str, keep_default_na=False).to_excel(
+        tmp_path / "organisations.xlsx", index=False
+    )
+    write(tmp_path, "question_bank.csv", BANK)
+    data = load_data_dir(tmp_path, "ZA1")
+    assert data.organisations["org_code"].tolist() == ["ZA1", "010"]
+    assert data.sources["organisations"] == tmp_path / "organisations.xlsx"
+    assert "responses" not in data.sources
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "Infinity", "nan", "NaN", "1e400"])
+def test_non_finite_numbers_are_rejected(tmp_path, text):
+    body = f"org_code,variable,level,population\nZA1,sex,female,10\nZA1,age_band,16-34,{text}\n"
+    result = load_quietly(load_margins, write(tmp_path, "m.csv", body))
+    row = result.rejected.set_index("row").loc[3]
+    assert row["column"].startswith("population")
+    assert "population" in row["reason"]
+    assert result.data["population"].tolist() == [10.0]
+
+
+def test_non_finite_fft_counts_are_rejected(tmp_path):
+    text = FFT_HEADER + "2025_26,AUGUST,ZQ1,ZA1,ZA101,Ash,inf,2,1,1,0,0,inf,40,0.8,0.1\n"
+    result = load_quietly(load_fft, write(tmp_path, "f.csv", text))
+    assert result.data.empty and "1 Very Good SUM" in result.rejected["column"].iloc[0]
+
+
+def test_dates_after_the_as_of_date_are_rejected(tmp_path, refs):
+    orgs, bank = refs
+    path = write(
+        tmp_path,
+        "r.csv",
+        RESPONSES_HEADER
+        + "1,P1,ZA1,Ash,2026-12-02,AE1,Always,,\n"
+        + "2,P2,ZA1,Ash,01/05/2031,AE1,Always,,\n",
+    )
+    result = load_quietly(
+        load_responses, path, organisations=orgs, question_bank=bank, as_of="2026-12-02"
+    )
+    assert result.data["response_id"].tolist() == ["1"]  # the as-of day itself is fine
+    assert result.rejected["reason"].tolist() == [
+        "date 2031-05-01 is after the as-of date 2026-12-02"
+    ]
+
+
+def test_as_of_defaults_to_today(tmp_path, refs, monkeypatch):
+    import datetime
+
+    orgs, bank = refs
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    path = write(
+        tmp_path, "r.csv", RESPONSES_HEADER + f"1,P1,ZA1,Ash,{tomorrow:%Y-%m-%d},AE1,Always,,\n"
+    )
+    result = load_quietly(load_responses, path, organisations=orgs, question_bank=bank)
+    assert result.data.empty and "after the as-of date" in result.rejected["reason"].iloc[0]
+
+
+def test_pdsa_dates_after_the_as_of_date_are_rejected(tmp_path):
+    text = (
+        "org_code,unit,cycle_id,start_date,end_date,change_idea,decision\n"
+        "ZA1,Ash,1,2026-03-10,2027-01-01,Idea,adopt\nZA1,Ash,2,2027-03-10,,Idea,\n"
+    )
+    result = load_quietly(load_pdsa_log, write(tmp_path, "p.csv", text), as_of="2026-12-02")
+    reasons = result.rejected.set_index("row")["reason"]
+    assert reasons[2] == "date 2027-01-01 is after the as-of date 2026-12-02"
+    assert reasons[3] == "date 2027-03-10 is after the as-of date 2026-12-02"
+
+
+def test_fft_months_after_the_as_of_date_are_rejected(tmp_path):
+    text = FFT_HEADER + (
+        "2026_27,DECEMBER,ZQ1,ZA1,ZA101,Ash,6,2,1,1,0,0,10,40,0.8,0.1\n"
+        "2026_27,JANUARY,ZQ1,ZA1,ZA101,Ash,6,2,1,1,0,0,10,40,0.8,0.1\n"
+    )
+    result = load_quietly(load_fft, write(tmp_path, "f.csv", text), as_of="2026-12-02")
+    assert len(result.data) == 1  # December 2026 has begun; January 2027 has not
+    assert result.rejected["reason"].tolist() == [
+        "month 2027-01 is after the as-of date 2026-12-02"
+    ]
+
+
+def test_margins_adding_up_to_different_totals_reject_the_whole_group(tmp_path):
+    text = (
+        "org_code,unit,describes,variable,level,population\n"
+        "ZA1,,catchment,age_band,16-54,600\n"
+        "ZA1,,catchment,age_band,55+,400\n"
+        "ZA1,,catchment,sex,female,500\n"
+        "ZA1,,catchment,sex,male,400\n"  # sex adds up to 900, age band to 1000
+        "ZA2,,catchment,sex,female,500\n"
+        "ZA2,,catchment,age_band,16-54,500\n"
+        "ZA3,,catchment,sex,female,1000\n"
+        "ZA3,,catchment,age_band,16-54,1005\n"  # within the 1 % tolerance: kept
+    )
+    result = load_quietly(load_margins, write(tmp_path, "m.csv", text))
+    assert result.data["org_code"].tolist() == ["ZA2", "ZA2", "ZA3", "ZA3"]
+    assert result.rejected["row"].tolist() == [2, 3, 4, 5]
+    reason = result.rejected["reason"].iloc[0]
+    assert "ZA1" in reason and "age_band: 1,000" in reason and "sex: 900" in reason
+    assert not any("different totals" in n for n in result.notes)
+
+
+def test_a_rejected_margin_row_is_not_left_behind_as_a_lopsided_group(tmp_path):
+    text = (
+        "org_code,unit,describes,variable,level,population\n"
+        "ZA1,,catchment,age_band,16-54,600\n"
+        "ZA1,,catchment,age_band,55+,ten\n"
+        "ZA1,,catchment,sex,female,500\n"
+        "ZA1,,catchment,sex,male,500\n"
+    )
+    result = load_quietly(load_margins, write(tmp_path, "m.csv", text))
+    assert result.data.empty
+    reasons = result.rejected.set_index("row")["reason"]
+    assert "'ten' is not a number" in reasons[3]
+    assert "age_band: 600" in reasons[2] and "sex: 1,000" in reasons[4]
+
+
+def test_load_data_dir_says_which_organisation_and_unit_each_rejected_row_is(tmp_path):
+    write(tmp_path, "organisations.csv", ORGS)
+    write(tmp_path, "question_bank.csv", BANK)
+    write(  # the unit column under one of its other names
+        tmp_path,
+        "margins.csv",
+        "Org Code,Ward,describes,variable,level,population\n"
+        "ZA1,Ash,eligible,sex,female,ten\n"
+        "ZA1,,catchment,sex,female,-1\n",
+    )
+    data = load_quietly(load_data_dir, tmp_path)
+    assert data.rejected["row"].tolist() == [2, 3]
+    assert data.rejected["org_code"].tolist() == ["ZA1", "ZA1"]
+    assert data.rejected["unit"].tolist() == ["Ash", ""]

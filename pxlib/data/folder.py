@@ -1,23 +1,60 @@
 """Load a whole data folder for one organisation, and score the answers.
 
 A data folder holds the files named in :data:`pxlib.data.schemas.FILE_NAMES`
-(the layout of ``data/sample/``). :func:`load_data_dir` loads each file that is
-present with its cross-checks (organisations known, answers on the question's
-scale) and, given a ``trust_code``, keeps that organisation's record-level rows.
+(the layout of ``data/sample/``), each as CSV or Excel: ``responses.csv`` or
+``responses.xlsx`` (the name's case does not matter). :func:`find_input` is the
+one place a table's file is looked for, by this module and by batch staging.
+:func:`load_data_dir` loads each file that is present with its cross-checks
+(organisations known, answers on the question's scale) and, given a
+``trust_code``, keeps that organisation's record-level rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from pxlib.data import loaders
-from pxlib.data.schemas import FILE_NAMES, SCHEMAS, WEIGHTING_ATTRIBUTES
+from pxlib.data.schemas import FILE_NAMES, FREE_TEXT, SCHEMAS, WEIGHTING_ATTRIBUTES
+from pxlib.disclosure import redact_free_text
 from pxlib.errors import DataValidationError
 
 SCORE = {"happened": 1.0, "not_happened": 0.0, "excluded": float("nan")}
+#: the endings a table's file may have (``.xls`` is found, then refused with what to do)
+INPUT_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls")
+
+
+def find_input(data_dir: str | Path, name: str) -> Path | None:
+    """The file of ``data_dir`` holding the table ``name``, or None when there is none.
+
+    ``name`` is a key of :data:`FILE_NAMES` (``"responses"``) or a file name
+    (``"responses.csv"``, ``"extra_records.csv"``): the file may be that stem with
+    any ending of :data:`INPUT_SUFFIXES`, in any case. Two files for one table
+    (``responses.csv`` and ``responses.xlsx``), or the stem with another ending
+    (``responses.txt``), raise :class:`DataValidationError` naming them: pxlib
+    never chooses between files or ignores one silently.
+    """
+    data_dir = Path(data_dir)
+    stem = Path(FILE_NAMES.get(name, name)).stem.lower()
+    if not data_dir.is_dir():
+        return None
+    files = sorted(p for p in data_dir.iterdir() if p.is_file() and p.stem.lower() == stem)
+    tables = [p for p in files if p.suffix.lower() in INPUT_SUFFIXES]
+    others = [p.name for p in files if p.suffix.lower() not in INPUT_SUFFIXES]
+    if others:
+        raise DataValidationError(
+            f"{data_dir}: {', '.join(others)} cannot be read; save the {stem} table as "
+            f"{stem}.csv ('CSV UTF-8') or {stem}.xlsx, and keep only that file in the folder"
+        )
+    if len(tables) > 1:
+        raise DataValidationError(
+            f"{data_dir}: {' and '.join(p.name for p in tables)} are two files for the "
+            f"{stem} table; keep one of them in the folder (move the other away)"
+        )
+    return tables[0] if tables else None
 
 
 @dataclass
@@ -26,7 +63,9 @@ class WorkbookData:
 
     Record-level tables (``responses``, ``pdsa_log``, ``margins``, ``units``) hold
     only ``trust_code``'s rows when one was given. ``rejected`` lists every row
-    of every file that was set aside, with file, row, column and reason.
+    of every file that was set aside, with file, row, column and reason, and the
+    row's ``org_code`` and ``unit`` as written (empty where the file has none), so
+    a unit whose rows were set aside can be told.
     """
 
     data_dir: Path
@@ -41,6 +80,8 @@ class WorkbookData:
     gpps: pd.DataFrame
     rejected: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: the file each table was read from (tables without a file are absent)
+    sources: dict[str, Path] = field(default_factory=dict)
 
     @property
     def organisation(self) -> pd.Series | None:
@@ -72,94 +113,77 @@ def _empty(schema_name: str) -> pd.DataFrame:
 
 
 def load_data_dir(
-    data_dir: str | Path, trust_code: str | None = None, *, strict: bool = False
+    data_dir: str | Path,
+    trust_code: str | None = None,
+    *,
+    strict: bool = False,
+    as_of: str | date | None = None,
 ) -> WorkbookData:
     """Load and validate every input file of a data folder.
 
-    ``organisations.csv`` and ``question_bank.csv`` are required; the other files
-    are optional (an empty table stands in). With ``trust_code``, that code must
-    be in the organisations file, and record-level tables keep its rows only.
+    The organisations and question bank files are required; the other files are
+    optional (an empty table stands in). Each is CSV or Excel (see
+    :func:`find_input`). With ``trust_code``, that code must be in the organisations
+    file, and record-level tables keep its rows only. Dates after ``as_of``
+    (default: today) are rejected in responses, the PDSA log and FFT months.
+    Free-text columns (:data:`pxlib.data.schemas.FREE_TEXT`: comments, PDSA notes)
+    are redacted here (:func:`pxlib.disclosure.redact_free_text`), so no later
+    step can show a phone number, postcode or name that redaction catches.
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataValidationError(f"{data_dir}: data folder not found")
-
-    def path(name: str) -> Path:
-        return data_dir / FILE_NAMES[name]
-
+    sources = {name: find_input(data_dir, name) for name in FILE_NAMES}
     for required in ("organisations", "question_bank"):
-        if not path(required).exists():
+        if sources[required] is None:
             raise DataValidationError(
-                f"{path(required)}: file not found (every data folder needs it)"
+                f"{data_dir / FILE_NAMES[required]}: file not found (nor as .xlsx); every "
+                "data folder needs it"
             )
-    results: list[loaders.LoadResult] = []
+    results: list[tuple[str, loaders.LoadResult]] = []
 
-    def keep(result: loaders.LoadResult) -> pd.DataFrame:
-        results.append(result)
+    def load(name: str, loader, **kwargs) -> pd.DataFrame:
+        if sources[name] is None:
+            return _empty(name)
+        result = loader(sources[name], strict=strict, **kwargs)
+        results.append((name, result))
         return result.data
 
-    orgs = keep(loaders.load_organisations(path("organisations"), strict=strict))
-    if trust_code is not None and trust_code not in set(orgs["org_code"]):
-        raise DataValidationError(
-            f"unknown organisation '{trust_code}': not in {path('organisations')}"
-        )
-    bank = keep(loaders.load_question_bank(path("question_bank"), strict=strict))
-    units = (
-        keep(loaders.load_units(path("units"), organisations=orgs, strict=strict))
-        if path("units").exists()
-        else _empty("units")
-    )
-    responses = (
-        keep(
-            loaders.load_responses(
-                path("responses"),
-                organisations=orgs,
-                question_bank=bank,
-                units=units if len(units) else None,
-                strict=strict,
+    orgs = load("organisations", loaders.load_organisations)
+    if trust_code is not None:
+        trust_code = loaders.normalise_code(str(trust_code))
+        if trust_code not in set(orgs["org_code"]):
+            raise DataValidationError(
+                f"unknown organisation '{trust_code}': not in {sources['organisations']}"
             )
-        )
-        if path("responses").exists()
-        else _empty("responses")
+    bank = load("question_bank", loaders.load_question_bank)
+    units = load("units", loaders.load_units, organisations=orgs)
+    known_units = units if len(units) else None
+    responses = load(
+        "responses",
+        loaders.load_responses,
+        organisations=orgs,
+        question_bank=bank,
+        units=known_units,
+        as_of=as_of,
     )
-    pdsa = (
-        keep(loaders.load_pdsa_log(path("pdsa_log"), organisations=orgs, strict=strict))
-        if path("pdsa_log").exists()
-        else _empty("pdsa_log")
-    )
-    margins = (
-        keep(
-            loaders.load_margins(
-                path("margins"),
-                organisations=orgs,
-                units=units if len(units) else None,
-                strict=strict,
-            )
-        )
-        if path("margins").exists()
-        else _empty("margins")
-    )
-    fft = (
-        keep(loaders.load_fft(path("fft"), strict=strict))
-        if path("fft").exists()
-        else _empty("fft")
-    )
-    gpps = (
-        keep(loaders.load_gpps(path("gpps"), strict=strict))
-        if path("gpps").exists()
-        else _empty("gpps")
-    )
+    pdsa = load("pdsa_log", loaders.load_pdsa_log, organisations=orgs, as_of=as_of)
+    margins = load("margins", loaders.load_margins, organisations=orgs, units=known_units)
+    fft = load("fft", loaders.load_fft, as_of=as_of)
+    gpps = load("gpps", loaders.load_gpps)
 
     if trust_code is not None:
         responses, pdsa, margins, units = (
             t[t["org_code"] == trust_code].reset_index(drop=True)
             for t in (responses, pdsa, margins, units)
         )
-    rejected = [r.rejected for r in results if not r.rejected.empty]
+    responses = redact_free_text(responses, FREE_TEXT["responses"])
+    pdsa = redact_free_text(pdsa, FREE_TEXT["pdsa_log"])
+    rejected = [_rejected_rows(r.rejected, name) for name, r in results if not r.rejected.empty]
     rejected_all = (
-        pd.concat([r[loaders.REJECTED_COLUMNS] for r in rejected], ignore_index=True)
+        pd.concat(rejected, ignore_index=True)
         if rejected
-        else pd.DataFrame(columns=loaders.REJECTED_COLUMNS)
+        else pd.DataFrame(columns=[*loaders.REJECTED_COLUMNS, *LOCATION_COLUMNS])
     )
     return WorkbookData(
         data_dir=data_dir,
@@ -173,8 +197,33 @@ def load_data_dir(
         fft=fft,
         gpps=gpps,
         rejected=rejected_all,
-        notes=[n for r in results for n in r.notes],
+        notes=[n for _, r in results for n in r.notes],
+        sources={name: path for name, path in sources.items() if path is not None},
     )
+
+
+#: columns of a rejected row kept beside its file, row, column and reason
+LOCATION_COLUMNS = ("org_code", "unit")
+
+
+def _rejected_rows(rejected: pd.DataFrame, schema_name: str) -> pd.DataFrame:
+    """A loader's rejected rows as file, row, column, reason, org_code and unit.
+
+    The location is read from the row's original values under whichever name the
+    file gave the column (matched as the loaders match names), normalised as codes.
+    """
+    schema = SCHEMAS[schema_name]
+    first = len(loaders.REJECTED_COLUMNS)  # the row's original values follow these
+    out = rejected.iloc[:, :first].copy()
+    for name in LOCATION_COLUMNS:
+        names = set()
+        if name in schema.column_names:
+            column = schema.column(name)
+            names = {loaders.normalise_name(n) for n in (column.name, *column.aliases)}
+        originals = [loaders.normalise_name(c) for c in rejected.columns[first:]]
+        at = next((i for i, c in enumerate(originals) if c in names), None)
+        out[name] = "" if at is None else loaders.normalise_code(rejected.iloc[:, first + at])
+    return out
 
 
 def score_responses(

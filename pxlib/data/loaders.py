@@ -11,10 +11,14 @@ first data row is row 2. Error messages never quote answers or comments.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import warnings
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -36,6 +40,8 @@ from pxlib.data.schemas import (
 from pxlib.errors import ColumnError, DataValidationError, PxlibWarning
 
 REJECTED_COLUMNS = ["file", "row", "column", "reason"]
+#: margins of one group whose variable totals differ by more than this share are rejected
+MARGIN_TOLERANCE = 0.01
 FIRST_DATA_ROW = 2  # header is row 1
 MONTHS = (
     "JANUARY FEBRUARY MARCH APRIL MAY JUNE JULY AUGUST SEPTEMBER OCTOBER NOVEMBER DECEMBER".split()
@@ -77,20 +83,216 @@ class LoadResult:
 
 # --- reading -----------------------------------------------------------------
 
+#: suffixes read as delimited text, and as Excel workbooks
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv", "")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+#: delimiters recognised in a header line besides the comma, with their names in notes
+OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe (|)"}
+RESAVE = (
+    "open it in Excel and save it as 'CSV UTF-8 (Comma delimited) (*.csv)' "
+    "or as an Excel Workbook (.xlsx)"
+)
+_SIGNATURES = {
+    b"\x1f\x8b": "is gzip-compressed, not a table: unzip it and put the .csv itself in the folder",
+    b"PK\x03\x04": (
+        "is a zip archive or an Excel workbook, not CSV text: if it is a workbook, give it the "
+        ".xlsx ending; if it is a zip, extract the table from it"
+    ),
+    b"\xd0\xcf\x11\xe0": f"is an old Excel (.xls) or other Office file, not CSV text: {RESAVE}",
+    b"\xff\xfe": f"is UTF-16 text (Excel's 'Unicode Text'): {RESAVE}",
+    b"\xfe\xff": f"is UTF-16 text (Excel's 'Unicode Text'): {RESAVE}",
+}
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")
+_SNIFF_BYTES = 1 << 16  # control bytes are counted in the first 64 KiB
+_FIRST_LINE = re.compile(r"[^\r\n]*\S[^\r\n]*")
 
-def read_table(path: str | Path, sheet_name: str | int = 0) -> pd.DataFrame:
-    """Read a CSV or Excel file with every cell as text (nothing converted or lost)."""
+
+def read_table(
+    path: str | Path,
+    sheet_name: str | int = 0,
+    *,
+    nrows: int | None = None,
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
+    """Read a CSV or Excel (.xlsx) file with every cell as text (nothing converted or lost).
+
+    The one reader of input files, so that every command reads a file the same way.
+    Text files may be UTF-8 (with or without a byte-order mark) or Windows-1252
+    (what Excel's plain "CSV" saves), and comma, semicolon, tab or pipe separated
+    (judged from the header line). What was guessed is said in ``notes`` (appended
+    to it when given, otherwise issued as :class:`DataWarning`). ``nrows`` limits
+    the data rows read (0: the header only).
+
+    Raises :class:`DataValidationError` naming the file and what to do when it is
+    empty, binary, compressed, an old ``.xls`` workbook, not decodable, or has a row
+    with more fields than the header. Messages never quote the file's values.
+    """
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise DataValidationError(f"{path}: file not found")
+    found: list[str] = []
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        frame = pd.read_excel(path, sheet_name=sheet_name, dtype=str, keep_default_na=False)
-    elif suffix in (".csv", ".txt", ""):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if suffix in EXCEL_SUFFIXES:
+        frame = _read_excel(path, sheet_name, nrows, found)
+    elif suffix == ".xls":
+        raise DataValidationError(
+            f"{path}: pxlib does not read old Excel .xls workbooks; {RESAVE}, "
+            "and remove the .xls file from the folder"
+        )
+    elif suffix in TEXT_SUFFIXES:
+        frame = _read_text(path, nrows, found)
     else:
-        raise DataValidationError(f"{path}: cannot read '{suffix}' files; use CSV or Excel (.xlsx)")
+        raise DataValidationError(
+            f"{path}: cannot read '{suffix}' files; use CSV (.csv) or Excel (.xlsx)"
+        )
+    if notes is not None:
+        notes.extend(found)
+    else:
+        for note in found:
+            warnings.warn(note, DataWarning, stacklevel=2)
     return frame.fillna("").astype(str)
+
+
+def _read_excel(path: Path, sheet_name: str | int, nrows: int | None, notes: list[str]):
+    """One sheet of a workbook as text; an empty or missing sheet is an error."""
+    try:
+        with pd.ExcelFile(path) as book:
+            names = [str(n) for n in book.sheet_names]
+            frame = pd.read_excel(
+                book, sheet_name=sheet_name, dtype=str, keep_default_na=False, nrows=nrows
+            )
+    except Exception as exc:  # openpyxl and zipfile raise many types for one problem
+        raise DataValidationError(
+            f"{path}: could not be read as an Excel workbook ({type(exc).__name__}: "
+            f"{str(exc)[:200]}); open it in Excel and save it again as .xlsx, or save it "
+            "as 'CSV UTF-8 (Comma delimited) (*.csv)'"
+        ) from exc
+    sheet = names[sheet_name] if isinstance(sheet_name, int) else sheet_name
+    if frame.columns.empty:
+        raise DataValidationError(
+            f"{path}: sheet '{sheet}' is empty; put the table on the first sheet, "
+            "with the column names in row 1"
+        )
+    others = [n for n in names if n != sheet]
+    if others:
+        notes.append(f"{path}: read sheet '{sheet}'; other sheets not read: {others}")
+    return frame
+
+
+def _read_text(path: Path, nrows: int | None, notes: list[str]) -> pd.DataFrame:
+    """A delimited text file as text columns; see :func:`read_table`."""
+    text = decode_text(path.read_bytes(), path, notes)
+    first = _FIRST_LINE.search(text)
+    header_line = first.group(0) if first else ""
+    if not header_line:
+        raise DataValidationError(
+            f"{path}: the file is empty; it needs a header row with the column names "
+            "(see the files in data/sample)"
+        )
+    delimiter = sniff_delimiter(header_line)
+    if delimiter != ",":
+        notes.append(f"{path}: read as {OTHER_DELIMITERS[delimiter]}-separated values")
+    try:
+        rows = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            nrows=None if nrows is None else nrows + 1,
+        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise _ragged_error(path, text, delimiter, exc) from exc
+    header = _column_names(rows.iloc[0].tolist())
+    frame = rows.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    return frame
+
+
+def decode_text(raw: bytes, path: str | Path, notes: list[str]) -> str:
+    """The text of a file's bytes: UTF-8 (BOM or not), else Windows-1252 with a note.
+
+    Refuses bytes that are not plausibly text (compressed, a workbook, UTF-16, NUL
+    or many control bytes), and files mixing UTF-8 with another encoding.
+    """
+    for magic, what in _SIGNATURES.items():
+        if raw.startswith(magic):
+            raise DataValidationError(f"{path}: the file {what}")
+    head = raw[:_SNIFF_BYTES]
+    if b"\x00" in raw or len(_CONTROL_BYTES.findall(head)) > max(1, len(head) // 100):
+        raise DataValidationError(
+            f"{path}: the file is binary, not text; export the table from its program "
+            "as 'CSV UTF-8 (Comma delimited) (*.csv)' or as an Excel Workbook (.xlsx)"
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        lenient = raw.decode("utf-8", errors="replace")
+        if re.search("[^\x00-\x7f\ufffd]", lenient):
+            raise DataValidationError(
+                f"{path}: the file mixes UTF-8 with another encoding (first byte that is not "
+                f"UTF-8 on line {line}); {RESAVE}"
+            ) from exc
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as exc1252:
+            raise DataValidationError(
+                f"{path}: the file is neither UTF-8 nor Windows-1252 text (line {line}); {RESAVE}"
+            ) from exc1252
+    notes.append(
+        f"{path}: not UTF-8 (first other byte on line {line}), so read as Windows-1252 "
+        "(Excel's plain 'CSV'); check accented letters, and save it as 'CSV UTF-8 "
+        "(Comma delimited)' to avoid the guess"
+    )
+    return text
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header line into the most columns (a comma on a tie)."""
+    best, best_fields = ",", 1
+    for delimiter in (",", *OTHER_DELIMITERS):
+        fields = len(next(csv.reader([header_line], delimiter=delimiter)))
+        if fields > best_fields:
+            best, best_fields = delimiter, fields
+    return best
+
+
+def _column_names(raw: list[str]) -> list[str]:
+    """Header cells as column names, as pandas names them ('Unnamed: 3', 'x', 'x.1')."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(raw):
+        name = name if name != "" else f"Unnamed: {i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        seen.setdefault(name, 0)
+        names.append(name)
+    return names
+
+
+def _ragged_error(path: Path, text: str, delimiter: str, exc: Exception) -> DataValidationError:
+    """Name the rows with more fields than the header (row numbers as in a spreadsheet)."""
+    records = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
+    try:
+        header = next((row for _, row in records if row), [])
+        long = [(number, len(row)) for number, row in records if len(row) > len(header)]
+    except csv.Error:
+        long = []
+    if not long:
+        return DataValidationError(
+            f"{path}: could not be read as CSV ({str(exc)[:200]}); check for a value with "
+            f"an unmatched double quote, or {RESAVE}"
+        )
+    shown = ", ".join(f"row {n} has {k} fields" for n, k in long[:5])
+    more = f" (and {len(long) - 5} more rows)" if len(long) > 5 else ""
+    return DataValidationError(
+        f"{path}: {shown}{more} but the header has {len(header)} columns; a value "
+        "containing the delimiter must be in double quotes (Excel does this when it "
+        "saves as CSV), or a column name is missing from the header"
+    )
 
 
 def normalise_name(name: str) -> str:
@@ -149,6 +351,44 @@ def match_columns(
 
 
 # --- parsing values -----------------------------------------------------------
+
+
+@overload
+def normalise_code(values: str) -> str: ...
+@overload
+def normalise_code(values: pd.Series) -> pd.Series: ...
+def normalise_code(values: str | pd.Series) -> str | pd.Series:
+    """An organisation or unit code as every part of pxlib compares it: surrounding
+    whitespace removed (" ZA1 " is ZA1), nothing else changed ("010" stays "010").
+
+    Validation and batch staging both use it, so they keep the same rows.
+    """
+    if isinstance(values, str):
+        return values.strip()
+    return values.astype(str).str.strip()
+
+
+def as_of_date(as_of: str | date | None = None) -> pd.Timestamp:
+    """The as-of date dates are checked against: ``None`` means today; text is YYYY-MM-DD."""
+    if as_of is None:
+        return pd.Timestamp(date.today())
+    if isinstance(as_of, str):
+        try:
+            return pd.Timestamp(date.fromisoformat(as_of.strip()))
+        except ValueError:
+            raise DataValidationError(
+                f"as-of date '{as_of}' is not a date written YYYY-MM-DD"
+            ) from None
+    return pd.Timestamp(as_of).normalize()
+
+
+def _after_as_of(
+    dates: pd.Series, as_of: pd.Timestamp, what: str = "date", fmt: str = "%Y-%m-%d"
+) -> tuple[pd.Series, pd.Series]:
+    """(mask of dates after ``as_of``, the reason for each): a date not yet reached is a typo."""
+    later = dates.notna() & (dates > as_of)
+    shown = dates.dt.strftime(fmt).fillna("")
+    return later, f"{what} " + shown + f" is after the as-of date {as_of:%Y-%m-%d}"
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -233,9 +473,14 @@ class _Issues:
         return np.unique(np.concatenate([r["_pos"].to_numpy() for r in self.records]))
 
 
-def _check_column(frame: pd.DataFrame, column: Column, issues: _Issues) -> pd.Series:
+def _check_column(
+    frame: pd.DataFrame, column: Column, issues: _Issues, as_of: pd.Timestamp
+) -> pd.Series:
     """Validate and convert one column; returns the converted values."""
-    raw = frame[column.name].astype(str).str.strip()
+    if column.kind == "code":
+        raw = normalise_code(frame[column.name])
+    else:
+        raw = frame[column.name].astype(str).str.strip()
     empty = raw == ""
     if column.required:
         issues.add(empty, column.name, f"{column.name} is empty")
@@ -246,14 +491,15 @@ def _check_column(frame: pd.DataFrame, column: Column, issues: _Issues) -> pd.Se
         issues.add(
             bad, column.name, "date '" + raw + "' does not parse: use YYYY-MM-DD or DD/MM/YYYY"
         )
+        later, reasons = _after_as_of(parsed, as_of)
+        issues.add(later, column.name, reasons)
         return parsed
     if column.kind == "choice":
         norm = normalise_choice(raw)
         bad = ~norm.isin(column.choices) & ~empty
         issues.add(bad, column.name, "'" + raw + f"' is not one of: {', '.join(column.choices)}")
         return norm.where(~empty, None)
-    numbers = pd.to_numeric(raw.where(~empty, None), errors="coerce")
-    not_number = numbers.isna() & ~empty
+    numbers, not_number = parse_numbers(raw)
     issues.add(not_number, column.name, "'" + raw + f"' is not a number in {column.name}")
     if column.kind in ("count", "number"):
         issues.add(numbers < 0, column.name, f"negative value in {column.name}")
@@ -268,11 +514,27 @@ def _check_column(frame: pd.DataFrame, column: Column, issues: _Issues) -> pd.Se
     return numbers.astype(float)
 
 
-def _validate(frame: pd.DataFrame, schema: Schema, source: str) -> tuple[pd.DataFrame, _Issues]:
+def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers from text, and a mask of non-empty cells that are not finite numbers.
+
+    ``inf``, ``Infinity``, ``nan`` and overflowing values such as ``1e400`` are not
+    numbers here (``pd.to_numeric`` would accept them): a count or population
+    cannot be infinite, and a missing value is an empty cell.
+    """
+    text = raw.astype(str).str.strip()
+    empty = text == ""
+    numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float)
+    numbers = numbers.where(np.isfinite(numbers))
+    return numbers, numbers.isna() & ~empty
+
+
+def _validate(
+    frame: pd.DataFrame, schema: Schema, source: str, as_of: pd.Timestamp
+) -> tuple[pd.DataFrame, _Issues]:
     issues = _Issues()
     converted = frame.copy()
     for column in schema.columns:
-        converted[column.name] = _check_column(frame, column, issues)
+        converted[column.name] = _check_column(frame, column, issues, as_of)
     if schema.unique:
         key = converted[list(schema.unique)].astype(str)
         dup = key.duplicated(keep="first")
@@ -320,17 +582,23 @@ def _finish(
     return result
 
 
-def _load(path: str | Path | pd.DataFrame, schema: Schema, source: str | None = None):
+def _load(
+    path: str | Path | pd.DataFrame,
+    schema: Schema,
+    source: str | None = None,
+    as_of: str | date | None = None,
+):
+    read_notes: list[str] = []
     if isinstance(path, pd.DataFrame):
         frame = path.astype(str).where(path.notna(), "")
         source = source or f"<{schema.name} table>"
     else:
-        frame = read_table(path)
+        frame = read_table(path, notes=read_notes)
         source = source or str(path)
     frame = frame.reset_index(drop=True)
     renamed, notes = match_columns(frame, schema, source)
-    converted, issues = _validate(renamed, schema, source)
-    return frame, converted, issues, source, notes
+    converted, issues = _validate(renamed, schema, source, as_of_date(as_of))
+    return frame, converted, issues, source, read_notes + notes
 
 
 # --- one loader per input ---------------------------------------------------------
@@ -401,16 +669,17 @@ def load_responses(
     question_bank: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,
     strict: bool = False,
+    as_of: str | date | None = None,
 ) -> LoadResult:
     """Always Event survey responses, one row per answer.
 
-    Checks: dates parse; response ids are unique; organisation codes are known
+    Checks: dates parse and are not after ``as_of`` (default today); response ids are unique; organisation codes are known
     (when ``organisations`` is given); units belong to their organisation (when
     ``units`` is given); the question exists and the answer is on its scale (when
     ``question_bank`` is given); a respondent answers each question once.
     Adds ``week``: the Monday starting the ISO week of ``response_date``.
     """
-    frame, conv, issues, source, notes = _load(path, RESPONSES)
+    frame, conv, issues, source, notes = _load(path, RESPONSES, as_of=as_of)
     _check_known_orgs(conv, organisations, issues)
     if units is not None:
         known_unit = _pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
@@ -462,10 +731,16 @@ def load_responses(
 
 
 def load_pdsa_log(
-    path, *, organisations: pd.DataFrame | None = None, strict: bool = False
+    path,
+    *,
+    organisations: pd.DataFrame | None = None,
+    strict: bool = False,
+    as_of: str | date | None = None,
 ) -> LoadResult:
-    """PDSA log: one row per cycle; ``end_date`` may be empty for a cycle under way."""
-    frame, conv, issues, source, notes = _load(path, PDSA_LOG)
+    """PDSA log: one row per cycle; ``end_date`` may be empty for a cycle under way.
+
+    Start and end dates must not be after ``as_of`` (default today)."""
+    frame, conv, issues, source, notes = _load(path, PDSA_LOG, as_of=as_of)
     _check_known_orgs(conv, organisations, issues)
     issues.add(
         conv["end_date"] < conv["start_date"], "end_date", "end date is before the start date"
@@ -531,22 +806,39 @@ def load_margins(
             + conv["org_code"].astype(str)
             + "' in the units file",
         )
-    group = ["org_code", "unit", "describes"]
-    totals = (
-        conv.assign(unit=conv["unit"].fillna(""))
-        .groupby([*group, "variable"])["population"]
-        .sum()
-        .unstack()
-    )
-    spread = (totals.max(axis=1) - totals.min(axis=1)) / totals.max(axis=1)
-    for org, unit, describes in spread.index[spread > 0.01]:
-        where = f"{org} {unit}".strip()
-        values = totals.loc[(org, unit, describes)].dropna().items()
-        notes.append(
-            f"{source}: the {describes} margins of {where} add up to different totals "
-            f"by variable ({', '.join(f'{v}: {t:,.0f}' for v, t in values)})"
-        )
+    _reject_unequal_margin_totals(conv, issues)
     return _finish(frame, conv, issues, source, strict, notes)
+
+
+def _reject_unequal_margin_totals(conv: pd.DataFrame, issues: _Issues) -> None:
+    """Reject every row of an (org, unit, describes) group whose variables add up to
+    different totals (relative spread above :data:`MARGIN_TOLERANCE`).
+
+    Rows already rejected are left out of the totals first, so a rejected row never
+    leaves a lopsided group behind.
+    """
+    group = ["org_code", "unit", "describes"]
+    keyed = conv.assign(unit=conv["unit"].fillna(""))
+    valid = np.ones(len(conv), dtype=bool)
+    valid[issues.bad_positions()] = False
+    if not valid.any():
+        return
+    totals = keyed[valid].groupby([*group, "variable"])["population"].sum().unstack()
+    spread = (totals.max(axis=1) - totals.min(axis=1)) / totals.max(axis=1)
+    for org, unit, describes in spread.index[spread > MARGIN_TOLERANCE]:
+        in_group = (
+            (keyed["org_code"] == org) & (keyed["unit"] == unit) & (keyed["describes"] == describes)
+        )
+        values = totals.loc[(org, unit, describes)].dropna().items()
+        where = f"{org} {unit}".strip()
+        reason = (
+            f"the {describes} margins of {where} add up to different totals by variable "
+            f"({', '.join(f'{v}: {t:,.0f}' for v, t in values)}"
+            + (", counting rows not otherwise rejected" if (in_group & ~valid).any() else "")
+            + "); every variable must count the same population, so the group is set aside "
+            "and not used for weighting"
+        )
+        issues.add(in_group & valid, "population", reason)
 
 
 def _has_column(frame: pd.DataFrame, column: Column) -> bool:
@@ -577,14 +869,16 @@ def fft_period_start(yearnumber: pd.Series, periodname: pd.Series) -> tuple[pd.S
     return dates, ~ok
 
 
-def load_fft(path, *, strict: bool = False) -> LoadResult:
+def load_fft(path, *, strict: bool = False, as_of: str | date | None = None) -> LoadResult:
     """Friends and Family Test monthly extract in the published layout.
 
     Adds ``period`` (month start), ``pct_positive`` = (very good + good) / total and
     ``pct_negative`` = (poor + very poor) / total. Checks counts are whole and
-    non-negative and that ``Total Responses`` is the sum of the six answer counts.
+    non-negative, that ``Total Responses`` is the sum of the six answer counts, and
+    that the month has begun by ``as_of`` (default today).
     """
-    frame, conv, issues, source, notes = _load(path, FFT)
+    as_of = as_of_date(as_of)
+    frame, conv, issues, source, notes = _load(path, FFT, as_of=as_of)
     period, bad_period = fft_period_start(conv["Yearnumber"], conv["Periodname"])
     issues.add(
         bad_period,
@@ -595,6 +889,8 @@ def load_fft(path, *, strict: bool = False) -> LoadResult:
         + conv["Periodname"].astype(str)
         + "' not recognised (expected e.g. 2025_26 and AUGUST)",
     )
+    later, reasons = _after_as_of(period, as_of, what="month", fmt="%Y-%m")
+    issues.add(later, "Yearnumber, Periodname", reasons)
     conv["period"] = period
     answer_sum = conv[list(FFT_ANSWER_COLUMNS)].sum(axis=1)
     issues.add(
@@ -618,9 +914,8 @@ def load_gpps(path, *, strict: bool = False) -> LoadResult:
     frame, conv, issues, source, notes = _load(path, GPPS)
     question_cols = [c for c in conv.columns if re.match(GPPS.extra_pattern, str(c))]
     for col in question_cols:
-        raw = conv[col].astype(str).str.strip()
-        values = pd.to_numeric(raw.where(raw != "", None), errors="coerce")
-        issues.add(values.isna() & (raw != ""), col, f"{col} is not a number")
+        values, not_number = parse_numbers(conv[col])
+        issues.add(not_number, col, f"{col} is not a number")
         suppressed = values == GPPS_SUPPRESSED
         clean = values.where(~suppressed)
         limit_bad = (clean < 0) | ((clean > 1) if col.endswith("pct") else False)

@@ -255,6 +255,12 @@ SCHEMAS: dict[str, Schema] = {
     for s in (ORGANISATIONS, UNITS, RESPONSES, QUESTION_BANK, PDSA_LOG, MARGINS, FFT, GPPS)
 }
 
+#: free-text columns: what people wrote, redacted (pxlib.disclosure) as soon as a table is loaded
+FREE_TEXT: dict[str, tuple[str, ...]] = {
+    "responses": ("comment",),
+    "pdsa_log": ("change_idea", "prediction", "what_happened"),
+}
+
 # The file each input is read from in a data folder (the sample's layout).
 FILE_NAMES: dict[str, str] = {
     "organisations": "organisations.csv",

@@ -4,13 +4,19 @@ Before an organisation's notebooks run, its inputs are copied into a folder of
 its own (``<out>/.staging/<org>/``) and the notebooks are pointed there, so a
 report can only ever see that organisation's records:
 
-* **record-level files** (:data:`RECORD_FILES`, plus any other CSV with an
+* every table is located with :func:`pxlib.data.find_input` and read with
+  :func:`pxlib.data.read_table`, the reader validation uses: CSV or Excel,
+  UTF-8 or Windows-1252, comma or semicolon separated. It is staged as a UTF-8,
+  comma-separated CSV under its canonical name (``responses.xlsx`` is staged as
+  ``responses.csv``); cell values are never changed;
+* **record-level files** (:data:`RECORD_FILES`, plus any other table with an
   ``org_code`` column that is not listed in :data:`AGGREGATE_FILES`) are
-  filtered to the rows whose ``org_code`` equals the organisation's code. They
-  are read as text (``dtype=str, keep_default_na=False``) so no value changes,
-  and written back with the same header;
+  filtered to the rows whose code, normalised as validation normalises it
+  (:func:`pxlib.data.normalise_code`: " ZA1 " is ZA1), equals the
+  organisation's code;
 * **aggregate and reference files** (:data:`AGGREGATE_FILES`: published
-  national figures, the organisation list, the question bank) are copied;
+  national figures, the organisation list, the question bank) are copied (byte
+  for byte when already a UTF-8 comma-separated CSV of that name);
   :data:`ORG_FILTERED_AGGREGATES` (``units.csv``) are filtered too;
 * anything else is left out (and logged): a file the batch cannot attribute
   to one organisation is not handed to every organisation.
@@ -29,6 +35,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from pxlib.data.folder import INPUT_SUFFIXES, find_input
+from pxlib.data.loaders import normalise_code, normalise_name, read_table
+from pxlib.data.schemas import FILE_NAMES, SCHEMAS
 from pxlib.errors import BatchError
 
 __all__ = [
@@ -39,6 +48,7 @@ __all__ = [
     "StagingPlan",
     "plan_staging",
     "stage_organisations",
+    "staged_name",
     "file_sha256",
 ]
 
@@ -68,17 +78,56 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _csv_header(path: Path) -> list[str]:
-    return list(pd.read_csv(path, dtype=str, keep_default_na=False, nrows=0).columns)
+def staged_name(name: str) -> str:
+    """The name a file is staged under: a table's stem with ``.csv``
+    (``responses.xlsx`` -> ``responses.csv``); any other file keeps its name."""
+    path = Path(name)
+    return path.stem + ".csv" if path.suffix.lower() in INPUT_SUFFIXES else name
+
+
+#: the schema of each canonical table file, for the other names its org_code goes by
+_SCHEMA_OF_FILE = {file: SCHEMAS[key] for key, file in FILE_NAMES.items()}
+
+
+def _org_column(columns: Iterable[object], name: str) -> str | None:
+    """The column holding the organisation code: ``org_code`` itself, else a column
+    matching it (or its schema's aliases) as the loaders match column names."""
+    columns = [str(c) for c in columns]
+    if ORG_COLUMN in columns:
+        return ORG_COLUMN
+    schema = _SCHEMA_OF_FILE.get(name)
+    aliases = schema.column(ORG_COLUMN).aliases if schema is not None else ()
+    wanted = {normalise_name(a) for a in (ORG_COLUMN, *aliases)}
+    return next((c for c in columns if normalise_name(c) in wanted), None)
+
+
+def _header(path: Path) -> list[str]:
+    return list(read_table(path, nrows=0, notes=[]).columns)
 
 
 class StagingPlan:
-    """What happens to each file of a data folder: ``filter``, ``copy`` or ``skip``."""
+    """What happens to each file of a data folder: ``filter``, ``copy`` or ``skip``.
 
-    def __init__(self, filtered: list[str], copied: list[str], skipped: list[str]) -> None:
+    ``filtered`` and ``copied`` hold the names files are staged under;
+    ``sources`` maps such a name to the file it is read from when they differ
+    (``{"responses.csv": "responses.xlsx"}``). ``skipped`` holds source names.
+    """
+
+    def __init__(
+        self,
+        filtered: list[str],
+        copied: list[str],
+        skipped: list[str],
+        sources: dict[str, str] | None = None,
+    ) -> None:
         self.filtered = filtered
         self.copied = copied
         self.skipped = skipped
+        self.sources = dict(sources or {})
+
+    def source(self, name: str) -> str:
+        """The file in the data folder that the staged file ``name`` is made from."""
+        return self.sources.get(name, name)
 
     def __repr__(self) -> str:
         return (
@@ -94,34 +143,65 @@ def plan_staging(
 ) -> StagingPlan:
     """Decide, per file in ``data_dir`` (top level), whether it is filtered, copied or skipped.
 
+    Tables (CSV or Excel) are located with :func:`find_input` and decided by
+    their staged name, so ``responses.xlsx`` is the record-level ``responses.csv``.
     Raises :class:`BatchError` when a listed record-level file has no
-    ``org_code`` column: it could not be split by organisation.
+    ``org_code`` column (it could not be split by organisation), and
+    :class:`~pxlib.errors.DataValidationError` when a table cannot be read or two
+    files hold one table.
     """
     data_dir = Path(data_dir)
-    record_files, aggregate_files = set(record_files), set(aggregate_files)
-    org_filtered = set(org_filtered)
+    record = {staged_name(n) for n in record_files}
+    aggregate = {staged_name(n) for n in aggregate_files}
+    org_filtered = {staged_name(n) for n in org_filtered}
+    known = {n.lower(): n for n in (*record, *aggregate, *org_filtered, *FILE_NAMES.values())}
     filtered, copied, skipped = [], [], []
+    sources: dict[str, str] = {}
     for path in sorted(p for p in data_dir.iterdir() if p.is_file()):
-        name = path.name
-        if name.startswith("."):
+        if path.name.startswith((".", "~$")):  # hidden files, Excel's lock files
             continue
-        is_csv = name.lower().endswith(".csv")
-        if name in aggregate_files and name not in org_filtered:
+        table = (path.stem + ".csv").lower()
+        if path.suffix.lower() not in INPUT_SUFFIXES and table not in known:
+            _plan_other_file(path, record | org_filtered, aggregate, copied, skipped)
+            continue
+        name = known.get(table, staged_name(path.name))
+        if name in sources:
+            continue
+        source = find_input(data_dir, name)  # refuses two files for one table
+        if source is None:  # pragma: no cover - path itself matches
+            continue
+        sources[name] = source.name
+        if name in aggregate and name not in org_filtered:
+            _header(source)  # an unreadable file stops the batch before anything runs
             copied.append(name)
             continue
-        has_org = is_csv and ORG_COLUMN in _csv_header(path)
-        if name in record_files or name in org_filtered:
+        has_org = _org_column(_header(source), name) is not None
+        if name in record or name in org_filtered:
             if not has_org:
                 raise BatchError(
-                    f"{path}: a record-level file needs an '{ORG_COLUMN}' column to be split "
+                    f"{source}: a record-level file needs an '{ORG_COLUMN}' column to be split "
                     "by organisation; add it, or list the file as aggregate in the batch config"
                 )
             filtered.append(name)
         elif has_org:
             filtered.append(name)
         else:
-            skipped.append(name)
-    return StagingPlan(filtered, copied, skipped)
+            skipped.append(source.name)
+            del sources[name]
+    kept = {n: s for n, s in sources.items() if n != s}
+    return StagingPlan(filtered, copied, skipped, kept)
+
+
+def _plan_other_file(
+    path: Path, split: set[str], aggregate: set[str], copied: list[str], skipped: list[str]
+) -> None:
+    """A file that is not a table (README.md, a config): copied if aggregate, else skipped."""
+    if path.name in split:
+        raise BatchError(
+            f"{path}: a record-level file needs an '{ORG_COLUMN}' column to be split "
+            "by organisation, and pxlib reads tables from .csv or .xlsx files only"
+        )
+    (copied if path.name in aggregate else skipped).append(path.name)
 
 
 def stage_organisations(
@@ -136,7 +216,7 @@ def stage_organisations(
     hashes stated in the reports and used by ``--resume``.
     """
     data_dir, staging_root = Path(data_dir), Path(staging_root)
-    codes = list(dict.fromkeys(str(c) for c in org_codes))
+    codes = list(dict.fromkeys(normalise_code(str(c)) for c in org_codes))
     plan = plan or plan_staging(data_dir)
     for name in plan.skipped:
         log.warning(
@@ -150,17 +230,40 @@ def stage_organisations(
             shutil.rmtree(target)
         target.mkdir(parents=True)
     for name in plan.copied:
-        for code in codes:
-            shutil.copyfile(data_dir / name, staging_root / code / name)
+        _stage_copy(data_dir / plan.source(name), name, [staging_root / c for c in codes])
     for name in plan.filtered:
-        frame = pd.read_csv(data_dir / name, dtype=str, keep_default_na=False)
-        groups = dict(tuple(frame.groupby(ORG_COLUMN, sort=False)))
+        frame = read_table(data_dir / plan.source(name), notes=[])
+        column = _org_column(frame.columns, name)
+        if column is None:
+            raise BatchError(f"{data_dir / plan.source(name)}: no '{ORG_COLUMN}' column")
+        groups = dict(tuple(frame.groupby(normalise_code(frame[column]), sort=False)))
         empty = frame.iloc[0:0]
         for code in codes:
-            groups.get(code, empty).to_csv(staging_root / code / name, index=False)
+            _write_csv(groups.get(code, empty), staging_root / code / name)
     return {
         code: {
             p.name: file_sha256(p) for p in sorted((staging_root / code).iterdir()) if p.is_file()
         }
         for code in codes
     }
+
+
+def _stage_copy(source: Path, name: str, targets: list[Path]) -> None:
+    """Copy an aggregate file to every target folder: its bytes when it is not a table
+    or already a UTF-8 comma-separated CSV of that name, else the table rewritten so."""
+    frame = None
+    if source.suffix.lower() in INPUT_SUFFIXES:
+        notes: list[str] = []
+        frame = read_table(source, notes=notes)
+        if source.name == name and not notes:
+            frame = None
+    for target in targets:
+        if frame is None:
+            shutil.copyfile(source, target / name)
+        else:
+            _write_csv(frame, target / name)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """A staged table: UTF-8, comma separated, the source's header and text unchanged."""
+    frame.to_csv(path, index=False, encoding="utf-8")
