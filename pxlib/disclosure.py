@@ -384,7 +384,10 @@ def redact_comments(series: pd.Series) -> pd.Series:
     """
     if not isinstance(series, pd.Series):
         series = pd.Series(series)
-    out = series.map(lambda x: redact_text(str(x)) if pd.notna(x) else x)
+    text = series.notna() & series.astype(str).str.strip().ne("")
+    redacted = {value: redact_text(str(value)) for value in pd.unique(series[text])}
+    out = series.astype(object).copy()
+    out[text] = series[text].map(redacted)
     return out.rename(series.name)
 
 

@@ -266,3 +266,32 @@ def test_domain_shares_window_is_a_domain_not_a_subset():
     sub = build_design(df[df["week"] >= 5], m, unit_col="unit", scale="respondents")
     again = domain_shares(sub, "happened", ["unit", "week"]).set_index(["unit", "week"])
     assert not np.allclose(again["share"], win["share"], rtol=1e-9)
+
+
+def test_a_bad_margin_row_leaves_its_unit_unweighted_and_says_why(sample_dir, tmp_path):
+    """``population = ten`` on one of Ash Ward's eligible margins: the row is rejected, the
+    unit's weighting is not used (its margins no longer add up), the other units are still
+    weighted, and the weighting note says why Ash Ward is not."""
+    import shutil
+
+    from pxlib.workbook import measures
+
+    folder = tmp_path / "data"
+    shutil.copytree(sample_dir, folder)
+    margins = pd.read_csv(folder / "margins.csv", dtype=str, keep_default_na=False)
+    ash = margins.index[
+        (margins["org_code"] == "ZA1")
+        & (margins["unit"] == "Ash Ward")
+        & (margins["describes"] == "eligible")
+    ]
+    margins.loc[ash[0], "population"] = "ten"
+    margins.to_csv(folder / "margins.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load_data_dir(folder, "ZA1")
+        summary = measures.weighting_summary(data)
+    by_unit = summary.set_index("unit")
+    assert not by_unit.loc["Ash Ward", "weighted"]
+    assert by_unit.loc["Ash Ward", "reason"] == measures.REJECTED_MARGINS_REASON
+    assert by_unit.drop(index="Ash Ward")["weighted"].all()
+    assert "Ash Ward" in measures.weighting_note(summary)

@@ -182,6 +182,21 @@ def _not_weighted_reason(data) -> str:
     return "there are no margins of the units' eligible patients"
 
 
+REJECTED_MARGINS_REASON = (
+    "its margins rows were rejected when the data were checked "
+    "(pxlib validate lists each one with its reason)"
+)
+
+
+def _units_with_rejected_margins(data) -> set[str]:
+    """Units of which a margins row was set aside by validation (their weighting is not used)."""
+    rejected = getattr(data, "rejected", None)
+    if rejected is None or rejected.empty or "unit" not in rejected.columns:
+        return set()
+    from_margins = rejected["file"].astype(str).str.contains("margins", case=False)
+    return set(rejected.loc[from_margins, "unit"].astype(str).str.strip()) - {""}
+
+
 def measure_design(data, question_id: str) -> MeasureDesign:
     """The weighted and unweighted designs of one question (cached on ``data``).
 
@@ -230,6 +245,9 @@ def _measure_design(data, question_id: str, scored: pd.DataFrame | None) -> Meas
         with_margins = set(eligible["unit"].astype(str))
         lacking = ~units["weighted"] & ~units["unit"].astype(str).isin(with_margins)
         units.loc[lacking, "reason"] = "no margins of the unit's eligible patients"
+    refused = _units_with_rejected_margins(data)
+    set_aside = ~units["weighted"] & units["unit"].astype(str).isin(refused)
+    units.loc[set_aside, "reason"] = REJECTED_MARGINS_REASON
     md = MeasureDesign(question_id, weighted, unweighted, units.reset_index(drop=True))
     entry["designs"][question_id] = md
     return md
