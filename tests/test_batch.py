@@ -28,6 +28,7 @@ from batch_helpers import CANARY, FIXTURES, make_data
 from bs4 import BeautifulSoup
 
 import pxlib
+from pxlib.errors import EXIT_OK, EXIT_REPORTS_FAILED
 from pxlib.report import add_batch_arguments, run_batch, run_batch_from_args
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
@@ -108,8 +109,9 @@ def test_one_failing_organisation_never_stops_the_others(batch):
     )
     # no work folder or temporary file is left behind
     assert not list(out.rglob(".work-*")) and not list(out.rglob("*.tmp"))
-    # staging removed where everything succeeded; the failed organisation's kept to debug
-    assert sorted(p.name for p in (out / ".staging").iterdir()) == ["ZZ3"]
+    # inputs are staged outside --out, and removed for the failed organisation too
+    assert not (out / ".staging").exists()
+    assert not [p for p in out.rglob("*") if p.name == "responses.csv"]
     log = (out / "batch.log").read_text(encoding="utf-8")
     assert "ZZ3/02_fixture_check failed" in log and "batch finished" in log
     assert "not given to the notebooks" not in log  # every data file is listed or has org_code
@@ -122,7 +124,9 @@ def test_parameters_arrive_typed_and_codes_stay_strings(batch):
     assert params["trust_code"] == "010"
     assert params["n_weeks"] == 3 and params["title"] == "007"
     assert params["interactive"] is False
-    assert Path(params["data_dir"]) == out / ".staging" / "010"
+    staged = Path(params["data_dir"])  # a private copy outside --out, gone after the run
+    assert staged.name == "010" and staged.parent.name.startswith("pxlib-staging-")
+    assert not staged.is_relative_to(out) and not staged.exists()
     # what the notebook itself saw and recorded
     recorded = json.loads((out / "010" / "01_fixture_summary.results.json").read_text())
     assert {r["trust_code"] for r in recorded["results"]} == {"010"}
@@ -283,7 +287,7 @@ def test_resume_skips_what_is_unchanged_and_reruns_what_changed(batch, tmp_path)
     common += ["--param", "n_weeks=3", "title=007"]
     args = ["--data", str(data), "--out", str(copy), "--resume", *common]
     status = run_batch_from_args(_args(*args, "--trusts", "ZZ1", "010", "NOPE"))
-    assert status == 1  # NOPE still fails
+    assert status == EXIT_REPORTS_FAILED  # NOPE still fails
     got = _status(pd.read_csv(copy / "results.csv", dtype=str, keep_default_na=False))
     assert got == {
         **{p: "skipped" for p in OK if p[0] != "ZZ3"},
@@ -302,7 +306,7 @@ def test_resume_skips_what_is_unchanged_and_reruns_what_changed(batch, tmp_path)
             "--data", str(data2), "--out", str(copy), "--trusts", "ZZ1", "010", "--resume", *common
         )
     )
-    assert status == 0
+    assert status == EXIT_OK
     got = _status(pd.read_csv(copy / "results.csv", dtype=str, keep_default_na=False))
     assert got == {
         ("ZZ1", "01_fixture_summary"): "ok",

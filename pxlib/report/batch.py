@@ -16,8 +16,25 @@ Output layout (``<out>``)::
     <org>/<notebook>.ipynb        the executed notebook
     <org>/<notebook>.results.json key results recorded by the notebook
     <org>/<notebook>.failed.ipynb the executed notebook with its error (failures only)
+    <org>/.work-<notebook>/       while that report runs (a killed run's: removed at the next start)
     .pxlib-batch-manifest.json    what succeeded and with which inputs (for --resume)
-    .staging/<org>/               the organisation's inputs while it runs
+    .pxlib-batch.lock             while a batch runs: one batch at a time per <out>
+
+Each organisation's inputs (record-level rows, comments included) are staged
+OUTSIDE ``<out>``, in a private temporary folder (``pxlib-staging-<pid>-*``,
+mode 0700, in the system temp folder or ``--staging-dir``) that is removed
+however the batch ends: success, failed reports, an error, Ctrl-C or SIGTERM.
+A batch killed outright (SIGKILL) cannot tidy up; the next batch removes
+staging folders whose process is gone. ``<out>`` is the folder people share:
+it holds reports, never the staged inputs.
+
+One batch at a time writes to an ``<out>``: a second one is refused at once,
+naming the first (its PID, host and start time). The lock is held with
+``flock`` (POSIX), so the operating system releases it if its holder is killed.
+
+Exit statuses of ``pxlib batch`` (:mod:`pxlib.errors`): 0 every report made,
+2 the batch could not run (bad options or inputs, a busy ``<out>``), 4 the
+batch ran but some reports failed, 130 interrupted (Ctrl-C, SIGTERM).
 
 Usage::
 
@@ -31,6 +48,7 @@ Usage::
     trusts: [ZA1, ZA2]
     notebooks: ["03", "04"]
     params: {min_respondents: 10, rules: mdc}
+    as_of: 2026-12-02                      # given to the notebooks that declare as_of
     aggregate_files: [organisations.csv, question_bank.csv, fft_monthly.csv, README.md]
 
 Notebooks run with the notebooks folder as their working directory (as in
@@ -42,8 +60,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import dataclasses
 import datetime as _dt
+import errno
 import hashlib
 import json
 import logging
@@ -51,11 +71,14 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
+import socket
 import sys
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -63,7 +86,16 @@ from typing import Any
 
 import pandas as pd
 
-from pxlib.errors import BatchError, ParameterError, PxlibError, PxlibWarning
+from pxlib.errors import (
+    EXIT_COULD_NOT_RUN,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REPORTS_FAILED,
+    BatchError,
+    ParameterError,
+    PxlibError,
+    PxlibWarning,
+)
 from pxlib.report import isolation
 from pxlib.report.results import _atomic_write_text
 from pxlib.report.runner import (
@@ -99,8 +131,15 @@ BATCH_ORG_TYPES: tuple[str, ...] = ("trust", "other_provider")
 _SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}")
 RESULT_COLUMNS: list[str] = ["trust_code", "notebook", "status", "seconds", "error"]
 MANIFEST_NAME = ".pxlib-batch-manifest.json"
-STAGING_NAME = ".staging"
+LOCK_NAME = ".pxlib-batch.lock"
+#: where older versions staged inputs, inside <out>; removed at start
+LEGACY_STAGING_NAME = ".staging"
+#: private staging folders: ``pxlib-staging-<pid>-<random>`` in the temp folder
+STAGING_PREFIX = "pxlib-staging-"
+KERNELS_PREFIX = "pxlib-kernels-"
 LOG_NAME = "batch.log"
+#: the notebook parameter ``--as-of`` sets (in notebooks that declare it)
+AS_OF_PARAMETER = "as_of"
 CONFIG_KEYS = {
     "data",
     "out",
@@ -119,6 +158,8 @@ CONFIG_KEYS = {
     "aggregate_files",
     "org_filtered_files",
     "warm_imports",
+    "as_of",
+    "staging_dir",
 }
 
 
@@ -310,18 +351,75 @@ def parse_param_pairs(pairs: Iterable[str] | None) -> dict[str, str]:
     return out
 
 
+_AS_OF_FORMAT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def check_as_of(value: object) -> str | None:
+    """``--as-of`` as ``YYYY-MM-DD`` text; ``None`` when not given.
+
+    A date from a YAML config (``as_of: 2026-12-02`` reads as a date) is
+    accepted; anything but a real calendar date written ``YYYY-MM-DD`` is a
+    :class:`~pxlib.errors.BatchError`.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value.isoformat()
+    text = str(value).strip()
+    if _AS_OF_FORMAT.fullmatch(text):
+        try:
+            return _dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
+    raise BatchError(f"--as-of takes a date written YYYY-MM-DD (e.g. 2026-12-02); got {value!r}")
+
+
+def with_as_of(
+    typed: Mapping[str, Mapping[str, Any]],
+    declared: Mapping[str, Mapping[str, Any]],
+    as_of: str | None,
+) -> dict[str, dict[str, Any]]:
+    """``typed`` with ``as_of`` added for each notebook that declares it (others unchanged)."""
+    out = {nb: dict(params) for nb, params in typed.items()}
+    if as_of is None:
+        return out
+    if any(AS_OF_PARAMETER in params for params in typed.values()):
+        raise ParameterError("give the date once: --as-of or --param as_of, not both")
+    takers = [nb for nb, decl in declared.items() if AS_OF_PARAMETER in decl]
+    for nb in takers:
+        out[nb][AS_OF_PARAMETER] = as_of
+    if not takers:
+        log.warning("--as-of %s: none of the selected notebooks declares 'as_of'", as_of)
+    return out
+
+
 # --- organisations ------------------------------------------------------------------
 
 
 def read_organisations(data_dir: str | Path) -> pd.DataFrame:
-    """``organisations.csv`` as text columns (codes stay strings: '010' is not 10)."""
-    path = Path(data_dir) / "organisations.csv"
-    if not path.is_file():
-        raise BatchError(f"{path} not found: the batch takes its organisations from it")
-    orgs = pd.read_csv(path, dtype=str, keep_default_na=False)
+    """The organisations table (``organisations.csv`` or ``.xlsx``) as text columns.
+
+    Found and read as validation finds and reads it (:func:`pxlib.data.find_input`,
+    :func:`pxlib.data.read_table`), so the batch runs the organisations
+    ``pxlib validate`` checked; codes stay strings ('010' is not 10) and are
+    normalised as everywhere else (" ZA1 " is ZA1).
+    """
+    from pxlib.data import find_input, normalise_code, read_table
+
+    path = find_input(data_dir, "organisations")
+    if path is None:
+        raise BatchError(
+            f"{Path(data_dir) / 'organisations.csv'} not found (nor as .xlsx): "
+            "the batch takes its organisations from it"
+        )
+    notes: list[str] = []
+    orgs = read_table(path, notes=notes)
+    for note in notes:
+        log.info("%s", note)
     missing = [c for c in ("org_code", "org_type") if c not in orgs.columns]
     if missing:
         raise BatchError(f"{path}: missing column(s) {', '.join(missing)}")
+    orgs["org_code"] = normalise_code(orgs["org_code"])
     if "org_name" not in orgs.columns:
         orgs["org_name"] = ""
     return orgs
@@ -549,7 +647,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
         )
     if not isinstance(data["params"], dict):
         raise BatchError(f"batch config {path}: 'params' must be a mapping of name: value")
-    for key in ("data", "out", "notebooks_dir"):
+    for key in ("data", "out", "notebooks_dir", "staging_dir"):
         if data.get(key) is not None:
             data[key] = str((path.parent / str(data[key])).resolve())
     if isinstance(data.get("trusts"), str | int):
@@ -589,45 +687,632 @@ def _default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _kernel_runtime_dir() -> str | None:
-    """A folder for this run's kernel sockets (POSIX), removed when the run ends.
+# --- leftovers of killed runs, kernel sockets, the log --------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (it is never signalled)."""
+    if pid <= 0:
+        return False
+    if os.name != "posix":
+        return _windows_pid_alive(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's process
+        return True
+    return True
+
+
+def _windows_pid_alive(pid: int) -> bool:  # pragma: no cover - Windows only
+    """``os.kill(pid, 0)`` would end the process on Windows: ask for its exit code."""
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return ctypes.get_last_error() == 5  # ERROR_ACCESS_DENIED: it exists
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def _owner_pid(folder: Path, prefix: str) -> int | None:
+    """The PID in ``<prefix><pid>-<random>``, or None for another name."""
+    pid, sep, _ = folder.name.removeprefix(prefix).partition("-")
+    return int(pid) if sep and pid.isdigit() else None
+
+
+def _remove_dead_folders(base: Path, prefix: str) -> list[Path]:
+    """Remove this user's ``<prefix><pid>-*`` folders in ``base`` whose process is gone."""
+    removed: list[Path] = []
+    for old in base.glob(f"{prefix}*"):
+        pid = _owner_pid(old, prefix)
+        if pid is None or old.is_symlink() or not old.is_dir() or _pid_alive(pid):
+            continue
+        try:
+            if hasattr(os, "getuid") and old.stat().st_uid != os.getuid():
+                continue
+        except OSError:  # removed as we looked
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+        removed.append(old)
+    return removed
+
+
+@contextlib.contextmanager
+def _kernel_runtime() -> Iterator[str | None]:
+    """A folder for this run's kernel sockets (POSIX; None elsewhere), removed at the end.
 
     Folders left by runs that were killed (their process is gone) are removed
     first, so sockets of hard-killed kernels do not pile up in the temp folder.
     """
     if os.name != "posix":
-        return None
+        yield None
+        return
     base = Path(tempfile.gettempdir())
-    for old in base.glob("pxlib-kernels-*"):
-        try:
-            os.kill(int(old.name.split("-")[2]), 0)
-        except ProcessLookupError:
-            shutil.rmtree(old, ignore_errors=True)
-        except (ValueError, PermissionError, OSError):
-            continue
-    return tempfile.mkdtemp(prefix=f"pxlib-kernels-{os.getpid()}-", dir=base)
+    _remove_dead_folders(base, KERNELS_PREFIX)
+    folder = tempfile.mkdtemp(prefix=f"{KERNELS_PREFIX}{os.getpid()}-", dir=base)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _remove_partial_writes(out_dir: Path) -> None:
-    """Delete temporary files a killed run left half-written (``.<name>.<random>.tmp``).
+    """Delete what a killed run left half-done in ``out_dir``.
 
-    Every output is written to such a file and renamed into place, so a leftover
-    one is never a finished output; one batch at a time writes to an output folder.
+    Temporary files (``.<name>.<random>.tmp``: every output is written to one
+    and renamed into place, so a leftover is never a finished output) and
+    report work folders (``<org>/.work-<notebook>``). Called under the
+    ``--out`` lock: no other batch is writing there.
     """
     for leftover in [*out_dir.glob(".*.tmp"), *out_dir.glob("*/.*.tmp")]:
         leftover.unlink(missing_ok=True)
+    for work in out_dir.glob("*/.work-*"):
+        if work.is_dir() and not work.is_symlink():
+            shutil.rmtree(work, ignore_errors=True)
 
 
-def _add_log_handler(path: Path) -> logging.Handler:
+@contextlib.contextmanager
+def _logging_to(path: Path) -> Iterator[None]:
+    """Batch log records also go to ``path`` for the duration."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     if log.level == logging.NOTSET or log.level > logging.INFO:
         log.setLevel(logging.INFO)
-    return handler
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+# --- one batch at a time per output folder -------------------------------------------
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+#: hold the lock with flock (released by the OS however its holder ends); else O_EXCL
+_HAVE_FLOCK: bool = fcntl is not None
+#: flock errors of file systems without flock (some network shares): use the fallback
+_NO_FLOCK_ERRNOS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", 95)})
+#: a fallback lock file nobody could read is taken over after this many seconds
+_UNREADABLE_LOCK_SECONDS = 60.0
+
+
+def _format_started(value: object) -> str:
+    """``2026-12-02T03:10:27+00:00`` -> ``2026-12-02 03:10 UTC``."""
+    try:
+        when = _dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if when.tzinfo is not None:
+        when = when.astimezone(_dt.UTC)
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def busy_message(holder: Mapping[str, Any] | None, out_dir: Path) -> str:
+    """The refusal a second batch into ``out_dir`` prints."""
+    if holder:
+        who = (
+            f"another pxlib batch (PID {holder.get('pid', '?')} on {holder.get('host', '?')}, "
+            f"started {_format_started(holder.get('started', '?'))})"
+        )
+    else:
+        who = "another pxlib batch"
+    return f"{who} is writing to {out_dir}; wait for it or choose another --out"
+
+
+class OutLock:
+    """One batch at a time writes to an output folder: ``<out>/.pxlib-batch.lock``.
+
+    On POSIX the file is held with ``flock(LOCK_EX | LOCK_NB)``: the operating
+    system releases it when the holder ends, even by SIGKILL, so a lock is
+    never stale. Elsewhere it is created with ``O_CREAT | O_EXCL``, and one
+    whose process (on this host) is gone is taken over. The file's content
+    (JSON: pid, host, started) only names the holder in the refusal.
+    Use as a context manager; :meth:`acquire` raises
+    :class:`~pxlib.errors.BatchError` when another batch holds it.
+    """
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.out_dir = Path(out_dir)
+        self.path = self.out_dir / LOCK_NAME
+        self._fd: int | None = None
+        self._flocked = False
+
+    def __enter__(self) -> OutLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`BatchError` naming its holder."""
+        if self._fd is not None:
+            return
+        fd = self._take_flock() if _HAVE_FLOCK else None
+        self._flocked = fd is not None
+        if fd is None:
+            fd = self._take_exclusive()
+        try:
+            info = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            }
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, (json.dumps(info) + "\n").encode())
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        """Give the lock up and remove the file (a no-op when not held)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        if self._flocked:  # removed while still held: a waiting opener sees it gone
+            self.path.unlink(missing_ok=True)
+            os.close(fd)
+        else:  # Windows cannot remove an open file
+            os.close(fd)
+            self.path.unlink(missing_ok=True)
+
+    def holder(self, wait: float = 0.0) -> dict[str, Any] | None:
+        """The lock file's content (None when unreadable), read again for up to ``wait`` s.
+
+        A holder writes it just after taking the lock, so a reader may briefly
+        find it empty.
+        """
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(data, dict):
+                    return data
+            except (OSError, ValueError):
+                pass
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+
+    def _busy(self, holder: Mapping[str, Any] | None, fallback: bool = False) -> BatchError:
+        message = busy_message(holder, self.out_dir)
+        if fallback:  # a lock file is not released by the system: say how to clear one
+            message += f" (if no batch is running there, delete {self.path})"
+        return BatchError(message)
+
+    def _open(self) -> tuple[int, bool]:
+        """The lock file opened for writing, and whether this call created it."""
+        while True:
+            try:
+                return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644), True
+            except FileExistsError:
+                pass
+            try:
+                return os.open(self.path, os.O_RDWR), False
+            except FileNotFoundError:  # removed as we looked: create it
+                continue
+
+    def _take_flock(self) -> int | None:
+        """The lock file, held with flock; None where its file system cannot flock."""
+        while True:
+            fd, created = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise self._busy(self.holder(wait=1.0)) from None
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno not in _NO_FLOCK_ERRNOS:
+                    raise
+                if created:
+                    self.path.unlink(missing_ok=True)
+                log.info("%s: this file system cannot flock; using an exclusive file", self.path)
+                return None
+            except BaseException:
+                os.close(fd)
+                raise
+            try:
+                same_file = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same_file = False
+            if same_file:
+                return fd
+            os.close(fd)  # its holder removed it as we opened it: open the new one
+
+    def _take_exclusive(self) -> int:
+        for _ in range(5):
+            try:
+                return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                holder = self.holder(wait=1.0)
+                if not self._is_stale(holder):
+                    raise self._busy(holder, fallback=True) from None
+                log.info("taking over the lock of a batch that ended: %s", holder)
+                self.path.unlink(missing_ok=True)
+        raise self._busy(self.holder(), fallback=True)
+
+    def _is_stale(self, holder: Mapping[str, Any] | None) -> bool:
+        """A fallback lock whose process is gone (only checkable on this host)."""
+        if holder is None:
+            try:
+                age = time.time() - self.path.stat().st_mtime
+            except FileNotFoundError:
+                return True
+            return age > _UNREADABLE_LOCK_SECONDS
+        pid = holder.get("pid")
+        return (
+            holder.get("host") == socket.gethostname()
+            and isinstance(pid, int)
+            and not _pid_alive(pid)
+        )
+
+
+def _remove_legacy_staging(out_dir: Path) -> None:
+    """Remove ``<out>/.staging`` left by older versions (record-level data; under the lock)."""
+    legacy = out_dir / LEGACY_STAGING_NAME
+    if legacy.is_symlink():
+        legacy.unlink()
+    elif legacy.is_dir():
+        shutil.rmtree(legacy, ignore_errors=True)
+        log.info("removed %s, staged inputs left by an older pxlib", legacy)
+
+
+# --- private staging ------------------------------------------------------------------
+
+
+def _staging_base(staging_dir: str | Path | None, out_dir: Path) -> Path:
+    """Where the private staging folder goes: ``staging_dir`` or the temp folder.
+
+    Refused inside ``out_dir`` (the folder people share).
+    """
+    base = Path(staging_dir or tempfile.gettempdir()).resolve()
+    if base == out_dir or base.is_relative_to(out_dir):
+        raise BatchError(
+            f"the staging folder {base} is inside --out {out_dir}: staged inputs hold "
+            "record-level data and must be kept outside the folder of reports"
+        )
+    return base
+
+
+def _remove_staging(root: Path, out_dir: Path) -> None:
+    """Delete a staging folder this batch made (never anything inside ``out_dir``)."""
+    if root.resolve().is_relative_to(out_dir):  # pragma: no cover - refused at start
+        raise BatchError(f"refusing to delete {root}: it is inside --out {out_dir}")
+    shutil.rmtree(root, ignore_errors=True)
+    if root.exists():
+        log.warning(
+            "could not remove the staging folder %s: delete it (it holds record-level data)", root
+        )
+
+
+@contextlib.contextmanager
+def _private_staging(base: Path, out_dir: Path, keep: bool = False) -> Iterator[Path]:
+    """A new ``<base>/pxlib-staging-<pid>-<random>`` (mode 0700), removed at the end.
+
+    Staging folders of batches whose process is gone (killed outright) are
+    removed first. ``keep=True`` leaves this one (to debug) and logs where it is.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    for old in _remove_dead_folders(base, STAGING_PREFIX):
+        log.info("removed %s, staged inputs of a batch that was killed", old)
+    root = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=base))
+    try:
+        yield root
+    finally:
+        if keep:
+            log.warning(
+                "staging kept in %s (keep_staging): it holds record-level data; delete it when done",
+                root,
+            )
+        else:
+            _remove_staging(root, out_dir)
+
+
+# --- SIGTERM ends a batch as Ctrl-C does ---------------------------------------------
+
+
+class BatchTerminated(KeyboardInterrupt):
+    """SIGTERM arrived during a batch; handled as Ctrl-C (clean-up runs, exit 130)."""
+
+
+def _interrupt_workers() -> None:
+    """Pass an interruption on to the pool's workers (as a terminal's Ctrl-C reaches them)."""
+    if os.name != "posix":
+        return
+    try:
+        children = multiprocessing.active_children()
+    except Exception:  # pragma: no cover - the pool changing as we look
+        return
+    for child in children:
+        if child.pid:
+            with contextlib.suppress(OSError):
+                os.kill(child.pid, signal.SIGINT)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts(forward_to_workers: bool) -> Iterator[None]:
+    """For the duration, SIGTERM raises :class:`BatchTerminated` in the main thread.
+
+    So ``finally`` clauses run (staging removed, lock released). A further
+    SIGTERM during the clean-up is ignored; the previous handler is restored at
+    the end. Does nothing outside the main thread (signals go to it only).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    fired = False
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        nonlocal fired
+        if fired:
+            return
+        fired = True
+        if forward_to_workers:
+            _interrupt_workers()
+        raise BatchTerminated("SIGTERM")
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 # --- the batch ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Batch:
+    """What a batch was asked to do, once checked (shared by the steps of :func:`run_batch`)."""
+
+    data_dir: Path
+    out_dir: Path
+    nb_dir: Path
+    nb_paths: list[Path]
+    typed: dict[str, dict[str, Any]]
+    orgs: pd.DataFrame
+    codes: list[str]
+    refused: dict[str, str]
+    kernel_name: str
+    scheduler: str | None
+    timeout: float | None
+    start_timeout: float
+    plotlyjs: str
+    resume: bool
+    workers: int | None
+    progress: bool | None
+    warm: tuple[str, ...]
+    run_date: str
+    started: float
+    staging_plan: isolation.StagingPlan
+
+
+def _make_jobs(
+    batch: _Batch,
+    staging_root: Path,
+    hashes: Mapping[str, Mapping[str, str]],
+    runtime_dir: str | None,
+) -> list[Job]:
+    """One job per organisation × notebook, reading the organisation's staged inputs."""
+    import pxlib
+
+    nb_sha = {p.stem: _sha256_bytes(p.read_bytes()) for p in batch.nb_paths}
+    jobs: list[Job] = []
+    for code in batch.codes:
+        for path in batch.nb_paths:
+            stem = path.stem
+            parameters = {
+                **batch.typed[stem],
+                "trust_code": code,
+                "data_dir": str(staging_root / code),
+                "interactive": False,
+            }
+            # what reports show: the real data folder, not the temporary staged copy
+            shown = {
+                **parameters,
+                "data_dir": str(batch.data_dir),
+                "output_dir": str(batch.out_dir / code),
+            }
+            # paths are left out of the key: a moved output folder still resumes
+            key = _job_key(
+                pxlib.__version__,
+                nb_sha[stem],
+                {k: v for k, v in parameters.items() if k != "data_dir"},
+                hashes[code],
+                {"kernel": batch.kernel_name, "plotlyjs": batch.plotlyjs},
+            )
+            jobs.append(
+                Job(
+                    trust_code=code,
+                    notebook=stem,
+                    notebook_path=str(path),
+                    out_dir=str(batch.out_dir),
+                    parameters=parameters,
+                    kernel_name=batch.kernel_name,
+                    cwd=str(batch.nb_dir),
+                    timeout=batch.timeout,
+                    start_timeout=batch.start_timeout,
+                    plotlyjs=batch.plotlyjs,
+                    key=key,
+                    provenance={
+                        "pxlib_version": pxlib.__version__,
+                        "python": python_version(),
+                        "notebook": path.name,
+                        "notebook_sha256": nb_sha[stem],
+                        "kernel": batch.kernel_name,
+                        "parameters": shown,
+                        "inputs": hashes[code],
+                        "batch_started": batch.run_date,
+                        "data_source": str(batch.data_dir),
+                    },
+                    warm_imports=batch.warm,
+                    runtime_dir=runtime_dir,
+                )
+            )
+    return jobs
+
+
+def _refused_rows(batch: _Batch) -> list[dict[str, Any]]:
+    """A ``failed`` row per notebook of each organisation that cannot run."""
+    rows: list[dict[str, Any]] = []
+    for code, reason in batch.refused.items():
+        for path in batch.nb_paths:
+            rows.append(
+                {
+                    "trust_code": code,
+                    "notebook": path.stem,
+                    "status": "failed",
+                    "seconds": 0.0,
+                    "error": reason,
+                }
+            )
+            log.error("%s/%s failed: %s", code, path.stem, reason)
+    return rows
+
+
+def _run_jobs(
+    batch: _Batch,
+    to_run: list[Job],
+    n_workers: int,
+    runtime_dir: str | None,
+    record: Callable[[dict[str, Any]], None],
+) -> None:
+    """Run ``to_run`` (process pool or Dask) behind a progress bar; ``record`` each row."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=len(to_run),
+        desc="pxlib batch",
+        unit="report",
+        file=sys.stderr,
+        disable=(not batch.progress) if batch.progress is not None else None,
+        dynamic_ncols=True,
+    )
+    counts = {"ok": 0, "failed": 0}
+
+    def on_start(running: list[str]) -> None:
+        shown_running = ", ".join(sorted(running)[:3]) + ("…" if len(running) > 3 else "")
+        bar.set_postfix_str(
+            f"ok {counts['ok']} · failed {counts['failed']} · running {shown_running or '-'}",
+            refresh=True,
+        )
+
+    def on_result(row: dict[str, Any]) -> None:
+        record(row)
+        counts["ok" if row["status"] == "ok" else "failed"] += 1
+        bar.update(1)
+        on_start([])
+
+    try:
+        if to_run and batch.scheduler is not None:
+            from pxlib.report.dask import run_on_dask
+
+            run_on_dask(to_run, batch.scheduler, on_result)
+        elif to_run:
+            init = (batch.plotlyjs, batch.kernel_name, str(batch.nb_dir), batch.warm, runtime_dir)
+            _run_pool(to_run, n_workers, on_result, on_start, init)
+    finally:
+        bar.close()
+
+
+def _execute(batch: _Batch, staging_root: Path, runtime_dir: str | None) -> pd.DataFrame:
+    """Stage, run, write ``results.csv`` and the index (called under the ``--out`` lock)."""
+    import pxlib
+    from pxlib.report.index import write_index
+
+    hashes = isolation.stage_organisations(
+        batch.data_dir, staging_root, batch.codes, batch.staging_plan
+    )
+    manifest = Manifest(batch.out_dir / MANIFEST_NAME)
+    rows = _refused_rows(batch)
+    to_run: list[Job] = []
+    for job in _make_jobs(batch, staging_root, hashes, runtime_dir):
+        if batch.resume and manifest.done(job, batch.out_dir):
+            rows.append(_failed_row(job, "", status="skipped"))
+            log.info("%s skipped: unchanged since its last success", job.label)
+        else:
+            to_run.append(job)
+    n_workers = min(int(batch.workers or _default_workers()), max(1, len(to_run)))
+    if batch.scheduler is None:  # warm a kernel ahead only where another job will follow
+        to_run = [
+            dataclasses.replace(job, warm_next=i < len(to_run) - n_workers)
+            for i, job in enumerate(to_run)
+        ]
+    results_path = batch.out_dir / "results.csv"
+    _write_results(results_path, rows)
+
+    def record(row: dict[str, Any]) -> None:
+        rows.append(row)
+        manifest.record(row)
+        _write_results(results_path, rows)
+        if row["status"] == "ok":
+            log.info("%s/%s ok in %.1f s", row["trust_code"], row["notebook"], row["seconds"])
+        else:
+            log.error("%s/%s failed: %s", row["trust_code"], row["notebook"], row["error"])
+
+    _run_jobs(batch, to_run, n_workers, runtime_dir, record)
+
+    order = {c: i for i, c in enumerate([*batch.codes, *batch.refused])}
+    nb_order = {p.stem: i for i, p in enumerate(batch.nb_paths)}
+    rows.sort(key=lambda r: (order.get(r["trust_code"], 1e9), nb_order.get(r["notebook"], 1e9)))
+    frame = _write_results(results_path, rows)
+    write_index(
+        batch.out_dir,
+        frame,
+        batch.orgs,
+        [p.stem for p in batch.nb_paths],
+        run_info={
+            "pxlib_version": pxlib.__version__,
+            "run_date": batch.run_date,
+            "data_dir": str(batch.data_dir),
+            "parameters": {k: v for p in batch.typed.values() for k, v in p.items()},
+            "seconds": round(time.perf_counter() - batch.started, 1),
+        },
+    )
+    log.info(
+        "batch finished in %.1f s: %d ok, %d skipped, %d failed",
+        time.perf_counter() - batch.started,
+        int((frame["status"] == "ok").sum()),
+        int((frame["status"] == "skipped").sum()),
+        int((frame["status"] == "failed").sum()),
+    )
+    return frame
 
 
 def run_batch(
@@ -651,6 +1336,8 @@ def run_batch(
     aggregate_files: Iterable[str] = isolation.AGGREGATE_FILES,
     org_filtered_files: Iterable[str] = isolation.ORG_FILTERED_AGGREGATES,
     warm_imports: Iterable[str] | None = None,
+    as_of: str | _dt.date | None = None,
+    staging_dir: str | Path | None = None,
     keep_staging: bool = False,
 ) -> pd.DataFrame:
     """Run notebooks for organisations; return the results table (``results.csv``).
@@ -659,18 +1346,20 @@ def run_batch(
     ``<data>/organisations.csv``) or a list of codes; ``notebooks``: prefixes
     (``["03", "04"]``; default 01–04); ``params``: extra notebook parameters,
     checked against each notebook's declared ones (names in ``text_params``
-    are text from a command line, converted to the declared type). Each
-    organisation's notebooks read a staged copy of its own inputs.
+    are text from a command line, converted to the declared type); ``as_of``:
+    a ``YYYY-MM-DD`` date given as the parameter ``as_of`` to the notebooks
+    that declare one. Each organisation's notebooks read a staged copy of its
+    own inputs, in a private folder under ``staging_dir`` (default: the temp
+    folder; never inside ``out_dir``) removed however the batch ends, unless
+    ``keep_staging`` (to debug; its place is logged).
 
     Set-up problems raise :class:`~pxlib.errors.BatchError` or
-    :class:`~pxlib.errors.ParameterError` before anything runs; a failing
-    organisation is a ``failed`` row and never stops the others.
+    :class:`~pxlib.errors.ParameterError` before anything is written, and so
+    does another batch writing to ``out_dir``; a failing organisation is a
+    ``failed`` row and never stops the others. SIGTERM (in the main thread)
+    raises :class:`BatchTerminated`, a ``KeyboardInterrupt``, after clean-up.
     """
     import papermill
-
-    import pxlib
-    from pxlib.report.export import write_plotlyjs
-    from pxlib.report.index import write_index
 
     started = time.perf_counter()
     run_date = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
@@ -685,206 +1374,83 @@ def run_batch(
         raise BatchError("--workers must be at least 1")
     if timeout is not None and timeout <= 0:
         timeout = None
+    as_of_text = check_as_of(as_of)
+    staging_base = _staging_base(staging_dir, out_dir)
 
-    # 1. everything checkable before a kernel starts
+    # 1. everything checkable before a kernel starts (and before anything is written)
     nb_paths = select_notebooks(nb_dir, notebooks)
     declared = {p.stem: papermill.inspect_notebook(str(p)) for p in nb_paths}
-    typed = validate_parameters(params, declared, from_text=text_params)
+    typed = with_as_of(
+        validate_parameters(params, declared, from_text=text_params), declared, as_of_text
+    )
     orgs = read_organisations(data_dir)
     codes, refused = select_organisations(orgs, trusts)
     if not codes and not refused:
         raise BatchError(f"no trust or other provider in {data_dir / 'organisations.csv'}")
     if scheduler is None:
         _check_kernel(kernel_name)
-    plan = isolation.plan_staging(data_dir, record_files, aggregate_files, org_filtered_files)
-    warm = tuple(warm_imports) if warm_imports is not None else notebook_imports(nb_paths)
+    batch = _Batch(
+        data_dir=data_dir,
+        out_dir=out_dir,
+        nb_dir=nb_dir,
+        nb_paths=nb_paths,
+        typed=typed,
+        orgs=orgs,
+        codes=codes,
+        refused=refused,
+        kernel_name=kernel_name,
+        scheduler=scheduler,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        plotlyjs=plotlyjs,
+        resume=resume,
+        workers=workers,
+        progress=progress,
+        warm=tuple(warm_imports) if warm_imports is not None else notebook_imports(nb_paths),
+        run_date=run_date,
+        started=started,
+        staging_plan=isolation.plan_staging(
+            data_dir, record_files, aggregate_files, org_filtered_files
+        ),
+    )
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_partial_writes(out_dir)
-    handler = _add_log_handler(out_dir / LOG_NAME)
-    runtime_dir = _kernel_runtime_dir() if scheduler is None else None
-    try:
-        log.info(
-            "batch started: pxlib %s, %d organisation(s), notebooks %s, data %s",
-            pxlib.__version__,
-            len(codes) + len(refused),
-            ", ".join(declared),
-            data_dir,
-        )
-        if plotlyjs == "directory":
-            write_plotlyjs(out_dir)
-        staging_root = out_dir / STAGING_NAME
-        hashes = isolation.stage_organisations(data_dir, staging_root, codes, plan)
-
-        # 2. jobs, and what --resume can skip
-        manifest = Manifest(out_dir / MANIFEST_NAME)
-        nb_sha = {p.stem: _sha256_bytes(p.read_bytes()) for p in nb_paths}
-        jobs: list[Job] = []
-        rows: list[dict[str, Any]] = []
-        for code in codes:
-            for path in nb_paths:
-                stem = path.stem
-                parameters = {
-                    **typed[stem],
-                    "trust_code": code,
-                    "data_dir": str(staging_root / code),
-                    "interactive": False,
-                }
-                shown = {**parameters, "output_dir": str(out_dir / code)}
-                # paths are left out of the key: a moved output folder still resumes
-                key = _job_key(
-                    pxlib.__version__,
-                    nb_sha[stem],
-                    {k: v for k, v in parameters.items() if k != "data_dir"},
-                    hashes[code],
-                    {"kernel": kernel_name, "plotlyjs": plotlyjs},
-                )
-                jobs.append(
-                    Job(
-                        trust_code=code,
-                        notebook=stem,
-                        notebook_path=str(path),
-                        out_dir=str(out_dir),
-                        parameters=parameters,
-                        kernel_name=kernel_name,
-                        cwd=str(nb_dir),
-                        timeout=timeout,
-                        start_timeout=start_timeout,
-                        plotlyjs=plotlyjs,
-                        key=key,
-                        provenance={
-                            "pxlib_version": pxlib.__version__,
-                            "python": python_version(),
-                            "notebook": path.name,
-                            "notebook_sha256": nb_sha[stem],
-                            "kernel": kernel_name,
-                            "parameters": shown,
-                            "inputs": hashes[code],
-                            "batch_started": run_date,
-                            "data_source": str(data_dir),
-                        },
-                        warm_imports=warm,
-                        runtime_dir=runtime_dir,
-                    )
-                )
-        for code, reason in refused.items():
-            for path in nb_paths:
-                rows.append(
-                    {
-                        "trust_code": code,
-                        "notebook": path.stem,
-                        "status": "failed",
-                        "seconds": 0.0,
-                        "error": reason,
-                    }
-                )
-                log.error("%s/%s failed: %s", code, path.stem, reason)
-        to_run: list[Job] = []
-        for job in jobs:
-            if resume and manifest.done(job, out_dir):
-                rows.append(_failed_row(job, "", status="skipped"))
-                log.info("%s skipped: unchanged since its last success", job.label)
-            else:
-                to_run.append(job)
-        n_workers = min(int(workers or _default_workers()), max(1, len(to_run)))
-        if scheduler is None:  # warm a kernel ahead only where another job will follow
-            to_run = [
-                dataclasses.replace(job, warm_next=i < len(to_run) - n_workers)
-                for i, job in enumerate(to_run)
-            ]
-        results_path = out_dir / "results.csv"
-        _write_results(results_path, rows)
-
-        # 3. run
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=len(to_run),
-            desc="pxlib batch",
-            unit="report",
-            file=sys.stderr,
-            disable=(not progress) if progress is not None else None,
-            dynamic_ncols=True,
-        )
-        counts = {"ok": 0, "failed": 0}
-
-        def on_start(running: list[str]) -> None:
-            shown_running = ", ".join(sorted(running)[:3]) + ("…" if len(running) > 3 else "")
-            bar.set_postfix_str(
-                f"ok {counts['ok']} · failed {counts['failed']} · running {shown_running or '-'}",
-                refresh=True,
-            )
-
-        def on_result(row: dict[str, Any]) -> None:
-            rows.append(row)
-            manifest.record(row)
-            _write_results(results_path, rows)
-            counts["ok" if row["status"] == "ok" else "failed"] += 1
-            if row["status"] == "ok":
-                log.info("%s/%s ok in %.1f s", row["trust_code"], row["notebook"], row["seconds"])
-            else:
-                log.error("%s/%s failed: %s", row["trust_code"], row["notebook"], row["error"])
-            bar.update(1)
-            on_start([])
-
+    # 2. the run: every step undone in reverse however it ends
+    with contextlib.ExitStack() as undo:
+        undo.enter_context(_sigterm_interrupts(forward_to_workers=scheduler is None))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        undo.enter_context(OutLock(out_dir))  # before anything else is written to <out>
+        _remove_partial_writes(out_dir)
+        undo.enter_context(_logging_to(out_dir / LOG_NAME))
         try:
-            if to_run and scheduler is not None:
-                from pxlib.report.dask import run_on_dask
-
-                run_on_dask(to_run, scheduler, on_result)
-            elif to_run:
-                _run_pool(
-                    to_run,
-                    n_workers,
-                    on_result,
-                    on_start,
-                    (plotlyjs, kernel_name, str(nb_dir), warm, runtime_dir),
-                )
-        except KeyboardInterrupt:
-            log.warning("batch interrupted: finished reports are kept; run again with --resume")
+            return _run_locked(batch, undo, staging_base, keep_staging)
+        except KeyboardInterrupt as exc:
+            how = "terminated (SIGTERM)" if isinstance(exc, BatchTerminated) else "interrupted"
+            log.warning("batch %s: finished reports are kept; run again with --resume", how)
             raise
-        finally:
-            bar.close()
 
-        # 4. tidy up, index
-        order = {c: i for i, c in enumerate([*codes, *refused])}
-        nb_order = {p.stem: i for i, p in enumerate(nb_paths)}
-        rows.sort(key=lambda r: (order.get(r["trust_code"], 1e9), nb_order.get(r["notebook"], 1e9)))
-        frame = _write_results(results_path, rows)
-        if not keep_staging:
-            failed_orgs = set(frame.loc[frame["status"] == "failed", "trust_code"])
-            for code in codes:
-                if code not in failed_orgs:
-                    shutil.rmtree(staging_root / code, ignore_errors=True)
-            if staging_root.exists() and not any(staging_root.iterdir()):
-                staging_root.rmdir()
-        write_index(
-            out_dir,
-            frame,
-            orgs,
-            [p.stem for p in nb_paths],
-            run_info={
-                "pxlib_version": pxlib.__version__,
-                "run_date": run_date,
-                "data_dir": str(data_dir),
-                "parameters": {k: v for p in typed.values() for k, v in p.items()},
-                "seconds": round(time.perf_counter() - started, 1),
-            },
-        )
-        n_failed = int((frame["status"] == "failed").sum())
-        log.info(
-            "batch finished in %.1f s: %d ok, %d skipped, %d failed",
-            time.perf_counter() - started,
-            int((frame["status"] == "ok").sum()),
-            int((frame["status"] == "skipped").sum()),
-            n_failed,
-        )
-        return frame
-    finally:
-        log.removeHandler(handler)
-        handler.close()
-        if runtime_dir:
-            shutil.rmtree(runtime_dir, ignore_errors=True)
+
+def _run_locked(
+    batch: _Batch, undo: contextlib.ExitStack, staging_base: Path, keep_staging: bool
+) -> pd.DataFrame:
+    """The batch once ``<out>`` is locked and logged to: kernels' folder, plotly.js, staging."""
+    import pxlib
+    from pxlib.report.export import write_plotlyjs
+
+    log.info(
+        "batch started: pxlib %s, %d organisation(s), notebooks %s, data %s",
+        pxlib.__version__,
+        len(batch.codes) + len(batch.refused),
+        ", ".join(p.stem for p in batch.nb_paths),
+        batch.data_dir,
+    )
+    _remove_legacy_staging(batch.out_dir)
+    runtime_dir = undo.enter_context(_kernel_runtime()) if batch.scheduler is None else None
+    if batch.plotlyjs == "directory":
+        write_plotlyjs(batch.out_dir)
+    staging_root = undo.enter_context(
+        _private_staging(staging_base, batch.out_dir, keep=keep_staging)
+    )
+    return _execute(batch, staging_root, runtime_dir)
 
 
 # --- command line ----------------------------------------------------------------------
@@ -944,11 +1510,28 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("directory", "embed"),
         help="plotly.js written once beside the reports (default) or embedded in each",
     )
+    parser.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="the date the reports are as of, given to every notebook that declares 'as_of'",
+    )
+    parser.add_argument(
+        "--staging-dir",
+        metavar="DIR",
+        help="where each organisation's inputs are staged while its reports run, never inside "
+        "--out (default: the temp folder; on a Dask cluster of several machines, a folder "
+        "every worker sees)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run_batch_from_args(args: argparse.Namespace) -> int:
-    """Run ``pxlib batch``; exit status 0 all ok, 1 any failure, 2 bad set-up."""
+    """Run ``pxlib batch``; return its exit status (:mod:`pxlib.errors`).
+
+    ``EXIT_OK`` (0) every report made or unchanged; ``EXIT_COULD_NOT_RUN`` (2)
+    bad set-up or another batch writing to ``--out``; ``EXIT_REPORTS_FAILED``
+    (4) some reports failed; ``EXIT_INTERRUPTED`` (130) Ctrl-C or SIGTERM.
+    """
     try:
         config = load_config(args.config) if getattr(args, "config", None) else {"params": {}}
 
@@ -984,13 +1567,15 @@ def run_batch_from_args(args: argparse.Namespace) -> int:
             aggregate_files=config.get("aggregate_files", isolation.AGGREGATE_FILES),
             org_filtered_files=config.get("org_filtered_files", isolation.ORG_FILTERED_AGGREGATES),
             warm_imports=config.get("warm_imports"),
+            as_of=pick("as_of"),
+            staging_dir=pick("staging_dir"),
         )
     except PxlibError as exc:
         print(f"pxlib batch: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_COULD_NOT_RUN
     except KeyboardInterrupt:
         print("pxlib batch: interrupted; run again with --resume to finish", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     out_path = Path(out).resolve()
     n_failed = int((frame["status"] == "failed").sum())
     print(
@@ -998,4 +1583,4 @@ def run_batch_from_args(args: argparse.Namespace) -> int:
         f"{int((frame['status'] == 'skipped').sum())} unchanged, {n_failed} failed "
         f"(details in {out_path / 'results.csv'}).\nIndex: {out_path / 'index.html'}"
     )
-    return 1 if n_failed else 0
+    return EXIT_REPORTS_FAILED if n_failed else EXIT_OK

@@ -9,7 +9,15 @@ workers, so the outputs are the same. Requirements of the cluster:
   ``LocalCluster(threads_per_worker=1)``): a worker process keeps one HTML
   exporter and starts one kernel at a time;
 * workers see the output folder at the same path (a shared file system), have
-  pxlib installed and the named kernel registered in their environment.
+  pxlib installed and the named kernel registered in their environment;
+* workers see the staged inputs too: they are staged in a private folder in
+  the temp folder of the machine running ``pxlib batch``, which is enough for
+  a cluster on that machine; across machines give ``--staging-dir`` on the
+  shared file system (outside ``--out``).
+
+An interrupted batch (Ctrl-C, SIGTERM) closes its client, so no new report
+starts; reports already running on a worker cannot be stopped from here and
+fail once their staged inputs are removed.
 
 Kernels are not warmed ahead on a cluster: a worker cannot know whether
 another job will follow, and a warmed kernel left behind would outlive it.

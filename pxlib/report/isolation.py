@@ -1,7 +1,8 @@
 """Per-organisation staging of batch inputs.
 
 Before an organisation's notebooks run, its inputs are copied into a folder of
-its own (``<out>/.staging/<org>/``) and the notebooks are pointed there, so a
+its own (``<staging>/<org>/``, a private temporary folder outside ``--out`` that the
+batch removes however it ends) and the notebooks are pointed there, so a
 report can only ever see that organisation's records:
 
 * every table is located with :func:`pxlib.data.find_input` and read with
