@@ -170,3 +170,38 @@ def test_every_kind_runs_every_rule_set(kind):
     assert set(p.points["point_type"].astype(str)) <= {
         "common_cause", "special_cause_improvement", "special_cause_concern"
     }  # fmt: skip
+
+
+hostile = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.integers(-5, 200),
+    st.just(np.nan),
+)
+
+
+@SETTINGS
+@given(
+    kind=st.sampled_from(
+        ("run", "i", "mr", "xbar", "s", "t", "p", "pp", "c", "u", "up", "g", "xmr")
+    ),
+    y=st.lists(hostile, min_size=0, max_size=25),
+    n=st.lists(
+        st.one_of(st.integers(-2, 50), st.floats(allow_nan=True, allow_infinity=True)),
+        min_size=25,
+        max_size=25,
+    ),
+    dup=st.booleans(),
+)
+def test_any_data_gives_a_chart_or_a_chart_error(kind, y, n, dup):
+    """Whatever the numbers (NaN, +/-inf, negatives, zeros, repeated x), chart() returns a
+    result or raises a pxlib error: never a raw numpy/pandas exception."""
+    from pxlib.errors import PxlibError
+    from pxlib.spc.limits import NEEDS_N
+
+    df = pd.DataFrame({"x": np.arange(len(y)) // (2 if dup else 1), "y": y})
+    df["n"] = n[: len(y)]
+    try:
+        res = run(df, "x", "y", "n" if kind in NEEDS_N else None, kind=kind)
+    except PxlibError:
+        return
+    assert np.isfinite(res.points["y"].to_numpy(float)[res.points["y"].notna().to_numpy()]).all()

@@ -229,11 +229,16 @@ def chart(
     notes: list[str] = []
 
     # 1. columns -> arrays ----------------------------------------------------------
+    if len(data) == 0:
+        raise ChartError(f"data has no rows: nothing to chart in '{y}' against '{x}'")
     gid, group_labels = _group_codes(data, by_cols)
     xs = data[x]
     x_na = xs.isna().to_numpy()
-    yv = _numeric(data, y)
-    nv = _numeric(data, n) if n is not None else None
+    yv = _numeric(data, y, "y")
+    nv = _numeric(data, n, "n") if n is not None else None
+    _check_finite(yv, data.index, "y", y)
+    if nv is not None:
+        _check_finite(nv, data.index, "n", n)
     label_v = data[phases].to_numpy() if isinstance(phases, str) else None
     if x_na.any():
         notes.append(f"{int(x_na.sum())} rows with a missing '{x}' were left out")
@@ -251,8 +256,7 @@ def chart(
         nv = np.where(missing, np.nan, nv)
     _check_values(kind, yv, nv, gid, group_labels, by_cols, xs, row_index, y, n)
 
-    xcode, xuniq = pd.factorize(xs, sort=True)
-    xuniq = pd.Index(xuniq)
+    xcode, xuniq = _factorize_x(xs, x)
 
     # 2. sort by group and x, combine rows sharing an x ---------------------------------
     order = np.lexsort((xcode, gid))
@@ -418,7 +422,7 @@ def _as_list(by) -> list[str]:
 
 def _check_kind(kind: str) -> str:
     if not isinstance(kind, str) or kind.lower() not in KINDS:
-        raise ChartError(f"unknown chart kind {kind!r}; choose one of {', '.join(KINDS)}")
+        raise ChartError(f"unknown chart kind {_show(kind)}; choose one of {', '.join(KINDS)}")
     return kind.lower()
 
 
@@ -430,7 +434,7 @@ def _check_rules(rules, kind: str) -> list[str]:
     for r in chosen:
         key = str(r).lower().replace("ø", "o")
         if key not in RULE_SETS:
-            raise ChartError(f"unknown rule set {r!r}; choose from {', '.join(RULE_SETS)}")
+            raise ChartError(f"unknown rule set {_show(r)}; choose from {', '.join(RULE_SETS)}")
         if key not in out:
             out.append(key)
     if not out:
@@ -448,9 +452,19 @@ def _check_columns(data, x, y, n, by_cols, phases) -> None:
     if isinstance(phases, str):
         needed.append(("phases", phases))
     for role, col in needed:
-        if col not in data.columns:
+        try:
+            present = col in data.columns
+        except TypeError:  # an unhashable name
+            present = False
+        if not present:
             raise ColumnError(
-                f"{role} column '{col}' is not in the data (columns: {', '.join(map(str, data.columns))})"
+                f"{role} column {_show(col)} is not in the data "
+                f"(columns: {', '.join(map(str, data.columns))})"
+            )
+        if isinstance(data[col], pd.DataFrame):
+            raise ColumnError(
+                f"{role} column '{col}' appears {data[col].shape[1]} times in the data; "
+                "give the columns distinct names"
             )
     clash = [b for b in by_cols if b in RESERVED]
     if clash:
@@ -471,14 +485,14 @@ def _check_settings(kind, n, multiply, freeze, shift, trend, centre_line, agg) -
     if freeze is not None and (
         isinstance(freeze, bool) or not isinstance(freeze, int | np.integer) or freeze < 1
     ):
-        raise ChartError(f"freeze must be a whole number of points >= 1, not {freeze!r}")
+        raise ChartError(f"freeze must be a whole number of points >= 1, not {_show(freeze)}")
     for name, v in (("shift", shift), ("trend", trend)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 2:
-            raise ChartError(f"{name} must be a whole number of points >= 2, not {v!r}")
+            raise ChartError(f"{name} must be a whole number of points >= 2, not {_show(v)}")
     if centre_line not in ("break", "skip"):
-        raise ChartError(f"centre_line must be 'break' or 'skip', not {centre_line!r}")
+        raise ChartError(f"centre_line must be 'break' or 'skip', not {_show(centre_line)}")
     if agg is not None and agg not in ("mean", "sum", "median"):
-        raise ChartError(f"agg must be 'mean', 'sum' or 'median', not {agg!r}")
+        raise ChartError(f"agg must be 'mean', 'sum' or 'median', not {_show(agg)}")
 
 
 def _chart_spec(
@@ -505,17 +519,109 @@ def _chart_spec(
     return spec
 
 
-def _numeric(data: pd.DataFrame, col: str) -> np.ndarray:
+def _numeric(data: pd.DataFrame, col: str, role: str = "") -> np.ndarray:
+    """A column as floats (missing values as NaN); ChartError for text, dates, durations
+    and complex numbers, naming the column and the first row that is not a number."""
     s = data[col]
+    what = f"{role} column '{col}'" if role else f"column '{col}'"
+    kind = getattr(s.dtype, "kind", "O")
+    if kind == "m":
+        raise ChartError(
+            f"{what} holds durations, not numbers; convert them first, e.g. to days with "
+            ".dt.total_seconds() / 86400"
+        )
+    if kind == "M" or isinstance(s.dtype, pd.DatetimeTZDtype):
+        raise ChartError(
+            f"{what} holds dates, not numbers; chart a number per date (for a t chart, the "
+            "days between events)"
+        )
+    if kind == "c":
+        raise ChartError(f"{what} holds complex numbers; give real numbers")
     if s.dtype == bool or str(s.dtype) == "boolean":
         s = s.astype("Float64")
     try:
         v = pd.to_numeric(s, errors="raise")
+        if getattr(v.dtype, "kind", "O") not in "biuf":
+            raise TypeError(f"dtype {v.dtype}")
     except (ValueError, TypeError) as exc:
-        bad = pd.to_numeric(s, errors="coerce").isna() & s.notna()
-        first = s.index[bad.to_numpy()][0] if bad.any() else None
-        raise ChartError(f"column '{col}' must be numeric; row {first!r} is not a number") from exc
+        try:
+            bad = (pd.to_numeric(s, errors="coerce").isna() & s.notna()).to_numpy()
+        except (ValueError, TypeError):
+            bad = s.notna().to_numpy()
+        first = s.index[bad][0] if bad.any() else None
+        raise ChartError(
+            f"{what} must be numeric; row {_show(first)} is not a number "
+            f"({int(bad.sum())} such rows)"
+        ) from exc
     return _float_values(v)
+
+
+def _check_finite(v: np.ndarray, index: pd.Index, role: str, col: str) -> None:
+    """ChartError naming the rows where a column holds +/-inf: an infinite count,
+    denominator or measurement is broken data, not missing data (which is NaN)."""
+    bad = np.isinf(v)
+    if bad.any():
+        k = int(bad.sum())
+        rows = _show_list(index[bad])
+        raise ChartError(
+            f"{role} column '{col}' has {k} infinite value{'' if k == 1 else 's'} "
+            f"(row{'' if k == 1 else 's'} {rows}); "
+            "an infinite value is broken data, not a missing one: fix those rows, or make "
+            "them missing (NaN) to show them as gaps"
+        )
+
+
+def _show(v) -> str:
+    """A value as a message shows it: plain numbers (no ``np.int64(7)``), dates as
+    2024-01-05, text quoted."""
+    if isinstance(v, np.datetime64):
+        v = pd.Timestamp(v)
+    elif isinstance(v, np.timedelta64):
+        v = pd.Timedelta(v)
+    elif isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, pd.Timestamp):
+        if v is pd.NaT:
+            return "NaT"
+        return v.strftime("%Y-%m-%d") if v == v.normalize() and v.tz is None else str(v)
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_show(u) for u in v) + ")"
+    if isinstance(v, list):
+        return "[" + ", ".join(_show(u) for u in v) + "]"
+    return str(v)
+
+
+def _show_list(values, k: int = 5) -> str:
+    """The first ``k`` values, shown plainly and comma-separated ("..." if more)."""
+    vals = list(values)
+    text = ", ".join(_show(v) for v in vals[:k])
+    return text + (", ..." if len(vals) > k else "")
+
+
+def _factorize_x(xs: pd.Series, x: str) -> tuple[np.ndarray, pd.Index]:
+    """Codes of the x values in sorted order; ChartError where they cannot be sorted."""
+    try:
+        xcode, xuniq = pd.factorize(xs, sort=True)
+    except TypeError as exc:
+        text = str(exc)
+        if "tz-naive" in text or "tz-aware" in text or "timezone" in text.lower():
+            raise ChartError(
+                f"x column '{x}' mixes dates with and without a time zone, which cannot be "
+                "ordered; give them all one (e.g. .dt.tz_localize(None) on the aware ones)"
+            ) from exc
+        raise ChartError(
+            f"x column '{x}' holds values that cannot be sorted or compared (such as lists, "
+            "or a mix of types); give dates, numbers or text"
+        ) from exc
+    return xcode, pd.Index(xuniq)
 
 
 def _float_values(s: pd.Series) -> np.ndarray:
@@ -531,7 +637,13 @@ def _group_codes(data: pd.DataFrame, by_cols: list[str]):
     codes = []
     uniques = []
     for c in by_cols:
-        k, u = pd.factorize(data[c], sort=True, use_na_sentinel=False)
+        try:
+            k, u = pd.factorize(data[c], sort=True, use_na_sentinel=False)
+        except TypeError as exc:
+            raise ChartError(
+                f"by column '{c}' holds values that cannot be group labels (such as lists, "
+                "or dates with and without a time zone); give text, numbers or dates"
+            ) from exc
         codes.append(k.astype(np.int64))
         uniques.append(u)
     if len(by_cols) == 1:
@@ -556,7 +668,7 @@ def _group_name(gid: int, labels: pd.DataFrame, by_cols: list[str]) -> str:
     if not by_cols:
         return ""
     vals = labels.iloc[int(gid)]
-    return " in group " + ", ".join(f"{c}={vals[c]!r}" for c in by_cols)
+    return " in group " + ", ".join(f"{c}={_show(vals[c])}" for c in by_cols)
 
 
 def _check_values(kind, yv, nv, gid, labels, by_cols, xs, row_index, y, n) -> None:
@@ -564,9 +676,11 @@ def _check_values(kind, yv, nv, gid, labels, by_cols, xs, row_index, y, n) -> No
 
     def fail(mask, what):
         i = int(np.flatnonzero(mask)[0])
+        k = int(mask.sum())
+        what = what(i) if callable(what) else what
         raise ChartError(
-            f"{kind} chart: {what} at row {row_index[i]!r}{_group_name(gid[i], labels, by_cols)}, "
-            f"x={xs.iloc[i]!r} ({int(mask.sum())} such rows)"
+            f"{kind} chart, row {_show(row_index[i])}{_group_name(gid[i], labels, by_cols)}, "
+            f"x={_show(xs.iloc[i])}: {what} ({k} such row{'' if k == 1 else 's'})"
         )
 
     with np.errstate(invalid="ignore"):
@@ -582,13 +696,19 @@ def _check_values(kind, yv, nv, gid, labels, by_cols, xs, row_index, y, n) -> No
             bad = nv < 0
             if bad.any():
                 fail(bad, f"'{n}' is negative")
+            bad = (nv == 0) & (yv > 0)
+            if bad.any():
+                fail(
+                    bad,
+                    lambda i: (
+                        f"'{n}' is zero but '{y}' is {_show(float(yv[i]))}; a subgroup with no "
+                        "denominator cannot have events"
+                    ),
+                )
             if kind in PROPORTION_KINDS:
                 bad = yv > nv * (1 + 1e-12) + 1e-12  # allow rounding in weighted counts
                 if bad.any():
                     fail(bad, f"'{y}' is larger than '{n}' (a proportion above 1)")
-            bad = (nv == 0) & (yv > 0)
-            if bad.any():
-                fail(bad, f"'{y}' is positive but '{n}' is zero")
 
 
 # ------------------------------------------------------------------------ aggregation
@@ -745,7 +865,8 @@ def _locate(values, xuniq: pd.Index, what: str, memo: dict) -> tuple[np.ndarray,
                 arr = np.asarray(pd.Index(vals).astype(xuniq.dtype))
         except (ValueError, TypeError) as exc:
             raise ChartError(
-                f"{what} values {vals!r} cannot be compared with the x values"
+                f"{what} values [{_show_list(vals)}] cannot be compared with the x values"
+                f"{_x_kind_hint(xuniq)}"
             ) from exc
         xv = xuniq.to_numpy()
         pos = np.searchsorted(xv, arr, side="left")
@@ -756,6 +877,16 @@ def _locate(values, xuniq: pd.Index, what: str, memo: dict) -> tuple[np.ndarray,
     if key is not None:
         memo[key] = out
     return out
+
+
+def _x_kind_hint(xuniq: pd.Index) -> str:
+    """What the x values are, for a message about values that do not compare with them."""
+    if isinstance(xuniq, pd.DatetimeIndex):
+        tz = f" in time zone {xuniq.tz}" if xuniq.tz is not None else " without a time zone"
+        return f" (x holds dates{tz}: give dates the same way)"
+    if pd.api.types.is_numeric_dtype(xuniq.dtype):
+        return " (x holds numbers)"
+    return ""
 
 
 def _group_key_to_gid(
@@ -770,7 +901,7 @@ def _group_key_to_gid(
         raise ChartError(f"{what} is a dict but the chart has no groups (by=None); give a list")
     kt = key if isinstance(key, tuple) else (key,)
     if len(kt) != len(by_cols):
-        raise ChartError(f"{what} key {key!r} must give a value for each of {by_cols}")
+        raise ChartError(f"{what} key {_show(key)} must give a value for each of {by_cols}")
     if "groups" not in memo:
         exact: dict = {}
         text: dict = {}
@@ -788,7 +919,7 @@ def _group_key_to_gid(
         found = text.get(tuple(str(v) for v in kt))
     if found is None:
         warnings.warn(
-            f"{what}: no group {key!r} in the data (by={by_cols}); that entry was ignored",
+            f"{what}: no group {_show(key)} in the data (by={by_cols}); that entry was ignored",
             ChartWarning,
             stacklevel=4,
         )
@@ -873,12 +1004,15 @@ def _fixed_cl(cl, seg_gid, labels, by_cols, multiply, nseg, memo) -> np.ndarray:
         return out
     if isinstance(cl, dict):
         for key, v in cl.items():
+            if not _is_number(v):
+                where = "" if key in ("", None) else f" for group {_show(key)}"
+                raise ChartError(f"cl{where} must be a number, not {_show(v)}")
             gi = _group_key_to_gid(key, labels, by_cols, "cl", memo)
             if gi is not None:
                 out[seg_gid == gi] = float(v) / multiply
         return out
     if not _is_number(cl):
-        raise ChartError(f"cl must be a number or a dict of numbers per group, not {cl!r}")
+        raise ChartError(f"cl must be a number or a dict of numbers per group, not {_show(cl)}")
     out[:] = float(cl) / multiply
     return out
 

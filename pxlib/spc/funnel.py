@@ -16,11 +16,13 @@ institutional performance*):
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from pxlib.errors import ChartError, ColumnError
-from pxlib.spc.chart import _float_values
+from pxlib.errors import ChartError, ChartWarning, ColumnError
+from pxlib.spc.chart import _check_finite, _numeric, _show, _show_list
 from pxlib.spc.result import FunnelResult
 from pxlib.spc.spec import ChartSpec, _check_multiply, in_percent
 
@@ -47,16 +49,26 @@ def funnel(
     for role, col in (("unit", unit), ("y", y), ("n", n)):
         if col not in data.columns:
             raise ColumnError(f"{role} column '{col}' is not in the data")
+        if isinstance(data[col], pd.DataFrame):
+            raise ColumnError(f"{role} column '{col}' appears more than once in the data")
     if kind not in ("p", "u"):
-        raise ChartError(f"funnel kind must be 'p' or 'u', not {kind!r}")
+        raise ChartError(f"funnel kind must be 'p' or 'u', not {_show(kind)}")
     _check_multiply(multiply)
     m = float(multiply)
     spec = ChartSpec(kind=kind, rules=(), multiply=m, percent=in_percent(kind, m), y_label=y_label)
-    yv = _float_values(data[y])
-    nv = _float_values(data[n])
+    yv = _numeric(data, y, "y")
+    nv = _numeric(data, n, "n")
+    _check_finite(yv, data.index, "y", y)
+    _check_finite(nv, data.index, "n", n)
     units = data[unit]
     ok = np.isfinite(yv) & np.isfinite(nv) & units.notna().to_numpy()
-    code, uniq = pd.factorize(units[ok], sort=True)
+    try:
+        code, uniq = pd.factorize(units[ok], sort=True)
+    except TypeError as exc:
+        raise ChartError(
+            f"unit column '{unit}' holds values that cannot be unit labels (such as lists); "
+            "give text or numbers"
+        ) from exc
     ysum = np.bincount(code, weights=yv[ok], minlength=len(uniq))
     nsum = np.bincount(code, weights=nv[ok], minlength=len(uniq))
     for mask, what in (
@@ -65,10 +77,20 @@ def funnel(
         ((ysum > nsum) if kind == "p" else np.zeros(len(uniq), bool), f"'{y}' exceeds '{n}'"),
     ):
         if mask.any():
-            bad = list(uniq[mask][:5])
-            raise ChartError(f"funnel: {what} for unit(s) {bad!r} ({int(mask.sum())} units)")
+            k = int(mask.sum())
+            raise ChartError(
+                f"funnel: {what} for unit{'' if k == 1 else 's'} {_show_list(uniq[mask])} "
+                f"({k} unit{'' if k == 1 else 's'})"
+            )
     if len(uniq) == 0:
-        raise ChartError("funnel: no unit has both y and n")
+        raise ChartError(f"funnel: no unit has both '{y}' and '{n}'")
+    if overdispersion and len(uniq) < 2:
+        warnings.warn(
+            "funnel: overdispersion needs at least 2 units to estimate sigma_z; "
+            "there is 1, so it has no limits",
+            ChartWarning,
+            stacklevel=2,
+        )
     cl = ysum.sum() / nsum.sum()
     p = ysum / nsum
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -67,6 +67,7 @@ import numpy as np
 from scipy.special import betainc
 from scipy.stats import norm
 
+from pxlib.errors import ChartError
 from pxlib.spc import constants as K
 from pxlib.spc.segments import (
     average_moving_range,
@@ -375,4 +376,4 @@ def compute_limits(
         cl = m if kind == "c" else _fill_cl(seg_nanmedian(y, seg, nseg, base), cl_fixed)[seg]
         return Lines(y, cl, lcl, ucl, l2, u2, m_s)
 
-    raise ValueError(f"unknown chart kind {kind!r}")
+    raise ChartError(f"unknown chart kind {str(kind)!r}; choose one of {', '.join(KINDS)}")

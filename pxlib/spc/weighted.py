@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartError, ColumnError
-from pxlib.spc.chart import _float_values
+from pxlib.spc.chart import _check_finite, _numeric
 
 
 def weighted_counts(
@@ -40,10 +40,14 @@ def weighted_counts(
     with no ``x`` or group value is an error, never silently dropped. Feed the result to
     ``chart(result, x, "y", "n", kind="p", by=by)``.
     """
+    if not isinstance(data, pd.DataFrame):
+        raise ChartError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     by_cols = [by] if isinstance(by, str) else list(by or [])
     for col in [x, y, weight, *by_cols]:
         if col not in data.columns:
             raise ColumnError(f"column '{col}' is not in the data")
+        if isinstance(data[col], pd.DataFrame):
+            raise ColumnError(f"column '{col}' appears more than once in the data")
     keys_missing = data[[x, *by_cols]].isna().any(axis=1).to_numpy()
     if keys_missing.any():
         rows = np.flatnonzero(keys_missing)[:5].tolist()
@@ -53,8 +57,10 @@ def weighted_counts(
             + f" (rows {rows} of the data, counting from 0): give each a period and group, "
             "or remove them knowingly"
         )
-    a = _float_values(data[y])
-    w = _float_values(data[weight])
+    a = _numeric(data, y, "y")
+    w = _numeric(data, weight, "weight")
+    _check_finite(a, data.index, "y", y)
+    _check_finite(w, data.index, "weight", weight)
     ok = np.isfinite(a) & np.isfinite(w)
     if (w[ok] < 0).any():
         raise ChartError(f"weights in '{weight}' must not be negative")

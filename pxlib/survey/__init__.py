@@ -8,12 +8,13 @@ summaries: ``always_event_share``, ``weights_from_margins``, ``top_box``,
 """
 
 from .ci import CI_METHODS, proportion_ci
-from .design import Design, Domains, Estimate
+from .design import Design, DesignWarning, Domains, Estimate
 from .summaries import always_event_share, fft_scores, top_box, weights_from_margins
 
 __all__ = [
     "CI_METHODS",
     "Design",
+    "DesignWarning",
     "Domains",
     "Estimate",
     "always_event_share",

@@ -18,6 +18,10 @@ PSUs in stratum h,
 
 "with replacement" at the first stage, f_h = n_h/N_h from ``fpc`` (N_h, or the
 fraction itself when fpc <= 1). Without clusters every respondent is a PSU.
+Weights changed after the last calibration step without a model of their own (``trim``,
+``nonresponse_adjust``), w = a w_cal, make the estimator the calibrated estimator of a z:
+its residuals are those of a z, and u_i = w_cal,i e_i (R's ``svyrecvar`` after
+``trimWeights()``, which keeps the design's ``postStrata``).
 Degrees of freedom: number of PSUs minus number of strata (rows with a positive
 weight). Domain estimates (``by``) use the full design with the domain
 indicator (zero ``z`` outside the domain), never a subset of rows.
@@ -25,14 +29,17 @@ indicator (zero ``z`` outside the domain), never a subset of rows.
 
 from __future__ import annotations
 
+import math
+import numbers
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from pxlib.errors import ColumnError, DesignError
-from pxlib.weighting._margins import check_base_weights
+from pxlib.errors import ColumnError, DesignError, PxlibWarning, WeightingError
+from pxlib.weighting._margins import check_base_weights, show, show_list
 from pxlib.weighting.adjust import nonresponse_adjust as _nr_adjust
 from pxlib.weighting.adjust import poststratify_fit
 from pxlib.weighting.adjust import trim as _trim
@@ -41,6 +48,11 @@ from pxlib.weighting.diagnostics import weight_summary
 from pxlib.weighting.raking import rake_fit
 
 from .ci import proportion_ci
+
+
+class DesignWarning(PxlibWarning):
+    """An estimate was made, but part of it is missing for a stated reason (a domain with
+    no respondents, no degrees of freedom for an interval, ...)."""
 
 
 @dataclass(frozen=True)
@@ -106,21 +118,62 @@ def _agg(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
 
 
 def _col(df: pd.DataFrame, name: str, what: str) -> pd.Series:
-    if name not in df.columns:
-        raise ColumnError(f"{what} column {name!r} is not in the data")
-    return df[name]
+    try:
+        present = name in df.columns
+    except TypeError:  # an unhashable name
+        present = False
+    if not present:
+        raise ColumnError(f"{what} column {show(name)} is not in the data")
+    col = df[name]
+    if isinstance(col, pd.DataFrame):
+        raise ColumnError(
+            f"{what} column {show(name)} appears {col.shape[1]} times in the data; "
+            "give the columns distinct names"
+        )
+    return col
 
 
 def _numeric(df: pd.DataFrame, name: str) -> np.ndarray:
+    """An analysis column as floats (missing as NaN); DesignError for text, categories,
+    complex numbers and infinite values (broken data, not missing data)."""
     s = _col(df, name, "analysis")
-    if isinstance(s.dtype, pd.CategoricalDtype) or not (
-        pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+    if (
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_complex_dtype(s)
+        or not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
     ):
         raise DesignError(
             f"column {name!r} is not numeric; estimate a category's share with "
             "proportion() on a 0/1 column"
         )
-    return s.to_numpy(dtype=float, na_value=np.nan)
+    y = s.to_numpy(dtype=float, na_value=np.nan)
+    inf = np.isinf(y)
+    if inf.any():
+        k = int(inf.sum())
+        raise DesignError(
+            f"column {name!r}: {k} row{' holds' if k == 1 else 's hold'} an infinite value "
+            f"(row{'' if k == 1 else 's'} {show_list(df.index[inf])[1:-1]}); an infinite value "
+            "is broken data: fix it, or make it missing (NaN) to leave the row out"
+        )
+    return y
+
+
+def _check_level(level) -> float:
+    if not (isinstance(level, numbers.Real) and not isinstance(level, bool) and 0 < level < 1):
+        raise DesignError(f"level must be a confidence level between 0 and 1, not {show(level)}")
+    return float(level)
+
+
+def _check_ddf(ddf) -> float | None:
+    if ddf is None:
+        return None
+    ok = isinstance(ddf, numbers.Real) and not isinstance(ddf, bool)
+    if not (ok and not math.isnan(ddf) and ddf > 0):
+        raise DesignError(
+            f"ddf must be a positive number of degrees of freedom (np.inf for normal "
+            f"quantiles), not {show(ddf)}"
+        )
+    return float(ddf)
 
 
 class Design:
@@ -149,13 +202,38 @@ class Design:
             raise DesignError(f"lonely_psu must be fail, certainty or adjust, not {lonely_psu!r}")
         self._df = df.copy(deep=False)
         n = len(df)
-        if isinstance(weights, str):
-            w = _col(df, weights, "weights").to_numpy(dtype=float, na_value=np.nan)
-        elif isinstance(weights, pd.Series):
-            w = weights.reindex(df.index).to_numpy(dtype=float, na_value=np.nan)
-        else:
-            w = weights
-        self._w = check_base_weights(w, n, True, "design weights")
+        try:
+            if isinstance(weights, str):
+                wcol = _col(df, weights, "weights")
+                if not (pd.api.types.is_numeric_dtype(wcol) or pd.api.types.is_bool_dtype(wcol)):
+                    raise DesignError(f"weights column {weights!r} is not numeric")
+                w = wcol.to_numpy(dtype=float, na_value=np.nan)
+            elif isinstance(weights, pd.Series):
+                if weights.index.equals(df.index):
+                    w = weights.to_numpy(dtype=float, na_value=np.nan)
+                elif not weights.index.is_unique:
+                    raise DesignError(
+                        "design weights: the Series' index has duplicate labels, so it cannot "
+                        "be matched with the data's rows; give an array in row order"
+                    )
+                else:
+                    lost = ~df.index.isin(weights.index)
+                    if lost.any():
+                        raise DesignError(
+                            f"design weights: {int(lost.sum())} of the data's rows have no "
+                            f"weight in the Series (first: row {show(df.index[lost][0])}); "
+                            "its index does not match the data's"
+                        )
+                    w = weights.reindex(df.index).to_numpy(dtype=float, na_value=np.nan)
+            else:
+                w = weights
+            self._w = check_base_weights(w, n, True, "design weights")
+        except (WeightingError, ValueError, TypeError) as exc:
+            if isinstance(exc, DesignError | ColumnError):
+                raise
+            if isinstance(exc, WeightingError):
+                raise DesignError(str(exc)) from exc
+            raise DesignError("design weights must be numbers; some values are not") from exc
         self._w.setflags(write=False)
         self._spec = dict(
             weights=(weights if isinstance(weights, str) else "1" if weights is None else "given"),
@@ -196,10 +274,21 @@ class Design:
         # finite population correction
         self._fpc_factor = np.ones(H)
         if fpc is not None:
-            if isinstance(fpc, str):
-                f = _col(df, fpc, "fpc").to_numpy(dtype=float, na_value=np.nan)
-            else:
-                f = np.broadcast_to(np.asarray(fpc, dtype=float), (n,))
+            try:
+                if isinstance(fpc, str):
+                    fcol = _col(df, fpc, "fpc")
+                    if not pd.api.types.is_numeric_dtype(fcol):
+                        raise ValueError(f"column {fpc!r} is not numeric")
+                    f = fcol.to_numpy(dtype=float, na_value=np.nan)
+                else:
+                    f = np.broadcast_to(np.asarray(fpc, dtype=float), (n,))
+            except (ValueError, TypeError) as exc:
+                if isinstance(exc, ColumnError):
+                    raise
+                raise DesignError(
+                    "fpc must be a numeric column name, one number, or one number per row "
+                    f"({n} rows): population sizes or sampling fractions"
+                ) from exc
             if not np.all(np.isfinite(f)) or (f <= 0).any():
                 raise DesignError("fpc must be positive: population sizes, or sampling fractions")
             fh = np.full(H, np.nan)
@@ -213,6 +302,8 @@ class Design:
                 raise DesignError("fpc: more PSUs sampled than the population holds in a stratum")
             self._fpc_factor = 1.0 - frac
         self._steps: tuple[CalStep, ...] = ()
+        # the weights right after the last calibration step (None: no step yet)
+        self._w_cal: np.ndarray | None = None
         self._history: tuple[dict, ...] = (
             {"step": "design", "detail": self._describe(), **self._wsummary(self._w)},
         )
@@ -238,6 +329,8 @@ class Design:
         w.setflags(write=False)
         out._w = w
         out._steps = self._steps + ((step,) if step is not None else ())
+        if step is not None:
+            out._w_cal = w
         out._history = self._history + ({**entry, **self._wsummary(w)},)
         return out
 
@@ -367,7 +460,12 @@ class Design:
     def trim(
         self, lower: float | None = None, upper: float | None = None, strict: bool = False
     ) -> Design:
-        """Trim weights, sharing out the difference (see :func:`pxlib.weighting.trim`)."""
+        """Trim weights, sharing out the difference (see :func:`pxlib.weighting.trim`).
+
+        The design keeps its calibration: SEs after the trim use the residuals of
+        (w_trim / w_cal) z from the last calibration step's model, times w_cal, as R's
+        ``svyrecvar`` does after ``trimWeights()`` on a raked, calibrated or
+        post-stratified design (:meth:`_changed_since_calibration`)."""
         w = _trim(self._w, lower, upper, strict=strict).to_numpy()
         return self._new(w, None, {"step": "trim", "detail": f"[{lower}, {upper}]"})
 
@@ -385,13 +483,32 @@ class Design:
             Z = Z - np.asarray(fitted)[st.unit]
         return Z
 
+    def _lonely_message(self, lonely: np.ndarray) -> str:
+        """Why a variance cannot be estimated: the strata with a single PSU."""
+        if len(self._strata_labels) == 1 and self._strata_labels[0] is None:
+            return (
+                "the design has a single PSU (cluster), so no variance can be estimated "
+                "between PSUs; a standard error needs at least two"
+            )
+        labs = [self._strata_labels[i] for i in np.flatnonzero(lonely)]
+        if len(labs) == 1:
+            which = f"stratum {show(labs[0])} has"
+        else:
+            which = f"{len(labs)} strata have ({show_list(labs)[1:-1]})"
+        return (
+            f"{which} a single PSU, so its variance cannot be estimated; merge it with a "
+            "similar stratum or use lonely_psu='certainty' or 'adjust'"
+        )
+
     def _variance(self, U: np.ndarray) -> np.ndarray:
         """Linearised variance of totals of U (n or n x k): with-replacement PSUs."""
         H = len(self._strata_labels)
         if self._psu is None and H == 1 and self._lonely == "fail":
             n = U.shape[0]
             if n < 2:
-                raise DesignError("a variance needs at least two PSUs")
+                raise DesignError(
+                    f"a variance needs at least two PSUs (respondents here); the design has {n}"
+                )
             if U.ndim > 1:
                 dev = U - U.mean(axis=0)
                 ss = np.einsum("i...,i...->...", dev, dev)
@@ -410,11 +527,7 @@ class Design:
         sums = _agg(ps, T, H)
         lonely = n_h == 1
         if lonely.any() and self._lonely == "fail":
-            lab = self._strata_labels[int(np.flatnonzero(lonely)[0])]
-            raise DesignError(
-                f"stratum {lab!r} has a single PSU, so its variance cannot be estimated; "
-                "merge it with a similar stratum or use lonely_psu='certainty' or 'adjust'"
-            )
+            raise DesignError(self._lonely_message(lonely))
         means = sums / (n_h if T.ndim == 1 else n_h[:, None])
         centre = means[ps]
         if lonely.any() and self._lonely == "adjust":
@@ -429,17 +542,40 @@ class Design:
             )
         return (fac @ ss) if T.ndim > 1 else float(np.dot(fac, ss))
 
+    def _changed_since_calibration(self) -> np.ndarray | None:
+        """The ratio a = w / w_cal of the current weights to those right after the last
+        calibration step, where a trim or a non-response adjustment changed them since
+        (None where they are unchanged, or there is no calibration step).
+
+        The estimator sum w z is then the calibrated estimator sum w_cal (a z) of the
+        variable a z, linearised as such: residuals of a z from the calibration model,
+        times w_cal. This is what R's ``svyrecvar`` does after ``trimWeights()``, which
+        changes the weights but keeps the design's ``postStrata``. Rows whose calibrated
+        weight is 0 get a = 0 (their current weight is then 0 as well: trimming leaves
+        zero weights at zero)."""
+        wc = self._w_cal
+        if wc is None or wc is self._w or np.array_equal(wc, self._w):
+            return None
+        return np.divide(self._w, wc, out=np.zeros_like(self._w), where=wc > 0)
+
     def _se_from_z(self, z: np.ndarray) -> np.ndarray:
+        a = self._changed_since_calibration()
+        w = self._w
+        if a is not None:
+            z = a * z if z.ndim == 1 else a[:, None] * z
+            w = self._w_cal
         e = self._residualize(z)
         if e.ndim == 1:
-            U = np.multiply(self._w, e, out=e if e is not z else None)
+            U = np.multiply(w, e, out=e if e is not z else None)
         else:
-            U = self._w[:, None] * e
+            U = w[:, None] * e
         return np.sqrt(self._variance(U))
 
     # --------------------------------------------------------------- estimates
     def _interval(self, est, se, level, ddf):
-        df = self.degf if ddf is None else float(ddf)
+        level = _check_level(level)
+        ddf = _check_ddf(ddf)
+        df = self.degf if ddf is None else ddf
         q = stats.norm.ppf(0.5 + level / 2) if np.isinf(df) else stats.t.ppf(0.5 + level / 2, df)
         return est - q * se, est + q * se, df
 
@@ -451,6 +587,8 @@ class Design:
         """
         y = _numeric(self._df, col)
         m = ~np.isnan(y)
+        if not (m & (self._w > 0)).any():
+            raise DesignError(f"column {col!r}: no respondent with a value and a positive weight")
         y0 = np.where(m, y, 0.0)
         est = float(_dot(self._w, y0))
         se = float(self._se_from_z(y0))
@@ -507,6 +645,7 @@ class Design:
         """
         y = _numeric(self._df, col)
         _check01(y, col)
+        level = _check_level(level)
         est, z, n = self._mean_parts(col, y)
         all_pos, npos, sw, sw2 = self._wfacts()
         if all_pos and n == y.size:
@@ -564,10 +703,17 @@ class Domains:
         df = design.data
         for c in cols:
             _col(df, c, "domain")
-        grouped = df.groupby(cols, sort=True, dropna=True, observed=True)
-        codes = grouped.ngroup()
+        try:
+            grouped = df.groupby(cols, sort=True, dropna=True, observed=True)
+            codes = grouped.ngroup()
+            self._keys = grouped.size().index
+        except TypeError as exc:
+            raise DesignError(
+                f"domain column(s) {cols} hold values that cannot be domain labels (such as "
+                "lists, or a mix of types that cannot be sorted); give text, numbers or "
+                "categories"
+            ) from exc
         self._g = codes.fillna(-1).to_numpy(dtype=np.int64)
-        self._keys = grouped.size().index
 
     def _frame(self) -> pd.DataFrame:
         keys = self._keys
@@ -603,7 +749,10 @@ class Domains:
             if not d._steps:
                 return self._se_sparse(rows, g[rows], z_rows)
             if len(d._steps) == 1 and d._steps[0].X.shape[0] * G <= 2e7:
-                return self._se_calibrated(rows, g[rows], z_rows)
+                a = d._changed_since_calibration()  # see Design._se_from_z
+                if a is None:
+                    return self._se_calibrated(rows, g[rows], z_rows, d._w)
+                return self._se_calibrated(rows, g[rows], a[rows] * z_rows, d._w_cal)
         out = np.empty(G)
         k = max(1, self.CHUNK // max(n, 1))
         for start in range(0, G, k):
@@ -625,20 +774,21 @@ class Domains:
         s2 = np.bincount(key, weights=u * u, minlength=H * G).reshape(H, G)
         return self._strata_var(s1, s2)
 
-    def _se_calibrated(self, rows, grow, z) -> np.ndarray:
+    def _se_calibrated(self, rows, grow, z, w) -> np.ndarray:
         """Unclustered, one calibration step, without an n x domains matrix.
 
         With c = X B the fitted calibration part (units x domains), the residual
         scores are U_ig = w_i (z_i [g(i) = g] - c_{u(i) g}); their per-stratum
         sums and sums of squares expand into per-(stratum, domain) sums over the
-        domain's rows and (stratum x unit) @ (unit x domain) products.
+        domain's rows and (stratum x unit) @ (unit x domain) products. ``w``: the
+        weights the scores take (the design's, or those right after calibration with
+        z already scaled, see :meth:`Design._changed_since_calibration`).
         """
         d = self.design
         st = d._steps[0]
         G = len(self._keys)
         H = len(d._strata_labels)
         K = st.X.shape[0]
-        w = d._w
         S = np.bincount(st.unit[rows] * G + grow, weights=st.d[rows] * z, minlength=K * G).reshape(
             K, G
         )
@@ -663,11 +813,7 @@ class Domains:
         n_h = d._n_h
         lonely = n_h == 1
         if lonely.any() and d._lonely == "fail":
-            lab = d._strata_labels[int(np.flatnonzero(lonely)[0])]
-            raise DesignError(
-                f"stratum {lab!r} has a single PSU, so its variance cannot be estimated; "
-                "merge it with a similar stratum or use lonely_psu='certainty' or 'adjust'"
-            )
+            raise DesignError(d._lonely_message(lonely))
         with np.errstate(divide="ignore", invalid="ignore"):
             ss = s2 - s1**2 / n_h[:, None]
             fac = np.where(lonely, 0.0, n_h / (n_h - 1)) * d._fpc_factor
@@ -687,7 +833,43 @@ class Domains:
         nh = pairs.groupby("g")["h"].nunique().reindex(range(G), fill_value=0)
         return (npsu - nh).to_numpy(dtype=float)
 
+    def _names(self, mask: np.ndarray) -> str:
+        """The first few domains where ``mask`` holds, as col=value."""
+        frame = self._frame().loc[np.asarray(mask, dtype=bool)]
+        names = [
+            ", ".join(f"{c}={show(v)}" for c, v in zip(self.cols, row, strict=True))
+            for row in frame.itertuples(index=False)
+        ]
+        return "; ".join(names[:5]) + ("; ..." if len(names) > 5 else "")
+
+    def _explain_missing(self, m, g, df, col: str, with_ci: bool = True) -> None:
+        """A DesignWarning naming the domains whose estimate, SE or interval is missing, and
+        why: no respondent with a value and a positive weight there (a NaN estimate; a
+        total of 0), or (means, totals, ratios) a single PSU, so no degrees of freedom
+        for its interval."""
+        G = len(self._keys)
+        has = np.bincount(g, weights=(m & (self.design._w > 0)).astype(float), minlength=G)
+        empty = has == 0
+        if empty.any():
+            warnings.warn(
+                f"{int(empty.sum())} domain(s) have no respondent with a value of {col!r} and "
+                "a positive weight, so they have no estimate (NaN; a total is 0) and no "
+                f"interval: {self._names(empty)}",
+                DesignWarning,
+                stacklevel=3,
+            )
+        nodf = ~empty & (np.asarray(df) <= 0) if with_ci else np.zeros(G, dtype=bool)
+        if nodf.any():
+            warnings.warn(
+                f"{int(nodf.sum())} domain(s) hold a single PSU (respondent or cluster), so "
+                f"their interval for {col!r} has no degrees of freedom and is NaN (give ddf "
+                f"to set one): {self._names(nodf)}",
+                DesignWarning,
+                stacklevel=3,
+            )
+
     def _finish(self, est, se, n, df, level, extra=None, lohi=None) -> pd.DataFrame:
+        level = _check_level(level)
         out = self._frame()
         out["n"] = n.astype(np.int64)
         out["estimate"] = est
@@ -708,24 +890,29 @@ class Domains:
         return out
 
     def mean(self, col: str, level: float = 0.95, ddf: float | None = None) -> pd.DataFrame:
+        level, ddf = _check_level(level), _check_ddf(ddf)
         y = _numeric(self.design.data, col)
         m, g, wm, y0, num, den, n = self._parts(y)
         with np.errstate(invalid="ignore", divide="ignore"):
             est = num / den
         se = self._se(m, g, lambda r, gr: (y0[r] - est[gr]) / den[gr])
-        df = self._domain_df(m, g) if ddf is None else np.full(len(est), float(ddf))
+        df = self._domain_df(m, g) if ddf is None else np.full(len(est), ddf)
+        self._explain_missing(m, g, df, col)
         return self._finish(est, se, n, df, level)
 
     def total(self, col: str, level: float = 0.95, ddf: float | None = None) -> pd.DataFrame:
+        level, ddf = _check_level(level), _check_ddf(ddf)
         y = _numeric(self.design.data, col)
         m, g, wm, y0, num, den, n = self._parts(y)
         se = self._se(m, g, lambda r, gr: y0[r])
-        df = self._domain_df(m, g) if ddf is None else np.full(len(num), float(ddf))
+        df = self._domain_df(m, g) if ddf is None else np.full(len(num), ddf)
+        self._explain_missing(m, g, df, col)
         return self._finish(num, se, n, df, level)
 
     def ratio(
         self, numerator: str, denominator: str, level: float = 0.95, ddf: float | None = None
     ) -> pd.DataFrame:
+        level, ddf = _check_level(level), _check_ddf(ddf)
         y = _numeric(self.design.data, numerator)
         x = _numeric(self.design.data, denominator)
         m, g, wm, y0, num, den, n = self._parts(y, x)
@@ -733,10 +920,12 @@ class Domains:
         with np.errstate(invalid="ignore", divide="ignore"):
             R = num / den
         se = self._se(m, g, lambda r, gr: (y0[r] - R[gr] * x0[r]) / den[gr])
-        df = self._domain_df(m, g) if ddf is None else np.full(len(R), float(ddf))
+        df = self._domain_df(m, g) if ddf is None else np.full(len(R), ddf)
+        self._explain_missing(m, g, df, f"{numerator}/{denominator}")
         return self._finish(R, se, n, df, level)
 
     def proportion(self, col: str, method: str = "logit", level: float = 0.95) -> pd.DataFrame:
+        level = _check_level(level)
         y = _numeric(self.design.data, col)
         _check01(y, col)
         m, g, wm, y0, num, den, n = self._parts(y)
@@ -744,6 +933,7 @@ class Domains:
             est = num / den
         se = self._se(m, g, lambda r, gr: (y0[r] - est[gr]) / den[gr])
         df = self._domain_df(m, g)
+        self._explain_missing(m, g, df, col, with_ci=False)  # intervals take df >= 1
         G = len(est)
         w2 = np.bincount(g, weights=wm * wm, minlength=G)
         with np.errstate(invalid="ignore", divide="ignore"):

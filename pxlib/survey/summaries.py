@@ -57,7 +57,7 @@ from pxlib.weighting._margins import margins_to_dict, model_matrix
 from pxlib.weighting.collapse import collapse_sparse, map_unique
 from pxlib.weighting.raking import rake_fit
 
-from .design import Design, make_step
+from .design import Design, DesignWarning, make_step
 
 MISSING = "(missing)"
 FFT_COLUMNS = list(FFT_ANSWER_COLUMNS)
@@ -363,7 +363,11 @@ def domain_shares(
         d = _with_column(d, _WITHIN, within)
         cols = [*by, _WITHIN]
     y = pd.to_numeric(d.data[outcome], errors="coerce").to_numpy(dtype=float)
-    res = d.by(cols).proportion(outcome, method=ci_method, level=level)
+    with warnings.catch_warnings():
+        # a unit-week with no answer (NaN leaves the denominator) is expected here: its
+        # share is NaN, which the callers show as "no data"
+        warnings.simplefilter("ignore", DesignWarning)
+        res = d.by(cols).proportion(outcome, method=ci_method, level=level)
     grp = d.data.assign(_hit_=(y == 1).astype(float), _wt_=wd.weighted).groupby(
         cols, sort=True, dropna=True, observed=True
     )

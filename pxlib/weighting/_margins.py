@@ -19,6 +19,8 @@ Rules (documented in the public functions):
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +30,106 @@ from pxlib.errors import ColumnError, WeightingError
 
 SHARE_TOL = 1e-6
 TOTAL_TOL = 1e-6
+
+
+def show(v) -> str:
+    """A value as a message shows it: plain numbers (never ``np.int64(7)``), text quoted."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, tuple):
+        return "(" + ", ".join(show(u) for u in v) + ")"
+    if isinstance(v, list):
+        return "[" + ", ".join(show(u) for u in v) + "]"
+    return str(v)
+
+
+def show_list(values, k: int = 5) -> str:
+    """The first ``k`` values shown plainly, comma-separated, in brackets."""
+    vals = list(values)
+    more = ", ..." if len(vals) > k else ""
+    return "[" + ", ".join(show(v) for v in vals[:k]) + more + "]"
+
+
+def check_frame(df, what: str = "df") -> None:
+    """WeightingError unless ``df`` is a DataFrame."""
+    if not isinstance(df, pd.DataFrame):
+        raise WeightingError(
+            f"{what} must be a pandas DataFrame of respondents, not {type(df).__name__}"
+        )
+
+
+def column(df: pd.DataFrame, name, what: str) -> pd.Series:
+    """One column of ``df``: ColumnError when it is absent or its name is not unique."""
+    try:
+        present = name in df.columns
+    except TypeError:  # an unhashable name
+        present = False
+    if not present:
+        raise ColumnError(
+            f"{what} column {show(name)} is not in the data (columns: {list(df.columns)})"
+        )
+    col = df[name]
+    if isinstance(col, pd.DataFrame):
+        raise ColumnError(
+            f"{what} column {show(name)} appears {col.shape[1]} times in the data; "
+            "give the columns distinct names"
+        )
+    return col
+
+
+def check_number(
+    value, name: str, *, positive: bool = False, integer: bool = False, minimum: float | None = None
+) -> float:
+    """A finite real number (numpy scalars included), else WeightingError naming it."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    ok = ok and math.isfinite(float(value))
+    if ok and integer:
+        ok = float(value) == int(value)
+    if ok and positive:
+        ok = float(value) > 0
+    if ok and minimum is not None:
+        ok = float(value) >= minimum
+    if not ok:
+        need = "a whole number" if integer else "a finite number"
+        if positive:
+            need += " > 0"
+        if minimum is not None:
+            need += f" >= {minimum:g}"
+        raise WeightingError(f"{name} must be {need}, not {show(value)}")
+    return int(value) if integer else float(value)
+
+
+def resolve_base(df: pd.DataFrame, base_weights, what: str = "base_weights"):
+    """Base weights given as a column name, a Series (aligned with ``df`` by its index)
+    or an array, as an array or None; raises for a missing column or a Series whose
+    index is not the data's."""
+    if base_weights is None:
+        return None
+    if isinstance(base_weights, str):
+        return column(df, base_weights, what).to_numpy()
+    if isinstance(base_weights, pd.Series):
+        if base_weights.index.equals(df.index):
+            return base_weights.to_numpy()
+        if (
+            base_weights.index.is_unique
+            and df.index.is_unique
+            and len(base_weights) == len(df)
+            and base_weights.index.isin(df.index).all()
+        ):
+            return base_weights.reindex(df.index).to_numpy()
+        raise WeightingError(
+            f"{what}: a Series whose index does not match the data's index; give one "
+            "aligned with the data (or an array in the data's row order)"
+        )
+    if isinstance(base_weights, pd.DataFrame):
+        raise WeightingError(f"{what} must be one column of weights, not a DataFrame")
+    return base_weights
 
 
 def margins_to_dict(margins) -> dict[str, dict]:
@@ -54,6 +156,8 @@ def margins_to_dict(margins) -> dict[str, dict]:
             out[v] = dict(zip(m.index, m.to_numpy(), strict=True))
         elif isinstance(m, dict):
             out[v] = dict(m)
+            if not out[v]:
+                raise WeightingError(f"margin {show(v)} has no levels")
         else:
             raise WeightingError(
                 f"margin {v!r} must be a {{level: population}} dict or a Series, "
@@ -66,7 +170,12 @@ def check_base_weights(base, n: int, allow_zero: bool, what: str = "base weights
     """Base weights as a float array; NaN, negative (and zero unless allowed) raise."""
     if base is None:
         return np.ones(n)
-    w = np.asarray(base, dtype=float)
+    try:
+        w = np.asarray(base, dtype=float)
+    except (ValueError, TypeError) as exc:
+        raise WeightingError(f"{what} must be numbers; some values are not") from exc
+    if w.ndim != 1:
+        raise WeightingError(f"{what} must be one value per row, not an array of shape {w.shape}")
     if w.shape != (n,):
         raise WeightingError(f"{what} have {w.size} values for {n} rows")
     bad = ~np.isfinite(w)
@@ -101,7 +210,13 @@ def encode(col: pd.Series, levels: list, name: str) -> np.ndarray:
         codes = np.asarray(col.array.codes)  # a view, no copy
         uniques = pd.Index(col.cat.categories)
     else:
-        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        try:
+            codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        except TypeError as exc:
+            raise WeightingError(
+                f"column {name!r} holds values that cannot be levels (such as lists); "
+                "give text, numbers or categories"
+            ) from exc
         uniques = pd.Index(uniques)
     if (codes < 0).any():
         raise WeightingError(
@@ -170,14 +285,23 @@ def prepare(
     check: bool = True,
 ) -> Prepared:
     """Match margins to the data, turning shares into counts and checking them."""
+    check_frame(df)
     md = margins_to_dict(margins)
+    if total is not None:
+        total = check_number(total, "total", positive=True)
     names, levels, raw = [], [], []
     for v, m in md.items():
         if v not in df.columns:
             raise ColumnError(
                 f"margin {v!r} has no column in the data (columns: {list(df.columns)})"
             )
-        vals = np.asarray(list(m.values()), dtype=float)
+        column(df, v, "margin")
+        try:
+            vals = np.asarray(list(m.values()), dtype=float)
+        except (ValueError, TypeError) as exc:
+            raise WeightingError(
+                f"margin {v!r}: populations must be numbers; some levels have text"
+            ) from exc
         if not np.all(np.isfinite(vals)) or (vals < 0).any():
             raise WeightingError(f"margin {v!r}: populations must be finite and not negative")
         if vals.sum() <= 0:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from pxlib.errors import ColumnError, WeightingError
 
-from ._margins import check_base_weights
+from ._margins import check_base_weights, check_frame, check_number, resolve_base, show, show_list
 
 
 @dataclass(frozen=True)
@@ -37,35 +37,59 @@ def _as_cols(cells) -> list[str]:
 
 
 def _totals_dict(totals, cols: list[str]) -> dict:
-    if isinstance(totals, pd.DataFrame):
-        tcol = next((c for c in ("population", "total", "N") if c in totals.columns), None)
-        if tcol is None or any(c not in totals.columns for c in cols):
-            raise ColumnError(
-                f"a post-stratification totals table needs columns {cols} and 'population'"
+    try:
+        if isinstance(totals, pd.DataFrame):
+            tcol = next((c for c in ("population", "total", "N") if c in totals.columns), None)
+            if tcol is None or any(c not in totals.columns for c in cols):
+                raise ColumnError(
+                    f"a post-stratification totals table needs columns {cols} and 'population'"
+                )
+            keys = (
+                totals[cols[0]].tolist()
+                if len(cols) == 1
+                else list(zip(*(totals[c] for c in cols), strict=True))
             )
-        keys = (
-            totals[cols[0]].tolist()
-            if len(cols) == 1
-            else list(zip(*(totals[c] for c in cols), strict=True))
-        )
-        return dict(zip(keys, totals[tcol].to_numpy(dtype=float), strict=True))
-    if isinstance(totals, pd.Series):
-        return dict(zip(totals.index, totals.to_numpy(dtype=float), strict=True))
-    return dict(totals)
+            return dict(zip(keys, totals[tcol].to_numpy(dtype=float), strict=True))
+        if isinstance(totals, pd.Series):
+            return dict(zip(totals.index, totals.to_numpy(dtype=float), strict=True))
+        if isinstance(totals, dict):
+            out = {}
+            for k, v in totals.items():
+                out[k] = check_number(v, f"the population total of class {show(k)}", minimum=0)
+            return out
+    except ValueError as exc:
+        if isinstance(exc, ColumnError | WeightingError):
+            raise
+        raise WeightingError(
+            f"post-stratification on {cols}: population totals must be numbers"
+        ) from exc
+    raise WeightingError(
+        f"post-stratification totals must be a {{class: population}} dict, a Series or a table "
+        f"with columns {cols} and 'population', not {type(totals).__name__}"
+    )
 
 
 def class_codes(df: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, list]:
     """Compact class index of each row, and the class labels (tuples when crossed)."""
+    check_frame(df)
     for c in cols:
         if c not in df.columns:
             raise ColumnError(f"weighting class column {c!r} is not in the data")
+        if isinstance(df[c], pd.DataFrame):
+            raise ColumnError(f"weighting class column {c!r} appears more than once in the data")
         if df[c].isna().any():
             raise WeightingError(
                 f"weighting class column {c!r}: {int(df[c].isna().sum())} row(s) have no value"
             )
     codes, uniqs = [], []
     for c in cols:
-        k, u = pd.factorize(df[c])
+        try:
+            k, u = pd.factorize(df[c])
+        except TypeError as exc:
+            raise WeightingError(
+                f"weighting class column {c!r} holds values that cannot be classes (such as "
+                "lists); give text, numbers or categories"
+            ) from exc
         codes.append(k.astype(np.int64))
         uniqs.append(list(u))
     key = np.zeros(len(df), dtype=np.int64)
@@ -107,11 +131,8 @@ def poststratify_fit(
     df: pd.DataFrame, cells, totals, base_weights=None, allow_zero: bool = False
 ) -> PostFit:
     cols = _as_cols(cells)
-    if isinstance(base_weights, str):
-        base_weights = df[base_weights]
-    if isinstance(base_weights, pd.Series):
-        base_weights = base_weights.to_numpy()
-    base = check_base_weights(base_weights, len(df), allow_zero)
+    check_frame(df)
+    base = check_base_weights(resolve_base(df, base_weights), len(df), allow_zero)
     tot = _totals_dict(totals, cols)
     unit, labels = class_codes(df, cols)
     N = _match(labels, tot, cols)
@@ -127,7 +148,7 @@ def poststratify_fit(
     bad = [labels[i] for i in np.flatnonzero(have <= 0)]
     if empty or bad:
         raise WeightingError(
-            f"post-stratification on {cols}: class(es) {[*empty, *bad]} have a population "
+            f"post-stratification on {cols}: class(es) {show_list([*empty, *bad])} have a population "
             "but no respondents with a positive weight; collapse them with a neighbouring class"
         )
     f = N / have
@@ -160,20 +181,52 @@ def trim(
     ``w' = clip(w, lower, upper)``; the removed mass ``sum(w - w')`` is added
     equally to every unit that was not clipped (R ``trimWeights``), keeping the
     total. ``strict=True`` repeats until nothing lies outside the bounds.
+
+    Weights of exactly 0 (non-respondents after :func:`nonresponse_adjust`, rows left
+    out of a calibration) are not weights to trim: they stay 0, are never raised to
+    ``lower`` and get no share of the trimmed mass. (R's ``trimWeights`` would raise
+    them; its designs hold no zero weights, so on R's designs the results agree.)
+
+    On a calibrated :class:`pxlib.survey.Design` (``Design.trim`` after ``rake``,
+    ``calibrate`` or ``poststratify``), standard errors keep using that calibration,
+    as R's ``svyrecvar`` does after ``trimWeights()``: the trimmed estimator sum w' y is
+    the calibrated estimator of the variable (w'/w) y, and is linearised as such
+    (residuals of (w'/w) z from the calibration model, times the calibrated weights w).
+    This matches R's SEs to 1e-6 after ``rake()`` (with ``variance="r_rake"``),
+    ``calibrate()`` and ``postStratify()`` (tests/data/survey_r/make_trim_cases.R).
     """
-    s = weights if isinstance(weights, pd.Series) else pd.Series(weights)
+    if isinstance(weights, pd.DataFrame):
+        raise WeightingError("trim: weights must be one column of weights, not a DataFrame")
+    if weights is None or isinstance(weights, str):
+        raise WeightingError(
+            f"trim: weights must be an array or Series of numbers, not {show(weights)}"
+        )
+    if isinstance(weights, pd.Series):
+        s = weights
+    else:
+        arr = np.asarray(weights, dtype=object)
+        if arr.ndim != 1:
+            if arr.ndim > 1:
+                raise WeightingError(
+                    f"trim: weights must be one value per row, not shape {arr.shape}"
+                )
+            arr = arr.reshape(1)
+        s = pd.Series(arr)
     w = check_base_weights(s.to_numpy(), len(s), True, "weights")
-    lo = -np.inf if lower is None else float(lower)
-    hi = np.inf if upper is None else float(upper)
+    lo = -np.inf if lower is None else check_number(lower, "trim: lower")
+    hi = np.inf if upper is None else check_number(upper, "trim: upper")
+    max_iter = check_number(max_iter, "trim: max_iter", integer=True, minimum=1)
     if lo > hi:
-        raise WeightingError(f"trim: lower bound {lo} is above upper bound {hi}")
+        raise WeightingError(f"trim: lower bound {lo:g} is above upper bound {hi:g}")
+    w = w.copy()
+    live = w > 0  # zero weights stay zero
     for _ in range(max_iter if strict else 1):
-        out = (w < lo) | (w > hi)
+        out = live & ((w < lo) | (w > hi))
         if not out.any():
             break
-        clipped = np.clip(w, lo, hi)
+        clipped = np.where(live, np.clip(w, lo, hi), w)
         extra = float((w - clipped).sum())
-        inside = ~out
+        inside = live & ~out
         if not inside.any():
             raise WeightingError("trim: every weight is outside the bounds; widen them")
         w = clipped
@@ -194,17 +247,24 @@ def nonresponse_adjust(
     but no respondent raises (collapse it first).
     """
     cols = _as_cols(classes)
+    check_frame(df)
     if responded not in df.columns:
         raise ColumnError(f"response indicator column {responded!r} is not in the data")
     r = df[responded]
+    if isinstance(r, pd.DataFrame):
+        raise ColumnError(f"response indicator column {responded!r} appears more than once")
     if r.isna().any():
         raise WeightingError(f"response indicator {responded!r} has missing values")
+    if not pd.api.types.is_bool_dtype(r):
+        num = pd.to_numeric(r, errors="coerce")
+        if not pd.api.types.is_numeric_dtype(r) or not num.isin([0, 1]).all():
+            bad = int((~num.isin([0, 1])).sum())
+            raise WeightingError(
+                f"response indicator {responded!r} must be True/False or 1/0; "
+                f"{bad} row(s) hold other values"
+            )
     r = r.to_numpy().astype(bool)
-    if isinstance(base_weights, str):
-        base_weights = df[base_weights]
-    if isinstance(base_weights, pd.Series):
-        base_weights = base_weights.to_numpy()
-    base = check_base_weights(base_weights, len(df), True)
+    base = check_base_weights(resolve_base(df, base_weights), len(df), True)
     unit, labels = class_codes(df, cols)
     all_d = np.bincount(unit, weights=base, minlength=len(labels))
     resp_d = np.bincount(unit, weights=base * r, minlength=len(labels))
@@ -212,7 +272,8 @@ def nonresponse_adjust(
     if bad.any():
         raise WeightingError(
             f"non-response adjustment on {cols}: class(es) "
-            f"{[labels[i] for i in np.flatnonzero(bad)]} have no respondents; collapse them"
+            f"{show_list([labels[i] for i in np.flatnonzero(bad)])} have no respondents; "
+            "collapse them"
         )
     f = np.divide(all_d, resp_d, out=np.zeros_like(all_d), where=resp_d > 0)
     return pd.Series(np.where(r, base * f[unit], 0.0), index=df.index, name="weight")

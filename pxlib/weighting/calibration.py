@@ -33,7 +33,17 @@ import pandas as pd
 
 from pxlib.errors import ColumnError, ConvergenceError, WeightingError
 
-from ._margins import check_base_weights, make_cells, model_matrix, prepare
+from ._margins import (
+    check_base_weights,
+    check_frame,
+    check_number,
+    column,
+    make_cells,
+    model_matrix,
+    prepare,
+    resolve_base,
+    show,
+)
 
 METHODS = ("linear", "raking", "logit")
 
@@ -51,12 +61,17 @@ class CalFit:
 def _split_margins(margins) -> tuple[dict | pd.DataFrame | None, dict[str, float]]:
     if isinstance(margins, pd.DataFrame):
         return margins, {}
+    if not isinstance(margins, dict) or not margins:
+        raise WeightingError(
+            "margins must be a non-empty dict: {variable: {level: population}} for categorical "
+            "variables, {variable: total} for numeric ones (or a long margins table)"
+        )
     cat, num = {}, {}
     for k, v in margins.items():
         if isinstance(v, dict | pd.Series):
             cat[k] = v
         else:
-            num[k] = float(v)
+            num[k] = check_number(v, f"the total of calibration variable {show(k)}")
     return (cat or None), num
 
 
@@ -104,7 +119,17 @@ def solve_calibration(
             lam = np.linalg.solve(M, T - X.T @ D)
         except np.linalg.LinAlgError:
             lam = np.linalg.lstsq(M, T - X.T @ D, rcond=None)[0]
-        return 1.0 + X @ lam, 1
+        g = 1.0 + X @ lam
+        mis = T - X.T @ (D * g)
+        rel = np.abs(mis) / scale
+        if not np.all(rel < max(tol, 1e-6)):  # collinear variables with conflicting totals
+            worst = int(np.nanargmax(np.where(np.isfinite(rel), rel, np.inf)))
+            raise ConvergenceError(
+                f"linear calibration cannot meet the totals: the total of {names[worst]!r} is "
+                f"still {mis[worst]:.4g} from its target; some calibration variables are "
+                "collinear (one is a combination of the others) with totals that disagree"
+            )
+        return g, 1
     g, dg = _F(method, X @ lam, bounds)
     mis = T - X.T @ (D * g)
     for it in range(1, max_iter + 1):
@@ -147,15 +172,24 @@ def calibrate_fit(
 ) -> CalFit:
     """Calibrate and return the fit (weights, units and model matrix)."""
     if method not in METHODS:
-        raise WeightingError(f"calibration method must be one of {METHODS}, not {method!r}")
-    if isinstance(base_weights, str):
-        base_weights = df[base_weights]
-    if isinstance(base_weights, pd.Series):
-        base_weights = base_weights.to_numpy()
-    base = check_base_weights(base_weights, len(df), allow_zero)
+        raise WeightingError(f"calibration method must be one of {METHODS}, not {show(method)}")
+    check_frame(df)
+    check_number(tol, "tol", positive=True)
+    max_iter = check_number(max_iter, "max_iter", integer=True, minimum=1)
+    base = check_base_weights(resolve_base(df, base_weights), len(df), allow_zero)
+    if total is not None:
+        total = check_number(total, "total", positive=True)
     if bounds is None:
         bounds = (-np.inf, np.inf)
-    lo, hi = float(bounds[0]), float(bounds[1])
+    try:
+        lo, hi = (float(b) for b in bounds)
+        if isinstance(bounds, str) or np.isnan(lo) or np.isnan(hi):
+            raise ValueError
+    except (TypeError, ValueError) as exc:
+        raise WeightingError(
+            f"calibration bounds must be two numbers (lower, upper) with lower < 1 < upper, "
+            f"not {show(bounds) if isinstance(bounds, tuple | list | str) else type(bounds).__name__}"
+        ) from exc
     if not lo < 1.0 < hi:
         raise WeightingError(f"calibration bounds must satisfy lower < 1 < upper, got {bounds}")
     if method == "logit" and not (np.isfinite(lo) and np.isfinite(hi)):
@@ -172,13 +206,24 @@ def calibrate_fit(
         for v in num:
             if v not in df.columns:
                 raise ColumnError(f"calibration variable {v!r} has no column in the data")
-            if not pd.api.types.is_numeric_dtype(df[v]) or pd.api.types.is_bool_dtype(df[v]):
+            col = column(df, v, "calibration variable")
+            if (
+                not pd.api.types.is_numeric_dtype(col)
+                or pd.api.types.is_bool_dtype(col)
+                or pd.api.types.is_complex_dtype(col)
+            ):
                 raise WeightingError(
                     f"calibration variable {v!r}: a single total was given but the column "
                     "is not numeric; give {level: population} for a categorical variable"
                 )
-            if df[v].isna().any():
+            if col.isna().any():
                 raise WeightingError(f"calibration variable {v!r} has missing values")
+            inf = np.isinf(col.to_numpy(dtype=float))
+            if inf.any():
+                raise WeightingError(
+                    f"calibration variable {v!r}: {int(inf.sum())} row(s) have an infinite "
+                    f"value (first at position {int(np.flatnonzero(inf)[0])})"
+                )
         n = len(df)
         unit = np.arange(n)
         cols, T = [], []
@@ -208,7 +253,13 @@ def calibrate_fit(
     X, T = X[:, keep], T[keep]
     names = [nm for nm, k in zip(names, keep, strict=True) if k]
     g, it = solve_calibration(X, D, T, method, (lo, hi), tol, max_iter, names)
-    return CalFit(base * g[unit], unit, X, base, T, it)
+    w = base * g[unit]
+    if not np.all(np.isfinite(w)):
+        raise ConvergenceError(
+            f"calibration ({method}) gave {int((~np.isfinite(w)).sum())} non-finite weight(s); "
+            "the totals are far from what the sample can reach"
+        )
+    return CalFit(w, unit, X, base, T, it)
 
 
 def _cat_totals(prep, sizes, pop) -> np.ndarray:

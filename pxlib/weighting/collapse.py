@@ -20,7 +20,7 @@ import pandas as pd
 
 from pxlib.errors import WeightingWarning
 
-from ._margins import margins_to_dict
+from ._margins import check_frame, check_number, column, margins_to_dict
 
 
 def map_unique(series: pd.Series, func, na_value=np.nan) -> pd.Series:
@@ -80,12 +80,14 @@ def collapse_sparse(
     to the merged labels (object dtype; other columns untouched) and the new
     margins. Margins reduced to one level are dropped. Warns for every change.
     """
+    check_frame(df)
+    check_number(min_count, "min_count", minimum=0)
     md = margins_to_dict(margins)
     out = df.copy()
     new: dict = {}
     where = f" ({context})" if context else ""
     for v, pop in md.items():
-        col = df[v]
+        col = column(df, v, "margin")
         text = {str(k): k for k in pop}
         vals = map_unique(col, lambda x, t=text: t.get(str(x), x))
         counts = vals.value_counts(dropna=True).to_dict()

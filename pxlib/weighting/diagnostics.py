@@ -10,9 +10,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pxlib.errors import WeightingError
+
 
 def _arr(weights) -> np.ndarray:
-    w = np.asarray(weights, dtype=float)
+    """The finite weights as floats (missing ones left out); WeightingError for text."""
+    if isinstance(weights, pd.DataFrame):
+        raise WeightingError("weights must be one column of weights, not a DataFrame")
+    try:
+        w = np.asarray(weights, dtype=float)
+    except (ValueError, TypeError) as exc:
+        raise WeightingError("weights must be numbers; some values are not") from exc
+    w = w.ravel() if w.ndim == 0 else w
     return w[np.isfinite(w)]
 
 

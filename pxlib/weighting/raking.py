@@ -27,7 +27,16 @@ import pandas as pd
 
 from pxlib.errors import ConvergenceError
 
-from ._margins import Cells, check_base_weights, check_levels, make_cells, prepare
+from ._margins import (
+    Cells,
+    check_base_weights,
+    check_frame,
+    check_levels,
+    check_number,
+    make_cells,
+    prepare,
+    resolve_base,
+)
 
 
 @dataclass(frozen=True)
@@ -86,17 +95,11 @@ def rake_fit(
     allow_zero: bool = False,
 ) -> RakeFit:
     """Rake and return the fit (weights and the cells, for variance estimation)."""
-    if isinstance(base_weights, str):
-        base_weights = df[base_weights]
-    base = (
-        None
-        if base_weights is None
-        else check_base_weights(
-            base_weights.to_numpy() if isinstance(base_weights, pd.Series) else base_weights,
-            len(df),
-            allow_zero,
-        )
-    )
+    check_frame(df)
+    check_number(tol, "tol", positive=True)
+    max_iter = check_number(max_iter, "max_iter", integer=True, minimum=1)
+    base_weights = resolve_base(df, base_weights)
+    base = None if base_weights is None else check_base_weights(base_weights, len(df), allow_zero)
     prep = prepare(df, margins, base, total, check=False)
     sizes = [len(lv) for lv in prep.levels]
     cells = make_cells(prep.codes, sizes)
