@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -244,8 +245,9 @@ def test_every_report_states_how_it_was_made(batch):
         assert f"pxlib {pxlib.__version__}" in text
         assert orgs_sha in text  # input file hashes
         assert "responses.csv" in text
-        assert f"'{code}'" in text and "interactive" in text  # parameters
-        assert "run on 20" in text  # run date
+        assert f"Parameter: trust_code {code}" in text and "interactive" in text  # parameters
+        assert f"'{code}'" not in text  # values as typed, not Python's repr
+        assert re.search(r"Run \d\d [A-Z][a-z]{2} 20\d\d, \d\d:\d\d UTC", text)  # run date
         meta = nbformat.read(out / code / f"{nb}.ipynb", as_version=4).metadata["pxlib"]
         assert meta["inputs"]["organisations.csv"] == orgs_sha
     meta = nbformat.read(out / "ZZ1" / "02_fixture_check.ipynb", as_version=4).metadata["pxlib"]
@@ -256,21 +258,22 @@ def test_index_lists_every_organisation_with_results_links_and_errors(batch):
     _, out, _ = batch
     page = (out / "index.html").read_text(encoding="utf-8")
     soup = BeautifulSoup(page, "html.parser")
-    rows = soup.find("table", class_="index").find("tbody").find_all("tr", recursive=False)
+    rows = soup.find("table", class_="reports").find("tbody").find_all("tr", recursive=False)
     assert [r.find("td").find("strong").get_text() for r in rows] == ["ZZ1", "010", "ZZ3", "NOPE"]
-    links = {a["href"] for a in soup.find_all("a")}
+    links = {a["href"].split("#")[0] for a in soup.find_all("a")}
     assert links == {f"{c}/{n}.html" for c, n in OK}
     assert "Trust Zero &amp; &lt;Co&gt;" in page
     # the failure's message, escaped
     assert "responses.csv column score: 1 rows break score &lt;= 5" in page
     assert "not in organisations.csv" in page
-    # recorded key results: ZZ1 unit A (12 answers) shown; unit B (3) suppressed
-    zz1 = rows[0].get_text(" ")
-    assert "common cause" in zz1 and "fixture" in zz1
-    unit_b = next(
-        tr for tr in rows[0].find_all("tr") if tr.find("td") and tr.find("td").get_text() == "B"
-    )
-    assert "suppressed" in unit_b.get_text()
+    # recorded key results, one row per unit: ZZ1 unit A (12 answers) shown; unit B (3) suppressed
+    units = {
+        (tr["data-org"], tr.find(class_="unit-name").get_text()): tr
+        for tr in soup.find("table", id="units").find("tbody").find_all("tr")
+    }
+    unit_a = units[("ZZ1", "A")].get_text(" ")
+    assert "Common cause" in unit_a and "fixture" in unit_a
+    assert "not shown" in units[("ZZ1", "B")].get_text()
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -294,7 +297,7 @@ def test_resume_skips_what_is_unchanged_and_reruns_what_changed(batch, tmp_path)
         ("NOPE", "01_fixture_summary"): "failed",
         ("NOPE", "02_fixture_check"): "failed",
     }
-    assert (copy / "index.html").read_text().count("report</a>") == 4
+    assert (copy / "index.html").read_text().count(">open</a>") == 4  # skipped reports stay linked
 
     # one organisation's data changes: only its reports run again
     data2 = shutil.copytree(data, tmp_path / "data2")

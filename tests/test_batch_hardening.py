@@ -502,7 +502,7 @@ def test_as_of_from_a_config_reaches_the_notebooks_that_declare_it(setup, tmp_pa
     )
     assert run_batch_from_args(_args("--config", str(config), "--no-progress")) == EXIT_OK
     assert json.loads((out / "ZZ1" / "as_of.json").read_text()) == {"as_of": "2026-12-02"}
-    assert "as_of=&#x27;2026-12-02&#x27;" in (out / "index.html").read_text(encoding="utf-8")
+    assert "as_of = 02 Dec 2026" in (out / "index.html").read_text(encoding="utf-8")
     assert not _staging_of(os.getpid())  # and no staging after a run where all succeeded
 
 

@@ -13,9 +13,11 @@ Records hold summary figures only: never comments, answers or row-level data
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from decimal import Decimal
@@ -24,9 +26,36 @@ from typing import Any
 
 from pxlib.errors import PxlibError
 
-__all__ = ["RecordResultsError", "record_results", "read_results", "json_safe", "RESULTS_SUFFIX"]
+__all__ = [
+    "RecordResultsError",
+    "record_results",
+    "read_results",
+    "json_safe",
+    "unit_anchor",
+    "unit_file",
+    "RESULTS_SUFFIX",
+]
 
 RESULTS_SUFFIX = ".results.json"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-").lower() or "unit"
+
+
+def unit_anchor(unit: str) -> str:
+    """The id of a unit's section in a report (``unit-ash-ward-3f2a``), linked from the index.
+
+    Letters, digits and hyphens only, whatever the unit's name holds; the short
+    hash keeps two names with the same letters ("Ash Ward", "Ash-Ward") apart.
+    """
+    digest = hashlib.sha1(str(unit).encode("utf-8")).hexdigest()[:4]
+    return f"unit-{_slug(unit)[:40]}-{digest}"
+
+
+def unit_file(output_dir: str | Path, trust_code: str, unit: str, what: str) -> Path:
+    """``<output_dir>/<trust>_<unit>_<what>.html``: a unit's printable form or plan."""
+    return Path(output_dir) / f"{trust_code}_{_slug(unit)}_{what}.html"
 
 
 class RecordResultsError(PxlibError, TypeError):

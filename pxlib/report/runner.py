@@ -20,7 +20,6 @@ on a Dask worker: module-level functions and plain-data jobs only.
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import logging
 import os
 import re
@@ -339,26 +338,41 @@ def _error_text(exc: BaseException, timeout: float | None) -> str:
     return clean_error(f"{type(exc).__name__}: {exc}")
 
 
+def _param_text(value: Any) -> str:
+    """A parameter's value as typed in a parameters cell, without Python's quotes."""
+    if isinstance(value, str):
+        return value if value else "(empty)"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(_param_text, value)) or "(none)"
+    return str(value)
+
+
 def _provenance_html(prov: dict[str, Any], run_date: str) -> str:
-    esc = html.escape
-    params = "".join(
-        f"<tr><td>{esc(str(k))}</td><td>{esc(repr(v))}</td></tr>"
-        for k, v in prov.get("parameters", {}).items()
-    )
-    inputs = "".join(
-        f"<tr><td>{esc(name)}</td><td><code>{esc(digest)}</code></td></tr>"
-        for name, digest in prov.get("inputs", {}).items()
-    )
+    """One table: the software, the notebook, when, the data folder, each parameter and input file."""
+    from pxlib import fmt
+    from pxlib.escape import html_text as esc
+
+    def row(what: str, value: str, code: bool = False) -> str:
+        shown = f"<code>{esc(value)}</code>" if code else esc(value)
+        return f"<tr><th scope=\"row\">{esc(what)}</th><td>{shown}</td></tr>"
+
+    when = fmt.date(run_date) + (f", {run_date[11:16]} UTC" if len(run_date) >= 16 else "")
+    rows = [
+        row("pxlib", str(prov.get("pxlib_version", ""))),
+        row("Python", str(prov.get("python", ""))),
+        row("Notebook", f"{prov.get('notebook', '')} (sha256 {str(prov.get('notebook_sha256', ''))[:16]}…)"),
+        row("Kernel", str(prov.get("kernel", ""))),
+        row("Run", when),
+        row("Data folder", f"{prov.get('data_source', '')} (this organisation's rows only)"),
+        *(row(f"Parameter: {k}", _param_text(v)) for k, v in prov.get("parameters", {}).items()),
+        *(
+            row(f"Input: {name}", f"sha256 {digest}", code=True)
+            for name, digest in prov.get("inputs", {}).items()
+        ),
+    ]
     return (
         '<div class="pxlib-provenance">\n<h2>How this report was made</h2>\n'
-        f"<p>pxlib {esc(str(prov.get('pxlib_version', '')))}; Python {esc(str(prov.get('python', '')))}; "
-        f"notebook <code>{esc(str(prov.get('notebook', '')))}</code> "
-        f"(sha256 <code>{esc(str(prov.get('notebook_sha256', ''))[:16])}</code>); "
-        f"kernel <code>{esc(str(prov.get('kernel', '')))}</code>; "
-        f"run on {esc(run_date)} from the data in <code>{esc(str(prov.get('data_source', '')))}</code> "
-        "(this organisation's rows only).</p>\n"
-        f"<table><tr><th>parameter</th><th>value</th></tr>{params}</table>\n"
-        f"<table><tr><th>input file</th><th>sha256</th></tr>{inputs}</table>\n</div>"
+        f"<table>{''.join(rows)}</table>\n</div>"
     )
 
 

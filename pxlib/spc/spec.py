@@ -31,6 +31,14 @@ NON_NEGATIVE_KINDS = ("p", "pp", "u", "up", "c", "g", "t", "mr", "s")
 SIGNIFICANT = 4
 
 
+def _plain(value: object) -> str:
+    """A value as people read it in a message: numpy scalars as plain numbers, text quoted."""
+    if isinstance(value, str):
+        return repr(value)
+    item = getattr(value, "item", None)
+    return str(item() if callable(item) else value)
+
+
 def _is_number(v) -> bool:
     """A finite real number, numpy scalars (a value read from a DataFrame) included."""
     return isinstance(v, numbers.Real) and math.isfinite(v)
@@ -38,7 +46,7 @@ def _is_number(v) -> bool:
 
 def _check_multiply(multiply) -> None:
     if not (_is_number(multiply) and multiply > 0):
-        raise ChartError(f"multiply must be a positive number, not {multiply!r}")
+        raise ChartError(f"multiply must be a positive number, not {_plain(multiply)}")
 
 
 def in_percent(kind: str, multiply: float, has_n: bool = False) -> bool:
@@ -92,10 +100,10 @@ class ChartSpec:
         if self.percent and float(self.multiply) not in (1.0, 100.0):
             raise ChartError(
                 f"a chart in percent plots a proportion (multiply 1) or a percentage "
-                f"(multiply 100), not values multiplied by {self.multiply!r}"
+                f"(multiply 100), not values multiplied by {_plain(self.multiply)}"
             )
         if self.target is not None and not _is_number(self.target):
-            raise ChartError(f"target must be a number, not {self.target!r}")
+            raise ChartError(f"target must be a number, not {_plain(self.target)}")
         object.__setattr__(self, "rules", tuple(self.rules))
         object.__setattr__(self, "multiply", float(self.multiply))
         object.__setattr__(self, "percent", bool(self.percent))

@@ -707,10 +707,15 @@ def unit_view(
     The chart is ``rel.result`` (made to agree with the readings) and the
     caption and verdict are the unit's reading: one source for all three.
     """
+    from IPython.display import HTML
+
+    from pxlib.report.results import unit_anchor
+
+    anchor = HTML(f'<a id="{unit_anchor(unit)}"></a>')  # the index links here
     weekly = rel.weekly[rel.weekly["unit"] == unit]
     if weekly.empty:
-        return [md(f"No survey answers for {md_text(unit)} in the weeks chosen.")]
-    out = spc_view(
+        return [anchor, md("No survey answers for {unit} in the weeks chosen.", unit=unit)]
+    out = [anchor, *spc_view(
         rel.result,
         rel.weekly,
         group=unit,
@@ -718,7 +723,7 @@ def unit_view(
         min_respondents=min_respondents,
         what="the weekly share of patients for whom it happened",
         readings=rel.readings,
-    )
+    )]
     row = rel.readings[rel.readings["unit"] == unit]
     if len(row):
         out.append(verdict_md(row.iloc[0]))

@@ -360,12 +360,27 @@ def plan_text(rel: Reliability) -> str:
     return head + "\n\n" + ("\n".join(lines) if lines else "No phases: every week is one phase.")
 
 
+#: weeks of history in the index's sparkline of each unit
+RECENT_SPARK_WEEKS = 26
+
+
+def _recent_values(weekly: pd.DataFrame, latest_week, rule) -> tuple[pd.Timestamp, list]:
+    """(first week, weekly percentages) of the last RECENT_SPARK_WEEKS weeks; None where not shown."""
+    last = pd.Timestamp(latest_week)
+    weeks = pd.date_range(end=last, periods=RECENT_SPARK_WEEKS, freq="7D")
+    shown = weekly[~rule.hides(weekly["n_respondents"])] if len(weekly) else weekly
+    by_week = dict(zip(pd.to_datetime(shown["week"]), 100 * shown["share"], strict=True))
+    values = [by_week.get(w) for w in weeks]
+    return weeks[0], [None if v is None or not np.isfinite(v) else round(float(v), 1) for v in values]
+
+
 def results_records(
     readings: pd.DataFrame,
     *,
     min_respondents: int | None = None,
     weekly: pd.DataFrame | None = None,
     extra: dict | None = None,
+    improvement: str = "increase",
 ) -> list[dict]:
     """One record per unit for :func:`pxlib.report.record_results`, from its reading.
 
@@ -375,6 +390,10 @@ def results_records(
     of :mod:`pxlib.disclosure` hides them), ``estimate``, ``ci_low``,
     ``ci_high`` (the current phase's share and its one-sided 95 % bounds),
     ``reason`` and ``next_step``,
+    ``recent_values`` (the charted weekly percentage of the last
+    :data:`RECENT_SPARK_WEEKS` weeks to the latest, ``None`` where a week had
+    no answers or too few to show) from ``recent_from``, ``value_format``
+    ("percent") and ``improvement``, for the index's sparkline and icons,
     plus ``extra`` columns of ``readings`` ({record key: column}).
     """
     rule = small_numbers(min_respondents)
@@ -407,7 +426,13 @@ def results_records(
             "ci_high": _round(row.ci_high),
             "reason": row.reason,
             "next_step": row.next_step,
+            "value_format": "percent",
+            "improvement": improvement,
         }
+        if weekly is not None and pd.notna(row.latest_week):
+            rec["recent_from"], rec["recent_values"] = _recent_values(
+                weekly[weekly["unit"] == row.unit], row.latest_week, rule
+            )
         for key, col in (extra or {}).items():
             rec[key] = getattr(row, col)
         records.append(rec)
@@ -887,12 +912,10 @@ def criteria_evidence(
 
 
 def output_path(output_dir, trust_code: str, unit: str, what: str):
-    """``<output_dir>/<trust>_<unit>_<what>.html`` with a file-safe unit name."""
-    import re
-    from pathlib import Path
+    """``<output_dir>/<trust>_<unit>_<what>.html`` with a file-safe unit name (the index links it)."""
+    from pxlib.report.results import unit_file
 
-    safe = re.sub(r"[^A-Za-z0-9]+", "-", str(unit)).strip("-").lower() or "unit"
-    return Path(output_dir) / f"{trust_code}_{safe}_{what}.html"
+    return unit_file(output_dir, trust_code, unit, what)
 
 
 def define_record(unit: str, check, advice: dict, target: float) -> dict:
