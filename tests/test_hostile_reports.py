@@ -10,6 +10,7 @@ would open, and every output file is searched for the planted details.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,12 @@ BROWSER_ARGS = [
     "--disable-sync",
     "--proxy-server=127.0.0.1:9",  # any network request fails
 ]
+
+
+#: a number printed with a float's full precision ("52.000000", "0.912345678")
+FLOAT_REPR = re.compile(r"(?<![\w.])\d+\.\d{5,}(?![\w.])")
+#: words of tests, batches and temporary folders that have no place in a team's report
+SCAFFOLDING = ("batch mode", "checked automatically", "golden", "nbval", "pxlib-staging", "pxlib-kernels")
 
 
 @pytest.fixture(scope="module")
@@ -57,22 +64,39 @@ def test_no_script_runs_in_any_report_or_the_index(hostile_batch):
     pages = _pages(out)
     assert len(pages) >= 4
     dialogs: dict[str, list[str]] = {}
+    faults: dict[str, list[str]] = {}
     shown_literally = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         try:
             for path in pages:
-                page = browser.new_page()
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
                 seen: list[str] = []
+                errors: list[str] = []
                 page.on("dialog", lambda d, seen=seen: (seen.append(d.message), d.dismiss()))
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
                 page.goto(path.as_uri(), wait_until="load")
                 page.wait_for_timeout(1500)  # plotly draws, hovers and onerror handlers fire
                 dialogs[path.name] = seen
+                undrawn = page.evaluate(
+                    "Array.from(document.querySelectorAll('.plotly-graph-div'))"
+                    ".filter(d => !d.querySelector('.main-svg')).length"
+                )
+                if undrawn:
+                    errors.append(f"{undrawn} figure(s) not drawn")
+                overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+                if overflow > 0:
+                    errors.append(f"{overflow} px of sideways scroll at 1,280 px")
+                text = page.inner_text("body")
+                errors += [f"float repr {m!r}" for m in FLOAT_REPR.findall(text)[:3]]
+                errors += [f"scaffolding {w!r}" for w in SCAFFOLDING if w in text.lower()]
+                faults[path.name] = errors
                 shown_literally.append("onerror=alert" in page.inner_text("body"))
                 page.close()
         finally:
             browser.close()
     assert all(not messages for messages in dialogs.values()), dialogs
+    assert all(not errors for errors in faults.values()), faults
     # the payloads reached the pages, as text: the check above is not vacuous
     assert any(shown_literally)
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from pxlib import fmt
 from pxlib.disclosure import small_numbers
 from pxlib.escape import html_text, markdown, md_text
 from pxlib.spc.theme import table_styles
@@ -235,22 +236,26 @@ def table(
     ``escape`` is False (for cells holding icons built by pxlib).
     """
     shown = frame.copy()
-    fmt: dict[str, Callable] = {}
+    formats: dict[str, Callable] = {}
     for c in percent:
-        fmt[c] = lambda v: f"{v:.0%}"
+        formats[c] = fmt.percent
     for c in integer:
-        fmt[c] = lambda v: f"{int(round(v)):,}"
+        formats[c] = lambda v: fmt.number(round(float(v)))
     for c, d in (decimals or {}).items():
-        fmt[c] = lambda v, d=d: f"{v:.{d}f}"
+        formats[c] = lambda v, d=d: fmt.number(v, d)
     for c in dates:
-        fmt[c] = lambda v: pd.Timestamp(v).strftime("%d %b %Y")
+        formats[c] = fmt.date
+    # any other number reads as people write it (never a float's six decimals)
+    for c in shown.columns:
+        if c not in formats and pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c]):
+            formats[c] = fmt.number
     # a missing number reads "not shown" where the row was suppressed (its note says so), or
     # everywhere when the table has no note column; otherwise it is left blank (not applicable)
     if "note" in shown.columns:
         hidden_row = shown["note"].fillna("").astype(str).str.contains(SUPPRESSED)
     else:
         hidden_row = pd.Series(True, index=shown.index)
-    for c, f in fmt.items():
+    for c, f in formats.items():
         if c not in shown.columns:
             continue
         missing = shown[c].isna()
@@ -258,7 +263,7 @@ def table(
         shown[c] = [b if m else f(v) for v, m, b in zip(shown[c], missing, blank, strict=True)]
     if escape:
         for c in shown.columns:
-            if c not in fmt and (
+            if c not in formats and (
                 shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])
             ):
                 shown[c] = shown[c].map(lambda v: v if pd.isna(v) else html_text(str(v)))
@@ -317,7 +322,7 @@ def spc_alt_text(
     from pxlib.spc import icons
 
     by = list(result.by)
-    fmt = result.spec.format_value
+    value_text = result.spec.format_value
     what = what or (result.y_label or "the measure")
     kind = {"run": "run chart", "p": "p control chart", "xmr": "XmR chart", "i": "I chart"}.get(
         result.kind, f"{result.kind} chart"
@@ -356,10 +361,10 @@ def spc_alt_text(
         valued = frame[np.isfinite(frame["y"].to_numpy(float))].sort_values("x")
         bits = []
         if len(s) > 1:
-            cls = ", ".join(fmt(v) for v in s["cl"])
+            cls = ", ".join(value_text(v) for v in s["cl"])
             bits.append(f"{len(s)} phases with centre lines {cls}")
         elif len(s):
-            bits.append(f"centre line {fmt(s['cl'].iloc[0])}")
+            bits.append(f"centre line {value_text(s['cl'].iloc[0])}")
         if len(valued):
             last = valued.iloc[-1]
             when = (
@@ -371,7 +376,7 @@ def spc_alt_text(
                     else str(last["x"])
                 )
             )
-            bits.append(f"latest value {fmt(last['y'])} ({when})")
+            bits.append(f"latest value {value_text(last['y'])} ({when})")
         reading = _reading_row(readings, by, key)
         if reading is not None:
             bits.append(str(reading["caption"]).rstrip("."))
@@ -384,7 +389,7 @@ def spc_alt_text(
                 bits.append(icons.assurance_label(at).split(": ", 1)[-1])
         parts.append((f"{name}: " if name else "") + "; ".join(bits) + ".")
     if result.target is not None:
-        parts.append(f"The target of {fmt(result.target)} is drawn as a red line.")
+        parts.append(f"The target of {value_text(result.target)} is drawn as a red line.")
     if suppressed is not None and len(suppressed):
         parts.append(
             f"{len(suppressed)} weeks resting on fewer than {small_numbers(min_respondents).threshold} answers are "
