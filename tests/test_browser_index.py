@@ -146,3 +146,46 @@ def test_failures_are_listed_apart_in_words(index):
     assert "Reports that could not be made (1)" in text
     assert "responses.csv: no rows" in text
     assert "0.95" not in text and "96.3%" in text  # numbers for people
+
+
+def _body_text(path) -> str:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(path.as_uri(), wait_until="load")
+            page.wait_for_timeout(500)
+            drawn = page.locator(".main-svg").count()
+            return page.inner_text("body") + f"\n[{drawn} drawn]"
+        finally:
+            browser.close()
+
+
+def test_a_report_copied_on_its_own_says_how_to_view_it_and_a_self_contained_one_draws(tmp_path):
+    from test_batch_units import _nb_with_outputs
+
+    from pxlib.report.export import ReportExporter
+
+    alone = tmp_path / "copied.html"
+    alone.write_text(
+        ReportExporter("directory").export(_nb_with_outputs(), plotlyjs_src="../plotly.min.js"),
+        encoding="utf-8",
+    )
+    text = _body_text(alone)
+    assert "Open the report from inside that folder" in text and "[0 drawn]" in text
+    standalone = tmp_path / "standalone.html"
+    standalone.write_text(ReportExporter("embed").export(_nb_with_outputs()), encoding="utf-8")
+    text = _body_text(standalone)
+    assert "Chart not shown" not in text and "[0 drawn]" not in text
+
+
+def test_self_contained_is_a_batch_option():
+    import argparse
+
+    from pxlib.report import add_batch_arguments
+
+    parser = argparse.ArgumentParser()
+    add_batch_arguments(parser)
+    assert parser.parse_args(["--self-contained"]).self_contained is True

@@ -154,6 +154,7 @@ CONFIG_KEYS = {
     "kernel",
     "notebooks_dir",
     "plotlyjs",
+    "self_contained",
     "record_files",
     "aggregate_files",
     "org_filtered_files",
@@ -1511,6 +1512,13 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         help="plotly.js written once beside the reports (default) or embedded in each",
     )
     parser.add_argument(
+        "--self-contained",
+        action="store_true",
+        default=None,
+        help="embed plotly.js in every report (about 4.8 MB each) so a report copied on its "
+        "own still draws its charts (same as --plotlyjs embed)",
+    )
+    parser.add_argument(
         "--as-of",
         metavar="YYYY-MM-DD",
         help="the date the reports are as of, given to every notebook that declares 'as_of'",
@@ -1560,7 +1568,9 @@ def run_batch_from_args(args: argparse.Namespace) -> int:
             scheduler=pick("scheduler"),
             timeout=pick("timeout", default=600.0),
             start_timeout=config.get("start_timeout", 60.0),
-            plotlyjs=pick("plotlyjs", default="directory"),
+            plotlyjs="embed"
+            if pick("self_contained", default=False)
+            else pick("plotlyjs", default="directory"),
             progress=False if getattr(args, "no_progress", False) else None,
             text_params=cli_params.keys(),
             record_files=config.get("record_files", isolation.RECORD_FILES),

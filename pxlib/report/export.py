@@ -131,7 +131,9 @@ def figure_html(figure: dict[str, Any], div_id: str) -> str:
         f"var f={_json_for_script(payload)};"
         "if(window.Plotly){Plotly.newPlot(" + json.dumps(div_id) + ",f.data,f.layout,f.config);}"
         "else{document.getElementById(" + json.dumps(div_id) + ").textContent="
-        '"Chart not shown: plotly.min.js was not found beside this report.";}'
+        '"Chart not shown: this report draws its charts with plotly.min.js from the '
+        "reports folder, one level above it. Open the report from inside that folder, "
+        'or ask for stand-alone reports (pxlib batch --self-contained).";}'
         "})();</script></div>"
     )
 
