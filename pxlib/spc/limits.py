@@ -65,8 +65,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import betainc
-from scipy.stats import norm
 
+from pxlib.distributions import norm_sf
 from pxlib.errors import ChartError
 from pxlib.spc import constants as K
 from pxlib.spc.segments import (
@@ -86,9 +86,9 @@ NEEDS_N = ("p", "pp", "u", "up")
 #: how p-chart limits are set: normal approximation, exact binomial, or chosen per phase
 LIMIT_METHODS = ("normal", "exact", "auto")
 #: one-sided tail probability of the normal 3-sigma limits, 1 - Phi(3) = 0.0013499
-ALPHA_3SIGMA = float(norm.sf(3.0))
+ALPHA_3SIGMA = float(norm_sf(3.0))
 #: one-sided tail probability of the normal 2-sigma lines, 1 - Phi(2) = 0.02275
-ALPHA_2SIGMA = float(norm.sf(2.0))
+ALPHA_2SIGMA = float(norm_sf(2.0))
 #: ``limits="auto"``: a phase gets exact binomial limits when the expected count of the
 #: rarer outcome per point, n-bar * min(p-bar, 1 - p-bar), is below this; the normal
 #: approximation to the binomial is taken to be adequate from 5 expected on each side

@@ -27,8 +27,8 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.special import gammaln
-from scipy.stats import binom
 
+from pxlib.distributions import binom_ppf
 from pxlib.spc.segments import seg_count, seg_first_index
 
 # --- rule identifiers, in NHSRplotthedots' order of precedence for labelling ---------
@@ -72,7 +72,7 @@ def anhoej_limits(n_useful) -> tuple[np.ndarray, np.ndarray]:
     pos = n > 0
     if pos.any():
         m = n[pos] - 1
-        cr_min[pos] = np.where(m > 0, binom.ppf(0.05 * _FUZZ, np.maximum(m, 1), 0.5), 0.0)
+        cr_min[pos] = np.where(m > 0, binom_ppf(0.05 * _FUZZ, np.maximum(m, 1), 0.5), 0.0)
     return lr_max, cr_min
 
 

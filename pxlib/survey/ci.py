@@ -34,8 +34,9 @@ method except ``wilson`` (which is well defined there), the ``beta``
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from pxlib.distributions import norm_ppf, t_ppf
 from pxlib.errors import DesignError
 
 CI_METHODS = ("logit", "likelihood", "beta", "asin", "mean", "xlogit", "wilson")
@@ -43,8 +44,8 @@ CI_METHODS = ("logit", "likelihood", "beta", "asin", "mean", "xlogit", "wilson")
 
 def _t(q: float, df: np.ndarray) -> np.ndarray:
     df = np.asarray(df, dtype=float)
-    out = np.where(np.isfinite(df) & (df > 0), stats.t.ppf(q, np.maximum(df, 1e-300)), np.nan)
-    return np.where(np.isinf(df), stats.norm.ppf(q), out)
+    out = np.where(np.isfinite(df) & (df > 0), t_ppf(q, np.maximum(df, 1e-300)), np.nan)
+    return np.where(np.isinf(df), norm_ppf(q), out)
 
 
 def _beta_bounds(p, neff, alpha):

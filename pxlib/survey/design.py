@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
+from pxlib.distributions import norm_ppf, t_ppf
 from pxlib.errors import ColumnError, DesignError, PxlibWarning, WeightingError
 from pxlib.weighting._margins import check_base_weights, show, show_list
 from pxlib.weighting.adjust import nonresponse_adjust as _nr_adjust
@@ -576,7 +577,7 @@ class Design:
         level = _check_level(level)
         ddf = _check_ddf(ddf)
         df = self.degf if ddf is None else ddf
-        q = stats.norm.ppf(0.5 + level / 2) if np.isinf(df) else stats.t.ppf(0.5 + level / 2, df)
+        q = norm_ppf(0.5 + level / 2) if np.isinf(df) else t_ppf(0.5 + level / 2, df)
         return est - q * se, est + q * se, df
 
     def total(self, col: str, level: float = 0.95, ddf: float | None = None) -> Estimate:
@@ -878,8 +879,8 @@ class Domains:
             with np.errstate(invalid="ignore"):
                 q = np.where(
                     np.isinf(df),
-                    stats.norm.ppf(0.5 + level / 2),
-                    stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)),
+                    norm_ppf(0.5 + level / 2),
+                    t_ppf(0.5 + level / 2, np.maximum(df, 1)),
                 )
             q = np.where(df > 0, q, np.nan)
             lohi = (est - q * se, est + q * se)

@@ -1,0 +1,54 @@
+"""The few distribution functions pxlib needs, from ``scipy.special``.
+
+``scipy.stats`` costs about a second to import, paid again by every notebook
+kernel of a batch; these are the same special functions ``scipy.stats`` calls
+for these distributions, so the numbers are identical (``tests/test_distributions.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+__all__ = ["binom_ppf", "norm_ppf", "norm_sf", "t_ppf"]
+
+
+def norm_sf(x):
+    """Upper tail area of the standard normal, 1 - Φ(x) = Φ(-x)."""
+    return special.ndtr(-np.asarray(x, dtype=float))
+
+
+def norm_ppf(q):
+    """Standard normal quantile Φ⁻¹(q)."""
+    return special.ndtri(np.asarray(q, dtype=float))
+
+
+def t_ppf(q, df):
+    """Student's t quantile with ``df`` degrees of freedom (df > 0; infinite df: the normal)."""
+    q, df = np.broadcast_arrays(np.asarray(q, dtype=float), np.asarray(df, dtype=float))
+    finite = np.isfinite(df)
+    out = special.stdtrit(np.where(finite, df, 1.0), q)
+    return np.where(finite, out, special.ndtri(q))
+
+
+def binom_ppf(q, n, p):
+    """Binomial quantile: the smallest whole k with P(X <= k) >= q, for 0 < q < 1 and n >= 1.
+
+    The incomplete-beta inverse ``bdtrik`` gives k to within a step or two; the
+    exact cumulative probability ``bdtr`` then moves it down while P(X <= k - 1)
+    still reaches q, and up while P(X <= k) falls short.
+    """
+    q, n, p = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (q, n, p)))
+    whole_n = n.astype(np.int64)
+    k = np.clip(np.ceil(special.bdtrik(q, n, p)), 0, n).astype(np.int64)
+    while True:
+        down = (k > 0) & (special.bdtr(np.maximum(k - 1, 0), whole_n, p) >= q)
+        if not down.any():
+            break
+        k = np.where(down, k - 1, k)
+    while True:
+        up = (k < whole_n) & (special.bdtr(k, whole_n, p) < q)
+        if not up.any():
+            break
+        k = np.where(up, k + 1, k)
+    return k.astype(float)
