@@ -1150,8 +1150,11 @@ def _summary_frame(
     warning = np.full(nseg, "", dtype=object)
     serious = np.zeros(nseg, dtype=bool)
 
-    def counted(count: np.ndarray, text: str, prefix: str = "") -> np.ndarray:
-        return prefix + count.astype(np.int64).astype(str).astype(object) + text
+    def counted(count: np.ndarray, many: str, one: str, prefix: str = "") -> np.ndarray:
+        """"3 points ..." or "1 point ...", per segment."""
+        count = np.asarray(count).astype(np.int64)
+        words = np.where(count == 1, one, many).astype(object)
+        return prefix + count.astype(str).astype(object) + words
 
     def add(mask, text, flag=True):
         """Append ``text`` (one string, or one per segment) to the flagged segments."""
@@ -1200,7 +1203,10 @@ def _summary_frame(
     add(
         few,
         counted(
-            stats["n_useful"], " useful points: too few for the run rules to be reliable", "only "
+            stats["n_useful"],
+            " useful points: too few for the run rules to be reliable",
+            " useful point: too few for the run rules to be reliable",
+            "only ",
         ),
     )
     add(n_values == 0, "no values in this phase")
@@ -1208,14 +1214,18 @@ def _summary_frame(
     zero_n = seg_count(seg, nseg, sub["zero_n"])
     add(
         zero_n > 0,
-        counted(zero_n, " points with a zero denominator are shown as gaps"),
+        counted(
+            zero_n,
+            " points with a zero denominator are shown as gaps",
+            " point with a zero denominator is shown as a gap",
+        ),
         False,
     )
     if "inserted" in sub:
         ins = seg_count(seg, nseg, sub["inserted"])
-        add(ins > 0, counted(ins, " absent periods are shown as gaps"), False)
+        add(ins > 0, counted(ins, " absent periods are shown as gaps", " absent period is shown as a gap"), False)
     excl = seg_count(seg, nseg, ~include)
-    add(excl > 0, counted(excl, " excluded points"), False)
+    add(excl > 0, counted(excl, " excluded points", " excluded point"), False)
     for note in notes:
         add(np.ones(nseg, dtype=bool), note, False)
 

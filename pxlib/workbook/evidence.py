@@ -14,6 +14,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from pxlib.fmt import plural
+
 #: special-cause weeks this recent count as the unit's current signal
 RECENT_WEEKS = 6
 #: the weeks whose position against the centre line gives a runs signal its direction
@@ -119,7 +121,8 @@ def find_evidence(cur: pd.DataFrame, summary_row: pd.Series, fmt, multiply: floa
             out.append(
                 {
                     "side": side,
-                    "words": f"{len(hits)} of the last {len(recent)} weeks {_side_word(side)} the process limits",
+                    "words": f"{len(hits)} of the last {len(recent)} weeks "
+                    f"{plural(len(hits), 'was')} {_side_word(side)} the process limits",
                     "since": hits["x"].iloc[0],
                     "kind": "single",
                 }
@@ -152,8 +155,8 @@ def find_evidence(cur: pd.DataFrame, summary_row: pd.Series, fmt, multiply: floa
                 "side": side,
                 "words": (
                     f"a sustained change since about {week_words(since)} ({names}): "
-                    f"{int((sides == side).sum())} of the last "
-                    f"{len(window)} weeks are {_side_word(side)} the centre line of "
+                    f"{int((sides == side).sum())} of the last {len(window)} weeks "
+                    f"{plural(int((sides == side).sum()), 'is')} {_side_word(side)} the centre line of "
                     f"{fmt(float(window['cl'].iloc[-1]))}, and together they average "
                     f"{fmt(p_recent)} against {fmt(p_ref)} in the baseline weeks, more than "
                     "chance explains"
