@@ -491,7 +491,8 @@ def explorer(
             options=options,
             index=(0, len(options) - 1),
             description="Weeks",
-            layout=w.Layout(width="600px"),
+            # room for the readout "01 Sep 2025 – 24 Aug 2026" beside the slider
+            layout=w.Layout(width="100%", max_width="48em"),
         ),
         "target": w.Text(
             value=PERCENT.format_value(100 * target_share(target)),
@@ -520,9 +521,9 @@ def explorer(
     out = _wire(_call, controls)
     return w.VBox(
         [
-            w.HBox([controls["unit"], controls["kind"]]),
+            _controls_row([controls["unit"], controls["kind"]]),
             controls["dates"],
-            w.HBox([controls["target"], *([controls["rules"]] if rules else [])]),
+            _controls_row([controls["target"], *([controls["rules"]] if rules else [])]),
             out,
         ]
     )
@@ -735,12 +736,34 @@ def unit_view(
     return out
 
 
+#: the smallest width a slider or box keeps when the page is narrow (never a bare handle)
+CONTROL_MIN_WIDTH = "20em"
+
+
+def _controls_row(controls) -> object:
+    """The controls side by side, wrapping onto a new line before any would be squeezed.
+
+    Each keeps its label whole (``description_width: initial``) and at least
+    :data:`CONTROL_MIN_WIDTH`, so a slider never shrinks to a bare handle.
+    """
+    import ipywidgets as w
+
+    for control in controls:
+        if hasattr(control, "style") and hasattr(control.style, "description_width"):
+            control.style.description_width = "initial"
+        control.layout.min_width = control.layout.min_width or CONTROL_MIN_WIDTH
+    return w.Box(
+        list(controls),
+        layout=w.Layout(display="flex", flex_flow="row wrap", grid_gap="0.4em 1.5em", width="100%"),
+    )
+
+
 def choose(draw: Callable[..., None], **controls):
     """Widgets for any keyword controls ({name: ipywidgets widget}) calling ``draw(**values)``."""
     import ipywidgets as w
 
     out = _wire(draw, controls)
-    return w.VBox([w.HBox(list(controls.values())), out])
+    return w.VBox([_controls_row(controls.values()), out])
 
 
 def funnel_view(
