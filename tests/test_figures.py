@@ -236,7 +236,7 @@ def test_target_line_and_two_sigma_lines():
     fig = r.figure(group="Cedar")
     assert not [t for t in fig.data if "2-sigma" in (t.name or "")]
     (target,) = [t for t in fig.data if t.name.startswith("Target")]
-    assert target.name == "Target (90.0%)"
+    assert target.name == "Target (90%)"  # as many decimals as the target has
     assert target.line.color == "#DE1B1B"
     assert list(target.y) == [0.9, 0.9]
     fig2 = r.figure(group="Cedar", show_2sigma=True)
@@ -460,7 +460,7 @@ def test_summary_table_lists_latest_values_and_icons():
     assert "fails the target" in birch["Assurance"]
     cedar = data[data["unit"] == "Cedar"].iloc[0]
     assert "Common cause" in cedar["Variation"] and "Hit and miss" in cedar["Assurance"]
-    assert birch["Target"] == "97.0%"
+    assert birch["Target"] == "97%"
     assert "Units needing attention first" in out
 
 
@@ -494,10 +494,16 @@ def test_funnel_outliers_labelled_and_coloured():
     fig = r.figure(improvement="increase")
     (better,) = [t for t in fig.data if t.name.startswith("Above")]
     (worse,) = [t for t in fig.data if t.name.startswith("Below")]
-    assert list(better.text) == ["W1"] and "markers+text" in better.mode
+    assert list(better.text) == ["W1"] and "%{text}" in better.hovertemplate
     assert better.marker.color == "#289DE0" and worse.marker.color == "#FAB428"
     assert list(worse.text) == ["W3"]
     assert better.marker.symbol != worse.marker.symbol
+    # each outlier named beside its point: above it when above the centre line
+    notes = {a.text: a for a in fig.layout.annotations}
+    assert set(notes) == {"W1", "W3"}
+    assert (notes["W1"].x, notes["W1"].y) == (100, 0.95) and notes["W1"].ay < 0
+    assert notes["W3"].ay > 0
+    assert not r.figure(label_outliers=False).layout.annotations
 
 
 def test_funnel_curves_follow_the_units_limits():

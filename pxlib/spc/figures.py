@@ -16,7 +16,15 @@ What a reader sees, and why:
 - centre line and process limits drawn per phase (a new phase restarts the
   lines, with a label), an optional 2-sigma line, the target in MDC red;
 - the MDC variation and assurance icons in the corner (:mod:`pxlib.spc.icons`);
-- PDSA cycles as labelled markers on the x axis with the change idea in the hover.
+- PDSA cycles as labelled markers on the x axis with the change idea in the hover;
+  labels of cycles close together are stacked (up to three high), the rest shown
+  on hover only, and phase labels are stacked the same way;
+- titles wrapped at word boundaries, never cut; small multiples spaced so that no
+  panel title meets the tick labels of the row above;
+- funnel plots with every unit's name in its hover and the outliers named beside
+  their points;
+- targets written one way ("Target (95%)" on a chart in percent, "Target (95)" on
+  any other), by :meth:`ChartSpec.format_value`.
 
 Figures are built as plain dicts and validated once, with the slim
 :data:`pxlib.spc.theme.TEMPLATE`, so that 50 small multiples draw in well under a
@@ -25,6 +33,8 @@ second and a figure's JSON stays small.
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -38,7 +48,17 @@ from pxlib.errors import ChartError, ColumnError
 from pxlib.escape import html_text
 from pxlib.spc import icons
 from pxlib.spc.spec import ChartSpec
-from pxlib.spc.theme import NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY, TEMPLATE, table_styles
+from pxlib.spc.theme import (
+    FONT_SIZE,
+    LINE_HEIGHT,
+    NHS_DARK_BLUE,
+    NHS_DARK_GREY,
+    NHS_MID_GREY,
+    TEMPLATE,
+    table_styles,
+    text_width_px,
+    wrap_lines,
+)
 
 # --- styles -------------------------------------------------------------------
 
@@ -181,6 +201,42 @@ def _bool(series: pd.Series | None, length: int, default: bool) -> np.ndarray:
 
 def _wrap(text: str, width: int = 60) -> str:
     return "<br>".join(textwrap.wrap(html_text(text), width))
+
+
+def _wrapped(text: str, width_px: float, size: float, bold: bool = False) -> tuple[str, int]:
+    """``text`` escaped and broken at word boundaries with ``<br>`` to fit ``width_px``
+    (never cut), and its number of lines."""
+    lines = wrap_lines(text, width_px, size, bold)
+    return "<br>".join(html_text(line) for line in lines), len(lines)
+
+
+def _plain(value: object) -> str:
+    """A value from the data as figure text: a whole number without ".0", another
+    number with at most 3 decimals (0.192 for 10/52; no float noise such as
+    0.30000000000000004), anything else as it is."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        v = float(value)
+        if not math.isfinite(v):
+            return "n/a"
+        if v == round(v) and abs(v) < 1e15:
+            return str(int(round(v)))
+        if abs(v) >= 1e-3:
+            return f"{v:.3f}".rstrip("0").rstrip(".")
+        return f"{v:.2e}"
+    return _text(value)
+
+
+def _target_text(spec: ChartSpec, target: float) -> str:
+    """The target as every legend, annotation and table of a figure writes it:
+    :meth:`ChartSpec.format_value` with as few decimals as the target has (up to 1):
+    "95%" on a chart in percent (97.5 % as "97.5%"), "95" on any other."""
+
+    def shown(text: str) -> float:
+        return float(text.rstrip("%").replace(",", ""))
+
+    exact = shown(spec.format_value(target, 6))
+    text = spec.format_value(target, 0)
+    return text if abs(shown(text) - exact) < 1e-6 else spec.format_value(target, 1)
 
 
 # --- groups ---------------------------------------------------------------------
@@ -467,17 +523,124 @@ def _midpoint(a: object, b: object, dates: bool) -> object:
         return b
 
 
+class _XScale:
+    """Where an x value falls along a panel's x axis, in pixels from its left end.
+
+    The axis spans the first to the last x the panel shows (its points and the
+    PDSA cycles drawn on it: plotly's autorange); dates and numbers are placed in
+    proportion, other values (categories) by their order of first appearance.
+    Used to tell, before a browser draws the figure, which labels would overlap.
+    """
+
+    def __init__(self, values: Iterable, width_px: float):
+        self.width = float(width_px)
+        self.kind = "category"
+        self.codes: dict = {}
+        vals = [v for v in values if not _blank(v)]
+        nums = self._numbers(vals)
+        if nums is None:
+            for v in vals:
+                self.codes.setdefault(v, len(self.codes))
+            nums = np.asarray(list(self.codes.values()), dtype=float)
+        self.lo = float(nums.min()) if len(nums) else 0.0
+        self.hi = float(nums.max()) if len(nums) else 1.0
+
+    def _numbers(self, vals: list) -> np.ndarray | None:
+        if vals and all(_is_date_like(v) for v in vals):
+            try:
+                ms = pd.to_datetime(pd.Series(vals)).to_numpy(dtype="datetime64[ms]")
+            except (TypeError, ValueError):  # mixed time zones: placed as categories
+                return None
+            self.kind = "date"
+            return ms.astype(float)
+        if vals and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in vals):
+            self.kind = "number"
+            return np.asarray(vals, dtype=float)
+        return None
+
+    def px(self, value: object) -> float | None:
+        if _blank(value):
+            return None
+        try:
+            if self.kind == "date":
+                v = float(
+                    pd.Timestamp(value).to_datetime64().astype("datetime64[ms]").astype(float)
+                )
+            elif self.kind == "number":
+                v = float(value)
+            else:
+                v = float(self.codes[value])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if self.hi <= self.lo:
+            return self.width / 2
+        return (v - self.lo) / (self.hi - self.lo) * self.width
+
+
+_MAX_LABEL_LEVELS = 3  # more crowded than this: the label is shown on hover only
+_LABEL_GAP_PX = 4
+
+
+def _stagger(boxes: Sequence[tuple[float, float] | None], max_levels: int) -> list[int | None]:
+    """The level (0 the lowest) of each label so that labels on one level do not overlap.
+
+    ``boxes``: each label's (left, right) edges in pixels, or None where its place
+    is unknown (level 0). Labels are placed from left to right on the lowest level
+    whose last label ends at least a few pixels before them (interval colouring in
+    order of left edge: as few levels as the overlaps allow); a label that would
+    need more than ``max_levels`` levels gets None (hover only).
+    """
+    out: list[int | None] = [0] * len(boxes)
+    ends: list[float] = []  # right edge of the last label of each level
+    placed = sorted((b[0], i) for i, b in enumerate(boxes) if b is not None)
+    for left, i in placed:
+        right = boxes[i][1]
+        for level, end in enumerate(ends):
+            if left >= end + _LABEL_GAP_PX:
+                ends[level] = right
+                out[i] = level
+                break
+        else:
+            if len(ends) < max_levels:
+                ends.append(right)
+                out[i] = len(ends) - 1
+            else:
+                out[i] = None
+    return out
+
+
+_PHASE_FONT = 11
+_PHASE_STEP_PX = 15  # one level of phase labels: an 11 px line and its padding
+_PDSA_FONT = 10
+_PDSA_STEP_PX = 16
+_PDSA_ARROW_PX = 26  # label of the lowest level above the x axis
+
+
+def _phase_band_px(levels: int) -> int:
+    """Height above a panel's plotting area kept for its phase labels (18 px for one level)."""
+    return 3 + _PHASE_STEP_PX * max(levels, 1)
+
+
 class _Panel:
     """Traces, shapes and annotations of one group on one pair of axes."""
 
-    def __init__(self, result, spec: ChartSpec, opts: dict[str, Any], seen: set[str]):
+    def __init__(
+        self,
+        result,
+        spec: ChartSpec,
+        opts: dict[str, Any],
+        seen: set[str],
+        scale: _XScale | None = None,
+    ):
         self.result = result
         self.spec = spec
         self.opts = opts
         self.seen = seen
+        self.scale = scale
         self.traces: list[dict] = []
         self.shapes: list[dict] = []
         self.annotations: list[dict] = []
+        self.phase_levels = 0  # levels of phase labels above the plotting area
 
     def _legend(self, name: str, rank: int) -> dict[str, Any]:
         show = name not in self.seen
@@ -579,7 +742,7 @@ class _Panel:
         # target
         target = result.target
         if opts["show_target"] and target is not None and np.isfinite(target) and x:
-            name = f"{LINE_NAMES['target']} ({spec.format_value(target, 1)})"
+            name = f"{LINE_NAMES['target']} ({_target_text(spec, target)})"
             xs = [v for v in x if v is not None]
             self.traces.append(
                 {
@@ -631,9 +794,7 @@ class _Panel:
         has_n = bool(np.isfinite(n).any())
         dates = _is_datetime(frame["x"])
         head = f"<b>{html_text(_label(key))}</b><br>" if key and opts["group_in_hover"] else ""
-        x_hover = (
-            "%{x|%d %b %Y}" if dates else f"{html_text(opts['x_title'] or 'Subgroup')} %{{x}}"
-        )
+        x_hover = "%{x|%d %b %Y}" if dates else f"{html_text(opts['x_title'] or 'Subgroup')} %{{x}}"
         value_name = html_text(result.y_label or "Value")
         # rules in words, counted over the points that have a value (a gap is no break)
         signals = np.full(m, "", dtype=object)
@@ -712,20 +873,22 @@ class _Panel:
         if len(segments) < 2:
             return
         labels = self.opts["phase_labels"]
+        texts, firsts = [], []
         for i, (a, _b, phase) in enumerate(segments):
             phase = phase.item() if hasattr(phase, "item") else phase
             if isinstance(labels, dict):
-                label = labels.get(phase, f"Phase {phase}")
+                label = labels.get(phase, f"Phase {_plain(phase)}")
             elif labels is not None and i < len(labels):
                 label = labels[i]
             elif named is not None and not _blank(named[a]):
                 label = named[a]
             else:
-                label = f"Phase {phase}"
-            first = x[a]
+                label = f"Phase {_plain(phase)}"
+            texts.append(_plain(label))
+            firsts.append(x[a])
             if i > 0:
                 prev_last = x[segments[i - 1][1] - 1]
-                at = _midpoint(prev_last, first, dates)
+                at = _midpoint(prev_last, x[a], dates)
                 self.shapes.append(
                     {
                         "type": "line",
@@ -738,19 +901,37 @@ class _Panel:
                         "line": {"color": NHS_MID_GREY, "width": 1, "dash": "dot"},
                     }
                 )
-            self.annotations.append(
-                {
-                    "x": first,
-                    "y": 1,
-                    "xref": xa,
-                    "yref": f"{ya} domain",
-                    "xanchor": "left",
-                    "yanchor": "bottom",
-                    "text": html_text(str(label)),
-                    "showarrow": False,
-                    "font": {"size": 11, "color": NHS_DARK_GREY},
-                }
-            )
+        # each label starts at its phase's first x: stagger those that would run together
+        boxes = []
+        for text, first in zip(texts, firsts, strict=True):
+            left = self.scale.px(first) if self.scale is not None else None
+            width = text_width_px(html_text(text), _PHASE_FONT) + 4
+            boxes.append(None if left is None else (left, left + width))
+        levels = _stagger(boxes, _MAX_LABEL_LEVELS)
+        self.phase_levels = max([lv + 1 for lv in levels if lv is not None], default=1)
+        for text, first, level in zip(texts, firsts, levels, strict=True):
+            note = {
+                "x": first,
+                "y": 1,
+                "xref": xa,
+                "yref": f"{ya} domain",
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "text": html_text(text),
+                "showarrow": False,
+                "font": {"size": _PHASE_FONT, "color": NHS_DARK_GREY},
+            }
+            if level is None:  # too crowded: a small hover target at the phase's start
+                note.update(_hover_only(html_text(text)))
+            else:
+                note["yshift"] = level * _PHASE_STEP_PX
+            self.annotations.append(note)
+
+
+def _hover_only(hover: str) -> dict[str, Any]:
+    """Annotation settings that show no label but keep ``hover`` on a small invisible
+    target where the label would be."""
+    return {"text": " ", "width": 10, "height": 10, "hovertext": hover}
 
 
 # --- PDSA annotations --------------------------------------------------------------
@@ -769,7 +950,7 @@ def _pdsa_rows(table: pd.DataFrame, cols: dict[str, Any]) -> pd.DataFrame:
 
 def _pdsa_hover(row: pd.Series, cols: dict[str, Any], short: str) -> str:
     start = row[cols["x"]]
-    when = pd.Timestamp(start).strftime("%d %b %Y") if _is_date_like(start) else str(start)
+    when = pd.Timestamp(start).strftime("%d %b %Y") if _is_date_like(start) else _plain(start)
     end = row.get(cols["end"]) if cols["end"] else None
     if not _blank(end) and _is_date_like(end):
         when += f" to {pd.Timestamp(end).strftime('%d %b %Y')}"
@@ -798,7 +979,7 @@ def _is_date_like(value: object) -> bool:
 def _short_label(row: pd.Series, cols: dict[str, Any], width: int = 18) -> str:
     short_col = cols["short"]
     if short_col and short_col in row.index and not _blank(row[short_col]):
-        return str(row[short_col])
+        return _plain(row[short_col])
     text = _text(row[cols["label"]])
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
@@ -815,8 +996,19 @@ def _pdsa_for_group(table: pd.DataFrame, by: Sequence[str], key: tuple) -> pd.Da
 
 
 def _pdsa_marks(
-    table: pd.DataFrame, cols: dict[str, Any], xa: str, ya: str, dates: bool
+    table: pd.DataFrame,
+    cols: dict[str, Any],
+    xa: str,
+    ya: str,
+    dates: bool,
+    scale: _XScale | None = None,
 ) -> tuple[list[dict], list[dict]]:
+    """A dotted line and a labelled arrow on the x axis for each cycle.
+
+    Labels of cycles closer together than a label is wide are stacked (up to
+    three levels, from the x axis up); a cycle with no room left keeps its line
+    and arrow and shows its label on hover only.
+    """
     shapes, notes = [], []
     for _, row in table.iterrows():
         x = row[cols["x"]]
@@ -850,12 +1042,25 @@ def _pdsa_marks(
                 "arrowsize": 1,
                 "arrowcolor": NHS_DARK_BLUE,
                 "ax": 0,
-                "ay": -26,
-                "font": {"size": 10, "color": NHS_DARK_BLUE},
-                "bgcolor": "rgba(255,255,255,0.8)",
+                "ay": -_PDSA_ARROW_PX,
+                "font": {"size": _PDSA_FONT, "color": NHS_DARK_BLUE},
+                "bgcolor": "rgba(255,255,255,0.9)",
             }
         )
-    return shapes, notes
+    boxes = []
+    for note in notes:
+        centre = scale.px(note["x"]) if scale is not None else None
+        half = (text_width_px(note["text"], _PDSA_FONT) + 6) / 2  # text, padding, border
+        boxes.append(None if centre is None else (centre - half, centre + half))
+    levels = _stagger(boxes, _MAX_LABEL_LEVELS)
+    for note, level in zip(notes, levels, strict=True):
+        if level is None:
+            note.update(_hover_only(note["hovertext"]), bgcolor="rgba(0,0,0,0)")
+        else:
+            note["ay"] = -(_PDSA_ARROW_PX + level * _PDSA_STEP_PX)
+    # lower labels drawn last, over the arrows of the labels stacked above them
+    order = sorted(range(len(notes)), key=lambda i: -(levels[i] if levels[i] is not None else 9))
+    return shapes, [notes[i] for i in order]
 
 
 def phases_from_pdsa(
@@ -933,8 +1138,7 @@ def _icon_image(
     svg = icons.icon_pair_svg(variation, assurance, improvement)
     if not svg:
         return None, 0.0
-    count = int(bool(variation)) + int(bool(assurance))
-    width_px = height_px * (44 * count - 4) / 40
+    width_px = _icon_width_px(types, height_px)
     image = {
         "source": icons.svg_data_uri(svg),
         "xref": "paper",
@@ -951,9 +1155,22 @@ def _icon_image(
     return image, width_px
 
 
+def _icon_width_px(types: tuple[str, str], height_px: float) -> float:
+    """Width of the icon pair of ``types`` drawn ``height_px`` high (0 without icons)."""
+    count = int(bool(types[0])) + int(bool(types[1]))
+    return height_px * (44 * count - 4) / 40 if count else 0.0
+
+
 def _icon_words(
     types: tuple[str, str], improvement: str, short: bool = False, capital: bool = False
 ) -> str:
+    return " · ".join(html_text(p) for p in _icon_phrases(types, improvement, short, capital))
+
+
+def _icon_phrases(
+    types: tuple[str, str], improvement: str, short: bool = False, capital: bool = False
+) -> list[str]:
+    """The icons' meaning in words (plain text): variation, then assurance."""
     variation, assurance = types
     parts = []
     if variation:
@@ -978,7 +1195,7 @@ def _icon_words(
         parts.append(words)
     if capital:
         parts = [p[:1].upper() + p[1:] for p in parts]
-    return " · ".join(html_text(p) for p in parts)
+    return parts
 
 
 def _subtitle(result) -> str:
@@ -1055,9 +1272,14 @@ def spc_figure(
     their meaning in words beside them. ``phase_labels``: {phase number: label}
     or a list in phase order (default "Phase 1", "Phase 2", ...).
 
-    The figure has a fixed size (default 900 × 480 px for one chart; 210 px a
-    column for small multiples) so that icons and labels sit where they should in
-    notebooks, HTML reports and PNGs alike.
+    The figure has a fixed size (default 900 px wide and about 480 px high for one
+    chart; 230 px a column and 170 px a row for small multiples) so that icons and
+    labels sit where they were placed in notebooks, HTML reports and PNGs alike.
+    Long titles wrap at word boundaries and make the figure taller, as do stacked
+    phase labels; small multiples keep between rows the room their x tick labels
+    (level, or turned by 30 degrees when crowded) and the next row's titles need.
+    With ``height`` given the rows share what that room leaves (at least 40 px
+    each: the figure grows rather than let labels overprint).
     """
     points = _check_points(result)
     if order not in ("attention", "data"):
@@ -1114,19 +1336,39 @@ def spc_figure(
 
 def _legend_rows(traces: list[dict], plot_w: float) -> int:
     """Rows a horizontal legend needs: plotly wraps its entries into columns as wide
-    as the widest entry (Arial 13 px: about 7 px a character, 46 px of symbol)."""
+    as the widest entry (its name in the 13 px font and 46 px of symbol)."""
     names = [t["name"] for t in traces if t.get("showlegend", True) and t.get("name")]
     if not names:
         return 0
-    widest = 46 + 7.0 * max(len(name) for name in names)
+    widest = 46 + max(text_width_px(name) for name in names)
     per_row = max(int(plot_w // widest), 1)
     return -(-len(names) // per_row)
 
 
+_TITLE_FONT = 17  # the template's title size
+_TITLE_TOP_PX = 14  # from the top of the figure to its title
+_TITLE_LINE_PX = _TITLE_FONT * LINE_HEIGHT
+_SUBTITLE_PX = 26  # the subtitle line under the title, and the space around it
+_TICK_PX = 9  # tick length and the space between a tick and its label
+_TICK_ANGLE = 30  # the angle plotly turns crowded tick labels by
+
+
+_WRAP_SLACK = 0.92  # wrap titles short of the room: fonts other than Arial run wider
+
+
+def _figure_title(text: str, width_px: float) -> tuple[str, int]:
+    """The figure's title wrapped at word boundaries to ``width_px`` (never cut), and
+    its number of lines."""
+    return _wrapped(text, width_px * _WRAP_SLACK, _TITLE_FONT)
+
+
+def _title_extra_px(lines: int) -> float:
+    """Height a title of ``lines`` lines needs beyond the first line."""
+    return (max(lines, 1) - 1) * _TITLE_LINE_PX
+
+
 def _finish(ctx: dict, traces: list[dict], layout: dict, geo: dict) -> go.Figure:
     result = ctx["result"]
-    title = ctx["title"]
-    text = title if title is not None else (result.y_label or "")
     layout.update(
         template=TEMPLATE,
         width=geo["width"],
@@ -1143,9 +1385,8 @@ def _finish(ctx: dict, traces: list[dict], layout: dict, geo: dict) -> go.Figure
             "traceorder": "normal",
         },
     )
-    layout.setdefault("title", {"text": html_text(text)})
     # the title block at the top of the figure, whatever the margin below it holds
-    layout["title"].update(yref="container", y=1 - 14 / geo["height"], yanchor="top")
+    layout["title"].update(yref="container", y=1 - _TITLE_TOP_PX / geo["height"], yanchor="top")
     layout["title"].setdefault("subtitle", {"text": _subtitle(result)})
     return go.Figure(data=traces, layout=layout)
 
@@ -1163,25 +1404,46 @@ def _geometry(width: float, height: float, t: float, b: float, left: float, r: f
     }
 
 
+def _x_values(ctx: dict, frames: Iterable[pd.DataFrame], keys: Iterable[tuple]) -> list:
+    """Every x a set of panels shows: their points' and their PDSA cycles' x."""
+    values: list = []
+    for frame in frames:
+        values += frame["x"].tolist()
+    if ctx["pdsa"] is not None:
+        col = ctx["pdsa_cols"]["x"]
+        for key in keys:
+            values += _pdsa_for_group(ctx["pdsa"], ctx["result"].by, key)[col].tolist()
+    return values
+
+
 def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
     result, spec = ctx["result"], ctx["spec"]
+    width = ctx["width"] or 900
+    l_px, r_px = 64, 24
+    scale = _XScale(_x_values(ctx, [frame], [key]), width - l_px - r_px)
     seen: set[str] = set()
-    panel = _Panel(result, spec, ctx["opts"], seen)
+    panel = _Panel(result, spec, ctx["opts"], seen, scale)
     panel.build(frame, key, "x", "y")
     traces, shapes, notes = panel.traces, panel.shapes, panel.annotations
     dates = _is_datetime(frame["x"])
-    _add_pdsa(ctx, key, "x", "y", dates, seen, traces, shapes, notes)
-    width = ctx["width"] or 900
+    _add_pdsa(ctx, key, "x", "y", dates, seen, traces, shapes, notes, scale)
+    base = result.y_label or ""
+    title = ctx["title"]
+    if title is None:
+        title = f"{_label(key)}: {base}" if key and base else (_label(key) if key else base)
+    title_html, title_lines = _figure_title(title, width - l_px - r_px)
+    # phase labels stack above the plotting area; the icons sit above them
+    band = _phase_band_px(panel.phase_levels)
     legend_px = _legend_rows(traces, width - 64) * _LEGEND_ROW_PX + 8
     b = 44 + (20 if ctx["x_title"] else 0) + legend_px
-    t = 112
+    t = round(112 + _title_extra_px(title_lines) + band - _phase_band_px(1))
     height = ctx["height"] or 360 + t + b
-    geo = _geometry(width, height, t, b, 64, 24)
+    geo = _geometry(width, height, t, b, l_px, r_px)
     images = []
     types = ctx["latest"].get(key, ("", ""))
     if ctx["show_icons"]:
         image, icon_w = _icon_image(
-            types, result.improvement, 1, 1 + 22 / geo["plot_h"], _ICON_PX, geo
+            types, result.improvement, 1, 1 + (band + 4) / geo["plot_h"], _ICON_PX, geo
         )
         if image:
             images.append(image)
@@ -1194,7 +1456,7 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
                     "xanchor": "right",
                     "yanchor": "bottom",
                     "xshift": -(icon_w + 8),
-                    "yshift": 28,
+                    "yshift": band + 10,
                     "align": "right",
                     "text": _icon_words(types, result.improvement, capital=True).replace(
                         " · ", "<br>"
@@ -1203,15 +1465,11 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
                     "font": {"size": 11, "color": NHS_DARK_GREY},
                 }
             )
-    base = result.y_label or ""
-    title = ctx["title"]
-    if title is None:
-        title = f"{_label(key)}: {base}" if key and base else (_label(key) if key else base)
     xaxis: dict[str, Any] = {"title": {"text": html_text(ctx["x_title"] or "")}}
     if dates:
         xaxis.update(_DATE_AXIS, tick0=pd.Timestamp(frame["x"].min()).strftime("%Y-%m-%d"))
     layout = {
-        "title": {"text": html_text(title)},
+        "title": {"text": title_html},
         "xaxis": xaxis,
         "yaxis": {
             "title": {"text": html_text(ctx["y_title"] or base)},
@@ -1224,13 +1482,13 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
     return _finish(ctx, traces, layout, geo)
 
 
-def _add_pdsa(ctx, key, xa, ya, dates, seen, traces, shapes, notes) -> None:
+def _add_pdsa(ctx, key, xa, ya, dates, seen, traces, shapes, notes, scale=None) -> None:
     """Append the PDSA cycles of one group (its marks, and the legend entry once per
     figure) to the figure's traces, shapes and annotations."""
     if ctx["pdsa"] is None:
         return
     rows = _pdsa_for_group(ctx["pdsa"], ctx["result"].by, key)
-    marks, labels = _pdsa_marks(rows, ctx["pdsa_cols"], xa, ya, dates)
+    marks, labels = _pdsa_marks(rows, ctx["pdsa_cols"], xa, ya, dates, scale)
     shapes += marks
     notes += labels
     if len(rows) and LINE_NAMES["pdsa"] not in seen:
@@ -1251,21 +1509,184 @@ def _pdsa_legend() -> dict:
     }
 
 
+# --- x tick labels of small multiples --------------------------------------------------
+
+_DAY_MS = 86_400_000.0
+_MONTH_MS = _DAY_MS * 365.2425 / 12  # plotly's average month
+_YEAR_MS = _DAY_MS * 365.2425
+
+
+def _round_up(value: float, steps: Sequence[float]) -> float:
+    return next((s for s in steps if s >= value), steps[-1])
+
+
+def _date_step(rough_ms: float) -> tuple[str, float]:
+    """The tick step plotly picks for a rough step (its ``autoTicks`` for dates):
+    ("Y", years), ("M", months) or ("D", days)."""
+    if 2 * rough_ms > _YEAR_MS:
+        years = rough_ms / _YEAR_MS
+        base = 10 ** math.floor(math.log10(years))
+        return "Y", max(base * _round_up(years / base, (2, 5, 10)), 1)
+    if 2 * rough_ms > _MONTH_MS:
+        return "M", _round_up(rough_ms / _MONTH_MS, (1, 2, 3, 6, 12))
+    return "D", _round_up(max(rough_ms / _DAY_MS, 1), (1, 2, 3, 7, 14))
+
+
+def _date_tick_labels(lo_ms: float, hi_ms: float, nticks: int) -> tuple[list[str], float]:
+    """The tick labels a date axis from ``lo_ms`` to ``hi_ms`` with at most ``nticks``
+    ticks shows (in the formats of ``_DATE_AXIS``; plotly counts steps of months from
+    January 2000 and steps of days from Sunday 2 January 2000), and the distance
+    between ticks in ms."""
+    unit, step = _date_step((hi_ms - lo_ms) / nticks)
+    start = pd.Timestamp(lo_ms, unit="ms")
+    end = pd.Timestamp(hi_ms, unit="ms")
+    if unit == "D":
+        days = int(step)
+        anchor = pd.Timestamp("2000-01-02")
+        when = anchor + pd.Timedelta(days=days * math.ceil((start - anchor).days / days))
+        offset: Any = pd.Timedelta(days=days)
+        step_ms = days * _DAY_MS
+    else:
+        months = int(step * 12) if unit == "Y" else int(step)
+        index = (start.year - 2000) * 12 + start.month - 1
+        index += start > pd.Timestamp(start.year, start.month, 1)
+        first = math.ceil(index / months) * months
+        when = pd.Timestamp(2000 + first // 12, first % 12 + 1, 1)
+        offset = pd.DateOffset(months=months)
+        step_ms = months * _MONTH_MS
+    labels = []
+    while when <= end and len(labels) < 50:
+        if unit == "D":  # "%-d %b<br>%Y"
+            labels.append(f"{when.day} {when:%b}<br>{when:%Y}")
+        elif unit == "M" and step < 12:  # "%b %Y"
+            labels.append(f"{when:%b %Y}")
+        else:  # "%Y"
+            labels.append(f"{when:%Y}")
+        when = when + offset
+    return labels or [""], step_ms
+
+
+def _number_tick_labels(lo: float, hi: float, nticks: int) -> tuple[list[str], float]:
+    """Tick labels of a linear axis (plotly's steps of 1, 2 or 5 times a power of ten)."""
+    rough = (hi - lo) / nticks if hi > lo else 1.0
+    base = 10 ** math.floor(math.log10(rough))
+    step = base * _round_up(rough / base, (2, 5, 10))
+    first = math.ceil(lo / step) * step
+    count = int((hi - first) / step + 1e-9) + 1
+    return [_plain(first + k * step) for k in range(min(count, 50))], step
+
+
+def _x_ticks(scale: _XScale, axis_px: float) -> dict[str, Any]:
+    """Tick settings of a small multiple's x axis and the height its labels take.
+
+    Labels stay level when some tick count (5, 4 or 3) lets them fit side by side;
+    otherwise they are turned by 30 degrees (as plotly would first turn them: set
+    here, so that the room kept for them is the room they take) with as many ticks
+    as let the turned labels clear one another. Returns the axis settings
+    (``nticks``, ``tickangle``) and ``height_px``: the ticks and their labels below
+    the plotting area.
+    """
+    line = FONT_SIZE * LINE_HEIGHT
+    angle = math.radians(_TICK_ANGLE)
+    options = []
+    for nticks in (5, 4, 3, 2):
+        labels, spacing = _tick_labels(scale, axis_px, nticks)
+        widest = max(text_width_px(lab) for lab in labels)
+        lines = max(lab.count("<br>") + 1 for lab in labels)
+        if nticks > 2 and widest + 8 <= spacing:
+            return {"nticks": nticks, "tickangle": 0, "height_px": _TICK_PX + lines * line}
+        options.append((nticks, widest, lines, spacing))
+    # turned labels clear one another when their spacing times sin(angle) exceeds
+    # their height
+    fits = [o for o in options if o[3] * math.sin(angle) >= o[2] * line + 2]
+    nticks, widest, lines, _ = fits[0] if fits else options[-1]
+    tall = widest * math.sin(angle) + lines * line * math.cos(angle)
+    return {"nticks": nticks, "tickangle": _TICK_ANGLE, "height_px": _TICK_PX + tall}
+
+
+def _tick_labels(scale: _XScale, axis_px: float, nticks: int) -> tuple[list[str], float]:
+    """The labels an axis with at most ``nticks`` ticks shows, and their spacing in px."""
+    span = scale.hi - scale.lo
+    if scale.kind == "date" and span > 0:
+        labels, step = _date_tick_labels(scale.lo, scale.hi, nticks)
+    elif scale.kind == "number" and span > 0:
+        labels, step = _number_tick_labels(scale.lo, scale.hi, nticks)
+    else:  # categories (or a single x): every nth one
+        labels = [_plain(v) for v in scale.codes] or [""]
+        step = max(math.ceil(len(labels) / nticks), 1)
+        span = max(len(labels) - 1, 1)
+    return labels or [""], step / span * axis_px if span > 0 else axis_px
+
+
+# --- small multiples ---------------------------------------------------------------------
+
+_PANEL_FONT = 13  # panel titles; the icons' words under them are 11 px
+_PANEL_MIN_TEXT_PX = 110  # narrower room beside the icons: the title goes above them
+_COL_GAP_PX = 44  # between columns: room for the y tick labels ("100%") of the next
+
+
+def _panel_header(ctx: dict, key: tuple, width_px: float, phase_levels: int) -> dict[str, Any]:
+    """A panel's title, wrapped to the room beside its icons (above them when a
+    panel is too narrow for both side by side), where it goes, and the height above
+    the plotting area its phase labels, icons and title take."""
+    result = ctx["result"]
+    types = ctx["latest"].get(key, ("", ""))
+    icon_w = _icon_width_px(types, _PANEL_ICON_PX) if ctx["show_icons"] else 0.0
+    beside = icon_w + 6 if icon_w else 0.0
+    stacked = width_px - beside < _PANEL_MIN_TEXT_PX
+    text_w = (width_px if stacked else width_px - beside) * _WRAP_SLACK
+    title, lines = _wrapped(_label(key), text_w, _PANEL_FONT, bold=True)
+    text = f"<b>{title}</b>"
+    words = _icon_phrases(types, result.improvement, short=True)
+    if words:
+        wrapped = _phrase_lines(_icon_phrases(types, result.improvement, short=True), text_w, 11)
+        lines += len(wrapped)
+        text += "".join(
+            f"<br><span style='font-size:11px;color:{NHS_DARK_GREY}'>{html_text(w)}</span>"
+            for w in wrapped
+        )
+    band = _phase_band_px(phase_levels)
+    block = lines * _PANEL_FONT * LINE_HEIGHT + 4
+    icons_px = _PANEL_ICON_PX + 2 if icon_w else 0
+    return {
+        "text": text,
+        "types": types,
+        "band": band,
+        "xshift": 0 if stacked else beside,
+        "yshift": band + icons_px if stacked else band,
+        "height_px": band + (icons_px + block if stacked else max(icons_px, block)),
+    }
+
+
+def _phrase_lines(phrases: list[str], width_px: float, size: float) -> list[str]:
+    """Phrases joined with " · " on as few lines as fit ``width_px``, a line breaking
+    between phrases where it can (within one only when it is too long alone)."""
+    lines: list[str] = []
+    for phrase in phrases:
+        joined = f"{lines[-1]} · {phrase}" if lines else phrase
+        if lines and text_width_px(joined, size) <= width_px:
+            lines[-1] = joined
+        else:
+            lines += wrap_lines(phrase, width_px, size)
+    return lines
+
+
 def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, shared_y: bool):
     result, spec = ctx["result"], ctx["spec"]
     count = len(keys)
     cols = cols or (count if count <= 4 else 4 if count <= 12 else 5)
     rows = -(-count // cols)
     width = ctx["width"] or max(720, cols * 230 + 90)
-    l_px, r_px, t = 56, 20, 124
+    l_px, r_px = 56, 20
     plot_w = width - l_px - r_px
-    row_px, gap_px = 170, 92
+    col_w_px = (plot_w - _COL_GAP_PX * (cols - 1)) / cols
+    scale = _XScale(_x_values(ctx, frames.values(), keys), col_w_px)
     seen: set[str] = set()
     traces: list[dict] = []
     shapes: list[dict] = []
     notes: list[dict] = []
-    panels = [_Panel(result, spec, ctx["opts"], seen) for _ in keys]
-    # build panels first (legend rows depend on which traces exist)
+    panels = [_Panel(result, spec, ctx["opts"], seen, scale) for _ in keys]
+    # build panels first (legend rows and phase label levels depend on them)
     layout: dict[str, Any] = {}
     for i, (key, panel) in enumerate(zip(keys, panels, strict=True)):
         suffix = "" if i == 0 else str(i + 1)
@@ -1274,26 +1695,52 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
         shapes += panel.shapes
         notes += panel.annotations
         dates = _is_datetime(frames[key]["x"])
-        _add_pdsa(ctx, key, f"x{suffix}", f"y{suffix}", dates, seen, traces, shapes, notes)
+        _add_pdsa(ctx, key, f"x{suffix}", f"y{suffix}", dates, seen, traces, shapes, notes, scale)
+    # vertical room: each row's header (phase labels, icons, wrapped title) above it,
+    # the x tick labels (level or turned) below it
+    ticks = _x_ticks(scale, col_w_px)
+    headers = [
+        _panel_header(ctx, key, col_w_px, panel.phase_levels)
+        for key, panel in zip(keys, panels, strict=True)
+    ]
+    row_head = [
+        max(h["height_px"] for h in headers[r * cols : (r + 1) * cols]) for r in range(rows)
+    ]
+    gaps = [ticks["height_px"] + row_head[r + 1] + 6 for r in range(rows - 1)]
+    title_html, title_lines = _figure_title(
+        ctx["title"] if ctx["title"] is not None else (result.y_label or ""), plot_w
+    )
+    t = round(_TITLE_TOP_PX + _TITLE_LINE_PX * title_lines + _SUBTITLE_PX + 10 + row_head[0])
     legend_px = _legend_rows(traces, width - 64) * _LEGEND_ROW_PX + 8
-    b = 40 + (20 if ctx["x_title"] else 0) + legend_px
-    plot_h_px = rows * row_px + (rows - 1) * gap_px
-    height = ctx["height"] or plot_h_px + t + b
+    b = round(ticks["height_px"] + 12 + (20 if ctx["x_title"] else 0) + legend_px)
+    row_px = 170.0
+    if ctx["height"]:  # a height asked for: the rows share what the gaps leave
+        row_px = max((ctx["height"] - t - b - sum(gaps)) / rows, 40.0)
+    plot_h_px = rows * row_px + sum(gaps)
+    height = max(ctx["height"] or 0, math.ceil(plot_h_px + t + b))
     geo = _geometry(width, height, t, b, l_px, r_px)
     unit = 1 / geo["plot_h"]
-    scale = geo["plot_h"] / plot_h_px
-    row_h, gap_h = row_px * scale * unit, gap_px * scale * unit
-    col_gap = 36 / plot_w
-    col_w = (1 - col_gap * (cols - 1)) / cols
+    col_gap = _COL_GAP_PX / plot_w
+    col_w = col_w_px / plot_w
+    tops = np.concatenate([[0.0], np.cumsum([row_px + g for g in gaps])])  # px below the top
     images: list[dict] = []
-    for i, key in enumerate(keys):
+    for i, (key, header) in enumerate(zip(keys, headers, strict=True)):
         r, c = divmod(i, cols)
         suffix = "" if i == 0 else str(i + 1)
         xa, ya = f"x{suffix}", f"y{suffix}"
         x0 = c * (col_w + col_gap)
-        y1 = 1 - r * (row_h + gap_h)
-        xaxis: dict[str, Any] = {"domain": [x0, x0 + col_w], "anchor": ya, "nticks": 5}
-        yaxis: dict[str, Any] = {"domain": [max(y1 - row_h, 0), y1], "anchor": xa, **spec.axis()}
+        y1 = 1 - tops[r] * unit
+        xaxis: dict[str, Any] = {
+            "domain": [x0, x0 + col_w],
+            "anchor": ya,
+            "nticks": ticks["nticks"],
+            "tickangle": ticks["tickangle"],
+        }
+        yaxis: dict[str, Any] = {
+            "domain": [max(y1 - row_px * unit, 0), y1],
+            "anchor": xa,
+            **spec.axis(),
+        }
         if i > 0:
             xaxis["matches"] = "x"
             if shared_y:
@@ -1307,12 +1754,15 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
             xaxis["title"] = {"text": html_text(ctx["x_title"])}
         layout[f"xaxis{suffix}"] = xaxis
         layout[f"yaxis{suffix}"] = yaxis
-        types = ctx["latest"].get(key, ("", ""))
-        words = _icon_words(types, result.improvement, short=True)
         icon_w = 0.0
         if ctx["show_icons"]:
             image, icon_w = _icon_image(
-                types, result.improvement, x0, y1 + 20 * unit, _PANEL_ICON_PX, geo
+                header["types"],
+                result.improvement,
+                x0,
+                y1 + (header["band"] + 2) * unit,
+                _PANEL_ICON_PX,
+                geo,
             )
             if image:
                 image["xanchor"] = "left"
@@ -1325,20 +1775,15 @@ def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, sha
                 "yref": "paper",
                 "xanchor": "left",
                 "yanchor": "bottom",
-                "yshift": 18,
-                "xshift": icon_w + 6 if icon_w else 0,
+                "yshift": header["yshift"],
+                "xshift": header["xshift"],
                 "align": "left",
-                "text": f"<b>{html_text(_label(key))}</b>"
-                + (
-                    f"<br><span style='font-size:11px;color:{NHS_DARK_GREY}'>{words}</span>"
-                    if words
-                    else ""
-                ),
+                "text": header["text"],
                 "showarrow": False,
-                "font": {"size": 13},
+                "font": {"size": _PANEL_FONT},
             }
         )
-    layout.update(shapes=shapes, annotations=notes, images=images)
+    layout.update(title={"text": title_html}, shapes=shapes, annotations=notes, images=images)
     return _finish(ctx, traces, layout, geo)
 
 
@@ -1398,7 +1843,7 @@ def summary_table(
             }
         )
         if result.target is not None:
-            record["Target"] = spec.format_value(result.target, 1)
+            record["Target"] = _target_text(spec, result.target)
         record["Variation"] = _icon_cell(
             icons.variation_icon_svg(variation, result.improvement, size=icon_size),
             icons.variation_words(variation, result.improvement) if variation else "",
@@ -1475,12 +1920,15 @@ def funnel_figure(
 ) -> go.Figure:
     """A funnel plot: each unit at its denominator, with 2- and 3-sigma funnels.
 
-    Units outside the 3-sigma limits (``signal``) are labelled with their name and
+    Every point has its unit's name in its hover. Units outside the 3-sigma limits
+    (``signal``) are labelled with their name (an annotation pointing at the
+    point, stacked away from the other labels where units lie close together) and
     drawn in the MDC colour of improvement or concern when ``improvement`` is
     ``increase``/``decrease`` (neutral: purple), each side with its own marker
     symbol. The funnel lines are cl ± z·k/√n (z = 2, 3), with k read from the
     units' limits (see :func:`_funnel_curve`), cut at 0 and at 100 % for
-    proportions.
+    proportions. The figure is 900 × 480 px unless ``width``/``height`` say
+    otherwise, so that the labels sit where they were placed.
     """
     icons._check_direction(improvement)
     pts = result.points
@@ -1579,32 +2027,127 @@ def funnel_figure(
             "name": name,
             "hovertemplate": template + "<extra></extra>",
         }
-        if label_outliers and name != "Within the limits":
-            trace["mode"] = "markers+text"
-            trace["textposition"] = "top center" if name.startswith("Above") else "bottom center"
-            trace["textfont"] = {"size": 10, "color": NHS_DARK_GREY}
         traces.append(trace)
 
     label = title if title is not None else (result.y_label or "")
     overd = " with Laney's overdispersion adjustment" if result.overdispersion else ""
+    width_px = width or 900
+    margin = {"t": 90, "b": 40, "l": 64, "r": 24}
+    title_html, title_lines = _figure_title(label, width_px - margin["l"] - margin["r"])
+    margin["t"] = round(margin["t"] + _title_extra_px(title_lines))
+    height_px = height or round(480 + _title_extra_px(title_lines))
+    log_x = bool(np.nanmax(n) / max(np.nanmin(n), 1e-9) > 50)
+    notes = []
+    if label_outliers:
+        plot = (width_px - margin["l"] - margin["r"], height_px - margin["t"] - margin["b"])
+        outliers = np.flatnonzero(signal & np.isfinite(y) & np.isfinite(n))
+        notes = _outlier_labels(traces, outliers, n, y, cl, units, log_x, plot)
     layout = {
         "template": TEMPLATE,
         "title": {
-            "text": html_text(label),
+            "text": title_html,
             "subtitle": {
                 "text": f"Funnel plot ({result.kind}){overd}: units outside the 3-sigma limits are named"
             },
         },
-        "height": height or 480,
-        "margin": {"t": 90, "b": 40, "l": 64, "r": 24},
+        "width": width_px,
+        "height": height_px,
+        "margin": margin,
+        "annotations": notes,
         "xaxis": {
             "title": {"text": html_text(x_title or "Number in the sample (n)")},
-            "type": "log" if np.nanmax(n) / max(np.nanmin(n), 1e-9) > 50 else "linear",
+            "type": "log" if log_x else "linear",
         },
         "yaxis": {"title": {"text": html_text(y_title or result.y_label or "")}, **spec.axis()},
         "legend": {"orientation": "h", "y": -0.16, "yanchor": "top", "x": 0},
         "hovermode": "closest",
     }
-    if width:
-        layout["width"] = width
     return go.Figure(data=traces, layout=layout)
+
+
+_OUTLIER_FONT = 11
+_OUTLIER_ARROW_PX = 18
+
+
+def _box(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float, float]:
+    """A label's (left, bottom, right, top) in pixels around its centre."""
+    return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+def _boxes_overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _outlier_labels(
+    traces: list[dict],
+    idx: np.ndarray,
+    n: np.ndarray,
+    y: np.ndarray,
+    cl: np.ndarray,
+    units: list[str],
+    log_x: bool,
+    plot: tuple[float, float],
+) -> list[dict]:
+    """A name label for each funnel outlier: above a point above the centre line,
+    below one under it, moved further out where it would overlap a label already
+    placed (positions in pixels from the axes' ranges: plotly's autorange spans
+    every drawn x and y)."""
+    xs = np.concatenate([np.asarray(t["x"], dtype=float) for t in traces])
+    ys = np.concatenate([np.asarray(t["y"], dtype=float) for t in traces])
+    if log_x:
+        xs = np.log10(xs[xs > 0])
+    xs, ys = xs[np.isfinite(xs)], ys[np.isfinite(ys)]
+    x_lo, x_hi = float(xs.min()), float(xs.max())
+    y_lo, y_hi = float(ys.min()), float(ys.max())
+    width_px, height_px = plot
+    placed: list[tuple[float, float, float, float]] = []
+    notes = []
+    for i in sorted(idx, key=lambda j: n[j]):
+        at_x = float(np.log10(n[i])) if log_x else float(n[i])
+        px = (at_x - x_lo) / (x_hi - x_lo or 1) * width_px
+        py = (float(y[i]) - y_lo) / (y_hi - y_lo or 1) * height_px  # up from the x axis
+        up = bool(y[i] >= cl[i])
+        w = text_width_px(units[i], _OUTLIER_FONT) + 6
+        h = _OUTLIER_FONT * LINE_HEIGHT + 4
+        # straight above (below) the point, else just beside a label in the way,
+        # else one level further out
+        dx, dist, box = 0.0, _OUTLIER_ARROW_PX, (0.0, 0.0, 0.0, 0.0)
+        for level in range(8):
+            dist = _OUTLIER_ARROW_PX + level * (h + 2)
+            cy = py + dist if up else py - dist
+            in_way = [b for b in placed if _boxes_overlap(_box(px, cy, w, h), b)]
+            shifts = [0.0] + [
+                d
+                for b in in_way
+                for d in (b[2] + 4 + w / 2 - px, b[0] - 4 - w / 2 - px)
+                if abs(d) <= w + 10
+            ]
+            free = [
+                d
+                for d in shifts
+                if not any(_boxes_overlap(_box(px + d, cy, w, h), b) for b in placed)
+            ]
+            if free:
+                dx = free[0]
+                box = _box(px + dx, cy, w, h)
+                break
+        placed.append(box)
+        notes.append(
+            {
+                "x": at_x,
+                "y": float(y[i]),
+                "xref": "x",
+                "yref": "y",
+                "text": units[i],
+                "showarrow": True,
+                "arrowhead": 0,
+                "arrowwidth": 1,
+                "arrowcolor": NHS_MID_GREY,
+                "standoff": 5,
+                "ax": dx,
+                "ay": -dist if up else dist,
+                "font": {"size": _OUTLIER_FONT, "color": NHS_DARK_GREY},
+                "bgcolor": "rgba(255,255,255,0.85)",
+            }
+        )
+    return notes

@@ -10,10 +10,16 @@
 - :func:`write_static`: PNG / SVG / PDF through kaleido (optional: it needs a
   Chrome or Chromium binary), with an error a facilitator can act on when it is
   not available.
+- :func:`text_width_px` and :func:`wrap_lines`: how wide a label is in the
+  template's font, and a long title broken at word boundaries to fit a width, so
+  that figures can lay out titles, tick labels and annotations before a browser
+  draws them.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +42,22 @@ NHS_AQUA_GREEN = "#00A499"
 NHS_PURPLE = "#330072"
 
 FONT_FAMILY = "Arial, Helvetica, sans-serif"
+FONT_SIZE = 13
+#: plotly's spacing of the lines of a multi-line label, in font sizes
+LINE_HEIGHT = 1.3
+
+# Arial's advance widths in em (Liberation Sans, Debian's Arial, has the same
+# metrics): most lower-case letters and all digits 0.556, capitals about 0.667.
+_EM = {
+    **dict.fromkeys("ijlI.,:;'|!·•", 0.278),
+    **dict.fromkeys('ftr-()[]/\\ "', 0.333),
+    **dict.fromkeys("mwMW@%", 0.889),
+    **dict.fromkeys("ABCDEFGHJKLNOPQRSTUVXYZ&", 0.667),
+}
+_LOWER_EM = 0.556
+_BOLD = 1.08  # Arial Bold is a little wider
+_TAG = re.compile(r"<[^>]*>")
+_BREAK = re.compile(r"<br\s*/?>", re.I)
 
 _AXIS = {
     "linecolor": NHS_MID_GREY,
@@ -168,6 +190,44 @@ def write_static(
             ) from exc
         raise StaticImageError(f"cannot write {path.name} as {fmt}: {exc}") from exc
     return path
+
+
+def text_width_px(text: str, size: float = FONT_SIZE, bold: bool = False) -> float:
+    """Width in pixels of ``text`` drawn in the template's font (Arial) at ``size`` px.
+
+    ``text`` may be plotly label HTML: tags are dropped, entities count as the
+    character they stand for, and of several lines (``<br>``) the widest counts.
+    An estimate from Arial's character widths, within a few per cent of what a
+    browser draws for words, numbers and dates.
+    """
+    lines = (html.unescape(_TAG.sub("", line)) for line in _BREAK.split(str(text)))
+    return max(_plain_width(line, size, bold) for line in lines)
+
+
+def _plain_width(text: str, size: float, bold: bool) -> float:
+    """Width in pixels of one line of plain text (no HTML)."""
+    return sum(_EM.get(ch, _LOWER_EM) for ch in text) * size * (_BOLD if bold else 1.0)
+
+
+def wrap_lines(
+    text: str, width_px: float, size: float = FONT_SIZE, bold: bool = False
+) -> list[str]:
+    """``text`` (plain, not HTML) broken at spaces into lines no wider than ``width_px``.
+
+    Words are never cut: a word wider than ``width_px`` has a line of its own.
+    Whitespace runs become one space; an empty text is one empty line.
+    """
+    words = str(text).split()
+    if not words:
+        return [""]
+    lines = [words[0]]
+    for word in words[1:]:
+        candidate = f"{lines[-1]} {word}"
+        if _plain_width(candidate, size, bold) <= width_px:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    return lines
 
 
 def table_styles(vertical_align: str = "middle") -> list[dict[str, str]]:
