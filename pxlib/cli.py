@@ -12,6 +12,7 @@ import argparse
 import datetime
 import os
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -149,13 +150,105 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_REPORTS_FAILED if status == 1 else status
 
 
-def _parser(sub, name: str, help: str, *statuses: int) -> argparse.ArgumentParser:
-    """A subcommand whose ``--help`` ends with its exit statuses."""
+#: what each command does (the first line of its ``--help``) and examples of its use
+COMMANDS: dict[str, dict[str, object]] = {
+    "demo": {
+        "help": "run the workbook on the sample data and write HTML reports",
+        "description": "Run the workbook (notebooks 01 to 04) for every organisation in the "
+        "synthetic sample data, in parallel, and write an offline HTML report per organisation "
+        "and notebook with an index page linking them. Reports whose inputs have not changed "
+        "since the last run are kept, so a second run is quick.",
+        "examples": [
+            ("pxlib demo", "reports in build/reports; open build/reports/index.html"),
+            ("pxlib demo --workers 2 --out /tmp/reports", "two notebooks at a time, elsewhere"),
+        ],
+    },
+    "sample": {
+        "help": "write the synthetic sample data",
+        "description": "Write the synthetic sample data: fictional organisations (codes starting "
+        "with Z) with survey answers, PDSA cycles, population margins and national survey "
+        "extracts, and a README stating the patterns planted in them. The same seed gives the "
+        "same files, byte for byte.",
+        "examples": [
+            ("pxlib sample --out data/sample", "regenerate the committed sample"),
+            ("pxlib sample --seed 7 --out /tmp/sample-7", "another sample, for training"),
+        ],
+    },
+    "validate": {
+        "help": "check a data folder and list every rejected row",
+        "description": "Check a data folder without making any report: every file is read as "
+        "the reports read it, and every rejected row is listed with its file, row, column and "
+        "reason (nothing is dropped silently, nothing is changed).",
+        "examples": [
+            ("pxlib validate data/sample", "the sample: no rows rejected"),
+            (
+                "pxlib validate mydata --rejected-out rejected.csv",
+                "your folder; every rejected row also written to a CSV",
+            ),
+            (
+                "pxlib validate mydata --trust RXX --as-of 2026-03-31",
+                "one organisation; dates after 31 March 2026 rejected",
+            ),
+        ],
+    },
+    "kernel": {
+        "help": "register the project's Jupyter kernel in this environment",
+        "description": f"Register the Jupyter kernel '{KERNEL_DISPLAY_NAME}' (name '{KERNEL_NAME}') "
+        "inside this environment, not per user, so two checkouts on one machine never share "
+        "it. The notebooks and the batch run on it; `make setup` registers it.",
+        "examples": [
+            ("pxlib kernel", "register (or confirm) the pxlib kernel"),
+            ("jupyter kernelspec list", "see where it is registered"),
+        ],
+    },
+    "batch": {
+        "help": "run notebooks for many organisations in parallel",
+        "description": "Run the chosen notebooks for the chosen organisations in parallel and "
+        "write, under --out, an offline HTML report and the executed notebook per organisation "
+        "and notebook, results.csv (one row per report: ok, failed or skipped, and why) and "
+        "index.html with each organisation's key results. A failing organisation never stops "
+        "the others.",
+        "examples": [
+            (
+                "pxlib batch --data mydata --out build/reports --trusts all",
+                "every trust and other provider in mydata/organisations.csv",
+            ),
+            (
+                "pxlib batch --data mydata --out build/reports --trusts RXX RYY --notebooks 03 04",
+                "two organisations, notebooks 03 and 04 only",
+            ),
+            (
+                "pxlib batch --data mydata --out build/reports --param target=0.9",
+                "a 90% aim in every notebook that has a target parameter",
+            ),
+            (
+                "pxlib batch --config batch.yaml --resume",
+                "options from a file; redo only what changed",
+            ),
+        ],
+    },
+}
+
+
+def examples_epilog(examples) -> str:
+    """The ``examples:`` section of a ``--help``: each command, then what it does."""
+    lines = []
+    for command, what in examples:
+        lines += [f"  {command}", f"      {what}"]
+    return "examples:\n" + "\n".join(lines)
+
+
+def _parser(sub, name: str, *statuses: int) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` has its description, examples and exit statuses."""
+    info = COMMANDS[name]
+    epilog = examples_epilog(info["examples"])
+    if statuses:
+        epilog += "\n\n" + exit_status_epilog(*statuses)
     return sub.add_parser(
         name,
-        help=help,
-        description=help[0].upper() + help[1:] + ".",
-        epilog=exit_status_epilog(*statuses) if statuses else None,
+        help=info["help"],
+        description=textwrap.fill(str(info["description"]), width=79),
+        epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
@@ -164,16 +257,32 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``pxlib`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="pxlib",
-        description="Always Events workbook: SPC and survey weighting for NHS improvement teams.",
-        epilog=exit_status_epilog()
+        description=textwrap.fill(
+            "Always Events workbook: SPC and survey weighting for NHS improvement teams. "
+            "Check your data (validate), make reports for many organisations (batch), try "
+            "everything on the synthetic sample (demo, sample); `pxlib COMMAND --help` says more.",
+            width=79,
+        ),
+        epilog=examples_epilog(
+            [
+                ("pxlib demo", "reports for every sample organisation in build/reports"),
+                ("pxlib validate mydata", "check your own data folder first"),
+                (
+                    "pxlib batch --data mydata --out build/reports --trusts all",
+                    "then make its reports",
+                ),
+            ]
+        )
+        + "\n\n"
+        + exit_status_epilog()
         + f"\n\nSet {DEBUG_VARIABLE}=1 to see the traceback of an unexpected error.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pxlib {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ran = (EXIT_OK, EXIT_COULD_NOT_RUN, EXIT_REPORTS_FAILED, EXIT_INTERRUPTED)
 
-    demo = _parser(sub, "demo", "run the workbook on the sample data and write HTML reports", *ran)
+    demo = _parser(sub, "demo", *ran)
     demo.add_argument("--data", default=str(REPO_ROOT / "data" / "sample"), help="data folder")
     demo.add_argument(
         "--out", default=str(REPO_ROOT / "build" / "reports"), help="where reports go"
@@ -183,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_cmd_demo)
 
-    sample = _parser(sub, "sample", "write the synthetic sample data")
+    sample = _parser(sub, "sample", EXIT_OK, EXIT_COULD_NOT_RUN)
     sample.add_argument(
         "--seed", type=int, default=None, help="random seed (default: the sample's)"
     )
@@ -191,13 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.set_defaults(func=_cmd_sample)
 
     validate = _parser(
-        sub,
-        "validate",
-        "check a data folder and list every rejected row",
-        EXIT_OK,
-        EXIT_COULD_NOT_RUN,
-        EXIT_ROWS_REJECTED,
-        EXIT_INTERRUPTED,
+        sub, "validate", EXIT_OK, EXIT_COULD_NOT_RUN, EXIT_ROWS_REJECTED, EXIT_INTERRUPTED
     )
     validate.add_argument("data", help="data folder (files named as in data/sample, .csv or .xlsx)")
     validate.add_argument("--trust", default=None, help="check one organisation's rows only")
@@ -214,11 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(func=_cmd_validate)
 
-    kernel = _parser(sub, "kernel", "register the project's Jupyter kernel in this environment")
-    kernel.add_argument("--name", default=KERNEL_NAME)
+    kernel = _parser(sub, "kernel", EXIT_OK, EXIT_COULD_NOT_RUN)
+    kernel.add_argument("--name", default=KERNEL_NAME, help=f"kernel name (default: {KERNEL_NAME})")
     kernel.set_defaults(func=_cmd_kernel)
 
-    batch = _parser(sub, "batch", "run notebooks for many organisations in parallel", *ran)
+    batch = _parser(sub, "batch", *ran)
     from pxlib.report import add_batch_arguments
 
     add_batch_arguments(batch)

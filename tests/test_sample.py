@@ -137,9 +137,10 @@ def test_margins_describe_each_units_eligible_patients_and_each_trusts_catchment
     assert set(catchment["org_code"]) == set(data.units["org_code"])
 
 
-def test_sensitive_comments_are_planted(outcome):
+def test_sensitive_comments_are_planted_in_the_file_and_redacted_when_loaded(outcome):
     data, _ = outcome
-    comments = data.responses["comment"].dropna()
+    raw = pd.read_csv(_sample_dir() / "responses.csv", dtype=str, keep_default_na=False)["comment"]
+    loaded = " ".join(data.responses["comment"].dropna())
     for needle in (
         "07700 900461",
         "943 476 5919",
@@ -147,7 +148,10 @@ def test_sensitive_comments_are_planted(outcome):
         "Nurse Okonjo",
         "Dr Castellano",
     ):
-        assert comments.str.contains(needle, regex=False).any(), needle
+        assert raw.str.contains(needle, regex=False).any(), needle
+        assert needle not in loaded, needle
+    for placeholder in ("[phone]", "[nhs number]", "[email]", "Nurse [name]", "Dr [name]"):
+        assert placeholder in loaded
 
 
 def test_national_extracts(outcome):
