@@ -548,3 +548,30 @@ def test_as_of_given_twice_is_refused(setup):
             as_of="2026-12-02",
         )
     assert not out.exists()
+
+
+def _ignore_sigint_and_sleep() -> None:
+    import signal as _signal
+    import time as _time
+
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+    _time.sleep(60)
+
+
+@pytest.mark.skipif(not POSIX, reason="signals")
+def test_a_worker_that_ignores_the_interruption_is_ended_after_the_grace(monkeypatch):
+    """Leaving an interrupted pool never waits for a cell that goes on running."""
+    import multiprocessing
+    import time
+
+    from pxlib.report import batch as batch_module
+
+    monkeypatch.setattr(batch_module, "WORKER_GRACE_SECONDS", 0.5)
+    worker = multiprocessing.get_context("spawn").Process(target=_ignore_sigint_and_sleep)
+    worker.start()
+    time.sleep(1.0)
+    os.kill(worker.pid, signal.SIGINT)
+    started = time.monotonic()
+    batch_module._stop_workers([worker])
+    assert not worker.is_alive()
+    assert time.monotonic() - started < 10

@@ -575,9 +575,36 @@ def _pool_pass(
                         row = _failed_row(job, f"{type(exc).__name__}: {exc}")
                     on_result(row)
         except BaseException:
+            # the executor has no public handle on its processes
+            workers_now = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
+            _stop_workers(workers_now)
             raise
     return broken, seen_running
+
+
+#: seconds an interrupted worker has to stop its notebook and kernel before it is ended
+WORKER_GRACE_SECONDS = 10.0
+
+
+def _stop_workers(processes: list[multiprocessing.Process]) -> None:
+    """End the pool's workers after an interruption, so leaving the pool never waits for a cell.
+
+    Each worker was sent SIGINT and normally stops its notebook and shuts its
+    kernel down at once; one still running after :data:`WORKER_GRACE_SECONDS`
+    (a cell that ignores the interruption) is terminated, then killed.
+    """
+    deadline = time.monotonic() + WORKER_GRACE_SECONDS
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            log.warning("worker %s did not stop when interrupted; ending it", process.pid)
+            process.terminate()
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
 
 
 def _run_pool(
