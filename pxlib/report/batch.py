@@ -1448,6 +1448,8 @@ def run_batch(
         out_dir.mkdir(parents=True, exist_ok=True)
         undo.enter_context(OutLock(out_dir))  # before anything else is written to <out>
         _remove_partial_writes(out_dir)
+        # at the end too, still under the lock: a worker ended mid-report leaves its work folder
+        undo.callback(_remove_partial_writes, out_dir)
         undo.enter_context(_logging_to(out_dir / LOG_NAME))
         try:
             return _run_locked(batch, undo, staging_base, keep_staging)
