@@ -4,6 +4,8 @@ One style for reports, the index, captions and tables: whole percentages
 written ``84%`` (one decimal only where asked), thousands with commas, dates
 as ``05 Jan 2026``, counted words in the right number ("1 week", "3 weeks"),
 and a dash for a missing value. Never a float's repr (``52.000000``).
+:func:`literal` is how a value reads inside an error message (``7``, not
+``np.int64(7)``; text quoted).
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import datetime as _dt
 import math
 from numbers import Real
 
-__all__ = ["MISSING", "count", "date", "number", "percent", "plural"]
+import numpy as np
+import pandas as pd
+
+__all__ = ["MISSING", "count", "date", "literal", "literals", "number", "percent", "plural"]
 
 #: what a missing value reads as
 MISSING = "–"
@@ -81,3 +86,41 @@ def date(value: object) -> str:
         return f"{value:%d %b %Y}"
     except (TypeError, ValueError):
         return MISSING
+
+
+# --- values inside error and warning messages ------------------------------------
+
+
+def literal(v) -> str:
+    """A value as a message shows it: plain numbers (no ``np.int64(7)``), dates as
+    2024-01-05, text quoted."""
+    if isinstance(v, np.datetime64):
+        v = pd.Timestamp(v)
+    elif isinstance(v, np.timedelta64):
+        v = pd.Timedelta(v)
+    elif isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, pd.Timestamp):
+        if v is pd.NaT:
+            return "NaT"
+        return v.strftime("%Y-%m-%d") if v == v.normalize() and v.tz is None else str(v)
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, tuple):
+        return "(" + ", ".join(literal(u) for u in v) + ")"
+    if isinstance(v, list):
+        return "[" + ", ".join(literal(u) for u in v) + "]"
+    return str(v)
+
+
+def literals(values, k: int = 5) -> str:
+    """The first ``k`` values, shown plainly and comma-separated ("..." if more)."""
+    vals = list(values)
+    text = ", ".join(literal(v) for v in vals[:k])
+    return text + (", ..." if len(vals) > k else "")

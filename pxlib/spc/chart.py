@@ -153,6 +153,8 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartError, ChartWarning, ColumnError
+from pxlib.fmt import literal as _show
+from pxlib.fmt import literals as _show_list
 from pxlib.spc import rules as R
 from pxlib.spc.constants import TRIAL_LIMIT_POINTS
 from pxlib.spc.limits import KINDS, NEEDS_N, PROPORTION_KINDS, boundary_share, compute_limits
@@ -569,41 +571,6 @@ def _check_finite(v: np.ndarray, index: pd.Index, role: str, col: str) -> None:
             "an infinite value is broken data, not a missing one: fix those rows, or make "
             "them missing (NaN) to show them as gaps"
         )
-
-
-def _show(v) -> str:
-    """A value as a message shows it: plain numbers (no ``np.int64(7)``), dates as
-    2024-01-05, text quoted."""
-    if isinstance(v, np.datetime64):
-        v = pd.Timestamp(v)
-    elif isinstance(v, np.timedelta64):
-        v = pd.Timedelta(v)
-    elif isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, pd.Timestamp):
-        if v is pd.NaT:
-            return "NaT"
-        return v.strftime("%Y-%m-%d") if v == v.normalize() and v.tz is None else str(v)
-    if isinstance(v, bool) or v is None:
-        return str(v)
-    if isinstance(v, float):
-        return f"{v:g}"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        return repr(v)
-    if isinstance(v, tuple):
-        return "(" + ", ".join(_show(u) for u in v) + ")"
-    if isinstance(v, list):
-        return "[" + ", ".join(_show(u) for u in v) + "]"
-    return str(v)
-
-
-def _show_list(values, k: int = 5) -> str:
-    """The first ``k`` values, shown plainly and comma-separated ("..." if more)."""
-    vals = list(values)
-    text = ", ".join(_show(v) for v in vals[:k])
-    return text + (", ..." if len(vals) > k else "")
 
 
 def _factorize_x(xs: pd.Series, x: str) -> tuple[np.ndarray, pd.Index]:

@@ -21,6 +21,7 @@ import numbers
 from dataclasses import dataclass
 
 from pxlib.errors import ChartError
+from pxlib.fmt import literal
 from pxlib.spc.limits import KINDS, LIMIT_METHODS, PROPORTION_KINDS
 
 #: improvement direction -> sign: higher is better (+1), lower is better (-1), neither (0)
@@ -31,14 +32,6 @@ NON_NEGATIVE_KINDS = ("p", "pp", "u", "up", "c", "g", "t", "mr", "s")
 SIGNIFICANT = 4
 
 
-def _plain(value: object) -> str:
-    """A value as people read it in a message: numpy scalars as plain numbers, text quoted."""
-    if isinstance(value, str):
-        return repr(value)
-    item = getattr(value, "item", None)
-    return str(item() if callable(item) else value)
-
-
 def _is_number(v) -> bool:
     """A finite real number, numpy scalars (a value read from a DataFrame) included."""
     return isinstance(v, numbers.Real) and math.isfinite(v)
@@ -46,7 +39,7 @@ def _is_number(v) -> bool:
 
 def _check_multiply(multiply) -> None:
     if not (_is_number(multiply) and multiply > 0):
-        raise ChartError(f"multiply must be a positive number, not {_plain(multiply)}")
+        raise ChartError(f"multiply must be a positive number, not {literal(multiply)}")
 
 
 def in_percent(kind: str, multiply: float, has_n: bool = False) -> bool:
@@ -100,10 +93,10 @@ class ChartSpec:
         if self.percent and float(self.multiply) not in (1.0, 100.0):
             raise ChartError(
                 f"a chart in percent plots a proportion (multiply 1) or a percentage "
-                f"(multiply 100), not values multiplied by {_plain(self.multiply)}"
+                f"(multiply 100), not values multiplied by {literal(self.multiply)}"
             )
         if self.target is not None and not _is_number(self.target):
-            raise ChartError(f"target must be a number, not {_plain(self.target)}")
+            raise ChartError(f"target must be a number, not {literal(self.target)}")
         object.__setattr__(self, "rules", tuple(self.rules))
         object.__setattr__(self, "multiply", float(self.multiply))
         object.__setattr__(self, "percent", bool(self.percent))

@@ -27,33 +27,16 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ColumnError, WeightingError
+from pxlib.fmt import literal as show
+from pxlib.fmt import literals
 
 SHARE_TOL = 1e-6
 TOTAL_TOL = 1e-6
 
 
-def show(v) -> str:
-    """A value as a message shows it: plain numbers (never ``np.int64(7)``), text quoted."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, bool) or v is None:
-        return str(v)
-    if isinstance(v, float):
-        return f"{v:g}"
-    if isinstance(v, str):
-        return repr(v)
-    if isinstance(v, tuple):
-        return "(" + ", ".join(show(u) for u in v) + ")"
-    if isinstance(v, list):
-        return "[" + ", ".join(show(u) for u in v) + "]"
-    return str(v)
-
-
 def show_list(values, k: int = 5) -> str:
     """The first ``k`` values shown plainly, comma-separated, in brackets."""
-    vals = list(values)
-    more = ", ..." if len(vals) > k else ""
-    return "[" + ", ".join(show(v) for v in vals[:k]) + more + "]"
+    return "[" + literals(values, k) + "]"
 
 
 def check_frame(df, what: str = "df") -> None:
