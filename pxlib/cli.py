@@ -101,7 +101,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for name in pxlib.data.FILE_NAMES:
         source = data.sources.get(name)
         where = source.name if source else f"no {name} file"
-        print(f"{name:>14}: {len(getattr(data, name)):>8} valid rows  ({where})")
+        print(f"{name:>17}: {len(getattr(data, name)):>8} valid rows  ({where})")
     for note in data.notes:
         print(f"note: {note}")
     if data.rejected.empty:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from pxlib.data import loaders
+from pxlib.data.journey import load_journey
 from pxlib.data.schemas import FILE_NAMES, FREE_TEXT, SCHEMAS, WEIGHTING_ATTRIBUTES
 from pxlib.disclosure import redact_free_text
 from pxlib.errors import DataValidationError
@@ -61,7 +62,8 @@ def find_input(data_dir: str | Path, name: str) -> Path | None:
 class WorkbookData:
     """The inputs of one run of the workbook, validated.
 
-    Record-level tables (``responses``, ``pdsa_log``, ``margins``, ``units``) hold
+    Record-level tables (``responses``, ``pdsa_log``, ``margins``, ``units`` and the
+    journey tables: ``team`` ... ``sustainability``) hold
     only ``trust_code``'s rows when one was given. ``rejected`` lists every row
     of every file that was set aside, with file, row, column and reason, and the
     row's ``org_code`` and ``unit`` as written (empty where the file has none), so
@@ -79,6 +81,15 @@ class WorkbookData:
     fft: pd.DataFrame
     gpps: pd.DataFrame
     rejected: pd.DataFrame
+    #: the improvement journey (optional files; empty tables when absent)
+    team: pd.DataFrame = field(default_factory=lambda: _empty("team"))
+    codesign_sessions: pd.DataFrame = field(default_factory=lambda: _empty("codesign_sessions"))
+    what_matters: pd.DataFrame = field(default_factory=lambda: _empty("what_matters"))
+    votes: pd.DataFrame = field(default_factory=lambda: _empty("votes"))
+    driver_diagram: pd.DataFrame = field(default_factory=lambda: _empty("driver_diagram"))
+    audits: pd.DataFrame = field(default_factory=lambda: _empty("audits"))
+    spread_plan: pd.DataFrame = field(default_factory=lambda: _empty("spread_plan"))
+    sustainability: pd.DataFrame = field(default_factory=lambda: _empty("sustainability"))
     notes: list[str] = field(default_factory=list)
     #: the file each table was read from (tables without a file are absent)
     sources: dict[str, Path] = field(default_factory=dict)
@@ -167,7 +178,18 @@ def load_data_dir(
         units=known_units,
         as_of=as_of,
     )
-    pdsa = load("pdsa_log", loaders.load_pdsa_log, organisations=orgs, as_of=as_of)
+    journey = load_journey(
+        sources, load, organisations=orgs, units=known_units, question_bank=bank, as_of=as_of
+    )
+    diagram = journey["driver_diagram"]
+    pdsa = load(
+        "pdsa_log",
+        loaders.load_pdsa_log,
+        organisations=orgs,
+        change_ideas=diagram[diagram["level"] == "change_idea"] if len(diagram) else None,
+        measures=set(bank["question_id"]) | set(journey["audits"]["measure_id"]),
+        as_of=as_of,
+    )
     margins = load("margins", loaders.load_margins, organisations=orgs, units=known_units)
     fft = load("fft", loaders.load_fft, as_of=as_of)
     gpps = load("gpps", loaders.load_gpps)
@@ -177,8 +199,16 @@ def load_data_dir(
             t[t["org_code"] == trust_code].reset_index(drop=True)
             for t in (responses, pdsa, margins, units)
         )
+        journey = {
+            name: t[t["org_code"] == trust_code].reset_index(drop=True)
+            for name, t in journey.items()
+        }
     responses = redact_free_text(responses, FREE_TEXT["responses"])
     pdsa = redact_free_text(pdsa, FREE_TEXT["pdsa_log"])
+    journey = {
+        name: redact_free_text(t, FREE_TEXT[name]) if name in FREE_TEXT else t
+        for name, t in journey.items()
+    }
     rejected = [_rejected_rows(r.rejected, name) for name, r in results if not r.rejected.empty]
     rejected_all = (
         pd.concat(rejected, ignore_index=True)
@@ -197,6 +227,7 @@ def load_data_dir(
         fft=fft,
         gpps=gpps,
         rejected=rejected_all,
+        **journey,
         notes=[n for _, r in results for n in r.notes],
         sources={name: path for name, path in sources.items() if path is not None},
     )

@@ -491,8 +491,9 @@ def _check_column(
         issues.add(
             bad, column.name, "date '" + raw + "' does not parse: use YYYY-MM-DD or DD/MM/YYYY"
         )
-        later, reasons = _after_as_of(parsed, as_of)
-        issues.add(later, column.name, reasons)
+        if not column.planned:
+            later, reasons = _after_as_of(parsed, as_of)
+            issues.add(later, column.name, reasons)
         return parsed
     if column.kind == "choice":
         norm = normalise_choice(raw)
@@ -734,18 +735,68 @@ def load_pdsa_log(
     path,
     *,
     organisations: pd.DataFrame | None = None,
+    change_ideas: pd.DataFrame | None = None,
+    measures: set[str] | None = None,
     strict: bool = False,
     as_of: str | date | None = None,
 ) -> LoadResult:
     """PDSA log: one row per cycle; ``end_date`` may be empty for a cycle under way.
 
-    Start and end dates must not be after ``as_of`` (default today)."""
+    Start and end dates must not be after ``as_of`` (default today). Given
+    ``change_ideas`` (driver-diagram rows: ``org_code``, ``node_id``), a
+    ``change_idea_id`` must be one of its organisation's; given ``measures`` (question
+    and audit measure ids), a ``prediction_measure`` must be one of them. A predicted
+    value is stored as a fraction (85 and 0.85 both mean 85 %)."""
     frame, conv, issues, source, notes = _load(path, PDSA_LOG, as_of=as_of)
     _check_known_orgs(conv, organisations, issues)
+    if change_ideas is not None and not change_ideas.empty:
+        known = _pairs_in(
+            conv["org_code"],
+            conv["change_idea_id"],
+            change_ideas["org_code"],
+            change_ideas["node_id"],
+        )
+        issues.add(
+            conv["change_idea_id"].notna() & ~known,
+            "change_idea_id",
+            "change idea '"
+            + conv["change_idea_id"].astype(str)
+            + "' is not a change idea of this organisation in the driver diagram",
+        )
+    if measures is not None:
+        issues.add(
+            conv["prediction_measure"].notna() & ~conv["prediction_measure"].isin(measures),
+            "prediction_measure",
+            "measure '"
+            + conv["prediction_measure"].astype(str)
+            + "' is neither a question in the question bank nor an audit measure",
+        )
     issues.add(
         conv["end_date"] < conv["start_date"], "end_date", "end date is before the start date"
     )
+    conv["prediction_value"], conv["prediction_comparison"] = _predictions(conv, issues)
     return _finish(frame, conv, issues, source, strict, notes)
+
+
+def _predictions(conv: pd.DataFrame, issues: _Issues) -> tuple[pd.Series, pd.Series]:
+    """Predicted shares as fractions (85 and 0.85 both mean 85 %), and their comparison.
+
+    A value above 1 is read as a percentage; above 100 it is rejected, as is a
+    value without ``prediction_measure`` (a prediction must say what it is about).
+    """
+    value = conv["prediction_value"]
+    issues.add(value > 100, "prediction_value", "prediction_value is above 100 %")
+    issues.add(
+        value.notna() & conv["prediction_measure"].isna(),
+        "prediction_measure",
+        "prediction_value is given but prediction_measure (the question or audit measure "
+        "it predicts) is empty",
+    )
+    share = value.where(value <= 1, value / 100)
+    comparison = conv["prediction_comparison"].where(
+        conv["prediction_comparison"].notna() | value.isna(), "at_least"
+    )
+    return share, comparison
 
 
 def load_margins(

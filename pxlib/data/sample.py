@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pxlib.data import sample_journey
 from pxlib.data.schemas import FFT_ANSWER_COLUMNS, FILE_NAMES
 
 DEFAULT_SEED = 20251
@@ -166,9 +167,9 @@ PDSA_CYCLES: tuple[tuple, ...] = (
         "ZA1-1",
         8,
         11,
-        "Discharge checklist read aloud at the bedside",
+        "Teach-back: one nurse asks five patients to tell the plan back in their own words",
         "More patients will say staff explained what happens next",
-        "Checklist took too long on busy days",
+        "Worked, but took too long when the ward was busy",
         "adapt",
     ),
     (
@@ -177,8 +178,8 @@ PDSA_CYCLES: tuple[tuple, ...] = (
         "ZA1-2",
         12,
         15,
-        "Teach-back: patients repeat the plan in their own words",
-        "At least 85% will say it always happened",
+        "Teach-back by every day-shift nurse for a month",
+        "At least 80% of discharges will have teach-back done",
         "Patients felt listened to; often missed at weekends",
         "adapt",
     ),
@@ -188,8 +189,8 @@ PDSA_CYCLES: tuple[tuple, ...] = (
         "ZA1-3",
         16,
         18,
-        "Teach-back on every shift with a prompt card",
-        "The gain will hold at weekends",
+        "Teach-back on every shift, weekends included, with a prompt card",
+        "At least 85% of discharges will have teach-back done, weekends too",
         "Held at weekends after a prompt card was added",
         "adopt",
     ),
@@ -765,10 +766,11 @@ def generate_sample(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
             columns=["question_id", "wording", "measure_type", "scale", "answer", "counts_as"],
         ),
         "responses": responses,
-        "pdsa_log": _pdsa(),
+        "pdsa_log": sample_journey.with_pdsa_journey(_pdsa()),
         "margins": _margins(),
         "fft": _fft(rng),
         "gpps": _gpps(rng, practices),
+        **sample_journey.journey_tables(seed, FIRST_WEEK, N_WEEKS),
     }
 
 
@@ -799,6 +801,7 @@ def sample_readme(seed: int) -> str:
         f"| `{FILE_NAMES['margins']}` | margins for weighting: each unit's eligible patients over the year by age band and sex (`describes` = eligible), and each trust's catchment population by age band, sex and deprivation quintile (`describes` = catchment, `unit` blank) |",
         f"| `{FILE_NAMES['fft']}` | {FFT_MONTHS} months of Friends and Family Test results by ward, published layout |",
         f"| `{FILE_NAMES['gpps']}` | one year of GP Patient Survey practice results (-97 = suppressed) |",
+        *(f"| `{FILE_NAMES[key]}` | {what} |" for key, what in sample_journey.README_ROWS),
         "",
         "## Ground truth planted in the data",
         "",
@@ -867,6 +870,7 @@ def sample_readme(seed: int) -> str:
         "  names after titles (Nurse Okonjo, Dr Castellano).",
         "- **GP Patient Survey**: practice Z80003 received 8 responses, so its results are -97.",
         "- **FFT**: ward-level monthly results; Birch Unit rows often have fewer than 5 responses.",
+        *sample_journey.README_TRUTH,
         "",
     ]
     return "\n".join(lines)

@@ -16,11 +16,19 @@ The kinds:
 - ``number``: a number ≥ 0;
 - ``proportion``: a number in [0, 1];
 - ``choice``: one of a fixed set of values (matched ignoring case and spaces).
+
+Dates are rejected when after the as-of date (a date not yet reached is a typo),
+except in columns marked ``planned`` (a spread plan's start date may lie ahead).
+
+The improvement-journey files (team, co-design sessions, what matters, votes, driver
+diagram, audits, spread plan, sustainability assessment) are optional: a folder
+without them still runs, and the notebooks say how to gather what is missing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pxlib.data.journey_schemas import JOURNEY_SCHEMAS
+from pxlib.data.schema_types import Column, Schema
 
 ORG_TYPES = ("trust", "gp_practice", "other_provider")
 MEASURE_TYPES = ("outcome", "process", "balancing")
@@ -30,41 +38,7 @@ WEIGHTING_ATTRIBUTES = ("age_band", "sex", "ethnicity", "deprivation_quintile")
 # What population a margins row describes (margins.csv ``describes``).
 MARGIN_POPULATIONS = ("eligible", "catchment")
 GPPS_SUPPRESSED = -97
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of an input file."""
-
-    name: str
-    kind: str
-    required: bool = True
-    aliases: tuple[str, ...] = ()
-    choices: tuple[str, ...] = ()
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Schema:
-    """An input file: its columns and the columns whose values must be unique together."""
-
-    name: str
-    description: str
-    columns: tuple[Column, ...]
-    unique: tuple[str, ...] = ()
-    extra_columns: str = "keep"  # "keep" | "pattern" (GPPS question columns)
-    extra_pattern: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+PREDICTION_COMPARISONS = ("at_least", "at_most")
 
 
 ORGANISATIONS = Schema(
@@ -160,6 +134,37 @@ PDSA_LOG = Schema(
         Column("prediction", "text", required=False),
         Column("what_happened", "text", required=False, aliases=("result", "study")),
         Column("decision", "choice", required=False, choices=PDSA_DECISIONS, aliases=("act",)),
+        Column(
+            "change_idea_id",
+            "id",
+            required=False,
+            aliases=("idea_id",),
+            description="the change idea's id in driver_diagram.csv",
+        ),
+        Column("ramp", "id", required=False, description="cycles of one ramp share this id"),
+        Column("question", "text", required=False, description="what the cycle asks"),
+        Column(
+            "prediction_value",
+            "number",
+            required=False,
+            aliases=("predicted", "predicted_value"),
+            description="the predicted share: 0.85 or 85 (values above 1 are percentages)",
+        ),
+        Column(
+            "prediction_comparison",
+            "choice",
+            required=False,
+            choices=PREDICTION_COMPARISONS,
+            description="at_least (the default) or at_most",
+        ),
+        Column(
+            "prediction_measure",
+            "id",
+            required=False,
+            description="the question_id or audit measure_id the prediction is about",
+        ),
+        Column("scale", "text", required=False, description='e.g. "1 nurse, 5 patients"'),
+        Column("owner", "text", required=False, description="who runs the cycle"),
     ),
     unique=("org_code", "cycle_id"),
 )
@@ -250,15 +255,30 @@ GPPS = Schema(
     extra_pattern=r"^q\d+(base|_\d+pct)$",
 )
 
+
 SCHEMAS: dict[str, Schema] = {
     s.name: s
-    for s in (ORGANISATIONS, UNITS, RESPONSES, QUESTION_BANK, PDSA_LOG, MARGINS, FFT, GPPS)
+    for s in (
+        ORGANISATIONS,
+        UNITS,
+        RESPONSES,
+        QUESTION_BANK,
+        PDSA_LOG,
+        MARGINS,
+        FFT,
+        GPPS,
+        *JOURNEY_SCHEMAS,
+    )
 }
 
 #: free-text columns: what people wrote, redacted (pxlib.disclosure) as soon as a table is loaded
 FREE_TEXT: dict[str, tuple[str, ...]] = {
     "responses": ("comment",),
-    "pdsa_log": ("change_idea", "prediction", "what_happened"),
+    "pdsa_log": ("change_idea", "prediction", "what_happened", "question", "scale"),
+    "what_matters": ("statement",),
+    "votes": ("statement",),
+    "driver_diagram": ("text",),
+    "spread_plan": ("adaptations",),
 }
 
 # The file each input is read from in a data folder (the sample's layout).
@@ -271,4 +291,5 @@ FILE_NAMES: dict[str, str] = {
     "margins": "margins.csv",
     "fft": "fft_monthly.csv",
     "gpps": "gpps_practices.csv",
+    **{schema.name: f"{schema.name}.csv" for schema in JOURNEY_SCHEMAS},
 }
