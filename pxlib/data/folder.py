@@ -19,7 +19,7 @@ import pandas as pd
 
 from pxlib.data import loaders
 from pxlib.data.journey import load_journey
-from pxlib.data.schemas import FILE_NAMES, FREE_TEXT, SCHEMAS, WEIGHTING_ATTRIBUTES
+from pxlib.data.schemas import EQUALITY_ATTRIBUTES, FILE_NAMES, FREE_TEXT, SCHEMAS
 from pxlib.disclosure import redact_free_text
 from pxlib.errors import DataValidationError
 
@@ -270,7 +270,7 @@ def score_responses(
     where it counts as not happening, and NaN where it leaves the denominator
     (don't know, not applicable, blank). Choose questions by ``measure_type``
     (outcome, process, balancing; None for all) or by ``question_ids``.
-    Respondent attributes used for weighting are carried along.
+    Respondent attributes used for weighting and the equality check are carried along.
     """
     bank = question_bank.copy()
     if "answer_key" not in bank.columns:
@@ -294,7 +294,7 @@ def score_responses(
         chosen.drop_duplicates("question_id").set_index("question_id")["measure_type"]
     )
     scored["happened"] = scored["counts_as"].map(SCORE).astype(float)
-    attributes = [c for c in WEIGHTING_ATTRIBUTES if c in scored.columns]
+    attributes = [c for c in EQUALITY_ATTRIBUTES if c in scored.columns]
     columns = [
         "org_code",
         "unit",

@@ -35,6 +35,9 @@ MEASURE_TYPES = ("outcome", "process", "balancing")
 COUNTS_AS = ("happened", "not_happened", "excluded")
 PDSA_DECISIONS = ("adopt", "adapt", "abandon")
 WEIGHTING_ATTRIBUTES = ("age_band", "sex", "ethnicity", "deprivation_quintile")
+#: attributes the equality check compares groups by: the weighting ones and, where
+#: recorded, disability, interpreter need and whether the patient is a carer
+EQUALITY_ATTRIBUTES = (*WEIGHTING_ATTRIBUTES, "disability", "interpreter", "carer")
 # What population a margins row describes (margins.csv ``describes``).
 MARGIN_POPULATIONS = ("eligible", "catchment")
 GPPS_SUPPRESSED = -97
@@ -99,6 +102,9 @@ RESPONSES = Schema(
         Column(
             "deprivation_quintile", "code", required=False, aliases=("imd_quintile", "deprivation")
         ),
+        Column("disability", "code", required=False, aliases=("disabled",)),
+        Column("interpreter", "code", required=False, aliases=("interpreter_needed",)),
+        Column("carer", "code", required=False, aliases=("is_carer",)),
         Column("comment", "text", required=False, aliases=("comments", "free_text")),
     ),
     unique=("response_id",),
