@@ -16,12 +16,18 @@ Two questions a team asks when it decides how many patients to ask each week:
   special-cause improvement appears among the weeks after the change. Charting
   every truncation, not the whole series once, matters: a run rule flags all
   points of a run, including those before the run was long enough to see.
+- **Which patients, on which days?** :func:`sampling_schedule` spreads the
+  week's n over all seven days in proportion to the discharges expected each
+  day (largest-remainder rounding, so the days add up to n exactly), with
+  every k-th patient to ask and who asks. "The first 15 patients from Monday"
+  never reaches a weekend discharge, which is where PDSA cycle ZA1-2 found the
+  Always Event was missed.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -201,3 +207,117 @@ def recommend_n(
         "plus_minus": float(best.plus_minus) if pd.notna(best.plus_minus) else None,
         "reason": reason,
     }
+
+
+#: the days of a sampling week, Monday first (ISO weeks, as the charts use)
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: who asks when the team names no one: never the person who gave the care
+DEFAULT_ASKER = "A trained volunteer or patient partner, or staff who did not care for the patient"
+
+
+def _per_day(values: Mapping[str, object] | Sequence[object] | object, what: str) -> list:
+    """One value per day of :data:`DAYS` from a mapping by day name, a 7-long sequence or a scalar."""
+    if isinstance(values, Mapping):
+        known = {d.lower(): d for d in DAYS}
+        short = {d[:3].lower(): d for d in DAYS}
+        by_day = {}
+        for key, value in values.items():
+            day = known.get(str(key).strip().lower()) or short.get(str(key).strip().lower()[:3])
+            if day is None:
+                raise ValueError(f"{what}: {key!r} is not a day of the week (Monday ... Sunday)")
+            by_day[day] = value
+        missing = [d for d in DAYS if d not in by_day]
+        if missing:
+            raise ValueError(f"{what}: no value for {', '.join(missing)}")
+        return [by_day[d] for d in DAYS]
+    if isinstance(values, Sequence) and not isinstance(values, str):
+        if len(values) != len(DAYS):
+            raise ValueError(f"{what}: give 7 values, Monday to Sunday, not {len(values)}")
+        return list(values)
+    return [values] * len(DAYS)
+
+
+def _allocate(total: int, weights: np.ndarray, floor: np.ndarray, first: int = 0) -> np.ndarray:
+    """Whole numbers >= ``floor`` adding up to ``total``, in proportion to ``weights``.
+
+    Days whose share ``total`` x w / sum(w) falls below their floor are fixed at
+    the floor and the rest shared again among the others; the shares are then
+    rounded by the largest-remainder (Hamilton) method; equal remainders go to
+    the days from index ``first`` onwards (wrapping round).
+    """
+    fixed = np.zeros(weights.size, dtype=bool)
+    while True:
+        free = ~fixed
+        rest = total - int(floor[fixed].sum())
+        w_free = weights[free].sum()
+        quota = np.zeros(weights.size)
+        if w_free > 0:
+            quota[free] = rest * weights[free] / w_free
+        low = free & (quota < floor)
+        if not low.any():
+            break
+        fixed |= low
+    out = np.where(fixed, floor, np.floor(quota)).astype(int)
+    frac = np.where(fixed, -1.0, quota - np.floor(quota))
+    rotation = (np.arange(weights.size) - first) % weights.size
+    order = np.lexsort((rotation, -frac))
+    out[order[: total - int(out.sum())]] += 1
+    return out
+
+
+def sampling_schedule(
+    n_per_week: int,
+    expected: Mapping[str, float] | Sequence[float] | float | None = None,
+    *,
+    who_asks: Mapping[str, str] | Sequence[str] | str = DEFAULT_ASKER,
+    min_per_day: int = 1,
+    week: int = 0,
+) -> pd.DataFrame:
+    """How many patients to ask on each day of the week, so weekends are sampled too.
+
+    ``expected``: the patients expected to leave the unit each day (a mapping
+    from day name, seven numbers Monday to Sunday, or one number a week, spread
+    evenly); None when unknown (the week is split evenly). ``n_per_week`` is
+    shared in proportion to the expected discharges, each day with discharges
+    getting at least ``min_per_day``, and rounded by the largest-remainder
+    method, so the days always add up to ``n_per_week``. Equal remainders go
+    to the days from ``week`` mod 7 onwards (0 = Monday): a team asking fewer
+    patients than there are days (``min_per_day=0``) passes the week number
+    and so rotates the days that get one, weekends included.
+
+    One row per day, Monday to Sunday: ``day``, ``expected`` (NaN when not
+    given), ``ask`` (patients to ask), ``every_kth`` (ask every k-th patient
+    leaving that day until ``ask`` have been asked: floor(expected / ask), at
+    least 1; NaN when expected is unknown or nobody is asked) and ``who_asks``.
+    """
+    if isinstance(n_per_week, bool) or int(n_per_week) != n_per_week or n_per_week < 1:
+        raise ValueError(
+            f"n_per_week must be a whole number of patients, at least 1, not {n_per_week}"
+        )
+    if min_per_day < 0:
+        raise ValueError("min_per_day must be 0 or more")
+    n = int(n_per_week)
+    if expected is None:
+        exp = np.full(len(DAYS), np.nan)
+        weights = np.ones(len(DAYS))
+    else:
+        if not isinstance(expected, Mapping | Sequence) or isinstance(expected, str):
+            expected = float(expected) / len(DAYS)
+        exp = np.asarray(_per_day(expected, "expected"), dtype=float)
+        if not np.isfinite(exp).all() or (exp < 0).any() or exp.sum() <= 0:
+            raise ValueError("expected discharges must be numbers >= 0, not all 0")
+        weights = exp
+    open_days = weights > 0
+    floor = np.where(open_days, min_per_day, 0).astype(int)
+    if floor.sum() > n:
+        raise ValueError(
+            f"{n} patients a week cannot cover the {int(open_days.sum())} days with discharges "
+            f"at {min_per_day} a day: ask at least {int(floor.sum())} a week, or set min_per_day=0"
+        )
+    ask = _allocate(n, weights, floor, int(week) % len(DAYS))
+    askers = [str(a) for a in _per_day(who_asks, "who_asks")]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kth = np.where(ask > 0, np.maximum(1, np.floor(exp / np.maximum(ask, 1))), np.nan)
+    return pd.DataFrame(
+        {"day": list(DAYS), "expected": exp, "ask": ask, "every_kth": kth, "who_asks": askers}
+    )
