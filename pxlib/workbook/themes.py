@@ -1,10 +1,20 @@
-"""Themes in free-text comments: a configurable keyword dictionary, counted.
+"""Themes in free-text comments: a configurable keyword dictionary, counted, with polarity.
 
 No downloaded language models: a team (or its patient partners) owns a small
 dictionary ``{theme: [keyword, ...]}`` and edits it. A comment mentions a theme
 when any of the theme's keywords occurs in it as a word or the start of a word
 (case-insensitive): ``"wait"`` matches "wait", "waited" and "waiting" but not
 "await". Multi-word keywords ("go home") match with any spacing between words.
+
+A mention is not a complaint: "the nurses were lovely" mentions kindness as
+praise. Each mention therefore takes the polarity of its clause
+(:mod:`pxlib.workbook.polarity`, a documented offline lexicon with negation
+handling): "The nurses were lovely but nobody explained my tablets" praises
+kindness and complains about information and medicines.
+:func:`count_theme_polarity` counts, per theme, the comments raising it as a
+problem (negative or mixed mentions) and those praising it, and ranks themes by
+problems only: praise is what to keep, never a priority to fix.
+:func:`count_themes` still counts mentions of either kind.
 
 Comments are redacted (:func:`redact`) before they are counted or quoted:
 phone numbers, email addresses, NHS-number-like strings and names after titles
@@ -19,44 +29,78 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from pxlib.disclosure import redact_comments
+from pxlib import fmt
+from pxlib.disclosure import redact_comments, small_numbers
 from pxlib.errors import ColumnError
+from pxlib.workbook import polarity
+from pxlib.workbook.polarity import Lexicon
 
 DEFAULT_THEMES: dict[str, tuple[str, ...]] = {
     "Information and explanation": (
         "explain",
-        "explained",
+        "explanation",
         "told",
         "not sure",
         "understand",
-        "information",
+        "inform",
+        "leaflet",
         "letter",
         "what would happen",
         "what happens",
     ),
-    "Medicines": ("tablet", "medicine", "medication", "prescription", "pain relief"),
+    "Medicines": (
+        "tablet",
+        "medicine",
+        "medication",
+        "prescription",
+        "pain relief",
+        "painkiller",
+        "pharmac",
+    ),
     "Going home (discharge)": (
         "go home",
         "going home",
+        "went home",
+        "sent home",
         "discharge",
         "leaving",
         "follow-up",
         "follow up",
+        "transport",
     ),
-    "Waiting and delays": ("wait", "delay", "long time", "last minute"),
+    "Waiting and delays": ("wait", "delay", "long time", "too long", "took ages", "last minute"),
     "Kindness and being listened to": (
         "kind",
-        "listened",
+        "listen",
         "lovely",
         "mattered",
         "what matters",
         "wonderful",
         "safe",
         "thank",
+        "caring",
+        "cared for",
+        "friendly",
+        "compassion",
+        "respect",
+        "dignity",
+        "rude",
+        "ignored",
+        "talked down",
+        "nuisance",
+        "like a number",
     ),
-    "Communication between staff": ("communication", "between doctors", "handover"),
-    "Food and drink": ("food", "meal", "drink"),
-    "Noise and sleep": ("noise", "noisy", "sleep", "night"),
+    "Communication between staff": (
+        "communication",
+        "between doctors",
+        "handover",
+        "talk to each other",
+        "repeat my story",
+        "repeat myself",
+        "same questions",
+    ),
+    "Food and drink": ("food", "meal", "drink", "portion", "sandwich", "hungry", "thirsty"),
+    "Noise and sleep": ("noise", "noisy", "loud", "quiet", "sleep", "slept", "awake", "night"),
 }
 """A starting dictionary for discharge-focused Always Events; edit it in the notebook."""
 
@@ -184,3 +228,200 @@ def theme_examples(
         chosen = pd.Series(text[hits[name]]).dropna().drop_duplicates().head(per_theme)
         rows.extend({"theme": name, "example": str(t)} for t in chosen)
     return pd.DataFrame(rows, columns=["theme", "example"])
+
+
+# --- polarity: praise or complaint -------------------------------------------------------------
+
+#: what a comment's polarity counts as for a theme it mentions
+PROBLEM = ("negative", "mixed")
+PRAISE = ("positive", "mixed")
+
+
+def comment_polarities(comments: pd.Series, lexicon: Lexicon | None = None) -> pd.Series:
+    """Each comment's polarity: ``negative``, ``positive``, ``mixed`` (both) or
+    ``neutral`` (neither; also a missing comment), by :mod:`pxlib.workbook.polarity`."""
+    text = comments.astype("string").fillna("")
+    labels = {t: polarity.comment_polarity(t, lexicon) for t in pd.unique(text)}
+    return text.map(labels).astype(object).rename("polarity")
+
+
+def theme_polarities(
+    comments: pd.Series,
+    themes: Mapping[str, Sequence[str]] | None = None,
+    *,
+    lexicon: Lexicon | None = None,
+) -> pd.DataFrame:
+    """One row per comment, one column per theme: how the comment mentions the theme.
+
+    ``negative``, ``positive``, ``mixed`` (praise and complaint about the theme in
+    different clauses), ``neutral`` (mentioned in clauses with no polarity), or
+    ``""`` (not mentioned). Each keyword found takes the polarity of its clause
+    (:func:`pxlib.workbook.polarity.mention_signs`); mentions are found exactly as
+    :func:`theme_matches` finds them.
+    """
+    themes = DEFAULT_THEMES if themes is None else themes
+    patterns = {name: keyword_pattern(words) for name, words in themes.items()}
+    text = comments.astype("string").fillna("")
+    per_text: dict[str, list[str]] = {}
+    for t in pd.unique(text):
+        clauses = polarity.clause_polarities(t, lexicon) if t.strip() else []
+        row = []
+        for pat in patterns.values():
+            starts = [m.start() for m in pat.finditer(t)]
+            if not starts:
+                row.append("")
+                continue
+            signs = polarity.mention_signs(t, starts, lexicon, clauses=clauses)
+            row.append(polarity.label(signs))
+        per_text[t] = row
+    values = [per_text[t] for t in text]
+    return pd.DataFrame(values, index=comments.index, columns=list(patterns), dtype=object)
+
+
+def problem_matches(
+    comments: pd.Series,
+    themes: Mapping[str, Sequence[str]] | None = None,
+    *,
+    lexicon: Lexicon | None = None,
+) -> pd.DataFrame:
+    """A boolean table like :func:`theme_matches`, true where a comment raises the theme
+    as a problem (a negative or mixed mention): the input for
+    :func:`pxlib.workbook.shortlist.shortlist`'s ``comment_themes``."""
+    return theme_polarities(comments, themes, lexicon=lexicon).isin(PROBLEM)
+
+
+def praise_matches(
+    comments: pd.Series,
+    themes: Mapping[str, Sequence[str]] | None = None,
+    *,
+    lexicon: Lexicon | None = None,
+) -> pd.DataFrame:
+    """A boolean table, true where a comment praises the theme (a positive or mixed mention)."""
+    return theme_polarities(comments, themes, lexicon=lexicon).isin(PRAISE)
+
+
+def _first_shown(texts: pd.Series, n: int, rule, per_theme: int) -> list[str]:
+    if not rule.shows(n) or n == 0:
+        return []
+    return [str(t) for t in texts.dropna().drop_duplicates().head(per_theme)]
+
+
+def count_theme_polarity(
+    comments: pd.DataFrame,
+    themes: Mapping[str, Sequence[str]] | None = None,
+    *,
+    by: str | Sequence[str] | None = None,
+    comment: str = "comment",
+    lexicon: Lexicon | None = None,
+    min_respondents: int | None = None,
+) -> pd.DataFrame:
+    """Per (group and) theme: problems and praise, ranked by problems.
+
+    Columns: the ``by`` columns, ``theme``, ``n_comments`` (in the group),
+    ``n_mentions`` (comments mentioning the theme at all), ``n_negative``
+    (comments raising it as a problem: a negative or mixed mention), ``n_positive``
+    (comments praising it: a positive or mixed mention), ``problem_share`` =
+    n_negative / n_comments, ``praise_share`` = n_positive / n_comments, ``rank``
+    (1 = most problems in the group; themes with no problem share the last rank),
+    ``problem_example`` and ``praise_example`` (one redacted comment each; empty
+    where there is none or its count falls under the small-number rule of
+    ``min_respondents``). Sorted by group, rank, then most praised.
+    """
+    themes = DEFAULT_THEMES if themes is None else themes
+    by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    missing = [c for c in [comment, *by_cols] if c not in comments.columns]
+    if missing:
+        raise ColumnError(f"the comments table has no column(s) {missing}")
+    frame = comments[by_cols].reset_index(drop=True)
+    text = redact(comments[comment].astype("string")).reset_index(drop=True)
+    table = theme_polarities(text, themes, lexicon=lexicon)
+    rule = small_numbers(min_respondents)
+    groups = frame.groupby(by_cols, sort=True, dropna=False).indices if by_cols else {(): None}
+    rows = []
+    for key, idx in groups.items():
+        rows_of = slice(None) if idx is None else idx
+        sub, sub_text = table.iloc[rows_of], text.iloc[rows_of]
+        key = key if isinstance(key, tuple) else (key,)
+        for name in themes:
+            col = sub[name]
+            neg, pos = col.isin(PROBLEM), col.isin(PRAISE)
+            n_neg, n_pos = int(neg.sum()), int(pos.sum())
+            bad = _first_shown(sub_text[neg.to_numpy()], n_neg, rule, 1)
+            good = _first_shown(sub_text[pos.to_numpy()], n_pos, rule, 1)
+            rows.append(
+                {
+                    **dict(zip(by_cols, key, strict=True)),
+                    "theme": name,
+                    "n_comments": len(sub),
+                    "n_mentions": int(col.ne("").sum()),
+                    "n_negative": n_neg,
+                    "n_positive": n_pos,
+                    "problem_example": bad[0] if bad else "",
+                    "praise_example": good[0] if good else "",
+                }
+            )
+    out = pd.DataFrame(rows)
+    n = out["n_comments"].clip(lower=1)
+    out["problem_share"] = np.where(out["n_comments"] > 0, out["n_negative"] / n, np.nan)
+    out["praise_share"] = np.where(out["n_comments"] > 0, out["n_positive"] / n, np.nan)
+    grouped = out.groupby(by_cols, sort=False)["n_negative"] if by_cols else out["n_negative"]
+    out["rank"] = grouped.rank(method="min", ascending=False).astype(int)
+    out = out.sort_values(
+        [*by_cols, "rank", "n_positive", "theme"],
+        ascending=[True] * len(by_cols) + [True, False, True],
+        kind="stable",
+    ).reset_index(drop=True)
+    cols = ["theme", "n_comments", "n_mentions", "n_negative", "n_positive"]
+    cols += ["problem_share", "praise_share", "rank", "problem_example", "praise_example"]
+    return out[[*by_cols, *cols]]
+
+
+def polarity_examples(
+    comments: pd.DataFrame,
+    themes: Mapping[str, Sequence[str]] | None = None,
+    *,
+    per_theme: int = 2,
+    comment: str = "comment",
+    lexicon: Lexicon | None = None,
+    min_respondents: int | None = None,
+) -> pd.DataFrame:
+    """Up to ``per_theme`` distinct redacted comments per theme and side: ``theme``,
+    ``side`` ("problem" or "what to keep"), ``example``. A side whose count falls
+    under the small-number rule of ``min_respondents`` gives no example."""
+    themes = DEFAULT_THEMES if themes is None else themes
+    text = redact(comments[comment].astype("string")).reset_index(drop=True)
+    table = theme_polarities(text, themes, lexicon=lexicon)
+    rule = small_numbers(min_respondents)
+    rows = []
+    for name in themes:
+        for side, kinds in (("problem", PROBLEM), ("what to keep", PRAISE)):
+            hit = table[name].isin(kinds).to_numpy()
+            for t in _first_shown(text[hit], int(hit.sum()), rule, per_theme):
+                rows.append({"theme": name, "side": side, "example": t})
+    return pd.DataFrame(rows, columns=["theme", "side", "example"])
+
+
+def polarity_text(counts: pd.DataFrame, *, min_respondents: int | None = None, top: int = 3) -> str:
+    """Words naming the themes most raised as problems and the most praised, for
+    captions and alt text (from :func:`count_theme_polarity`; counts under the
+    small-number rule are left out)."""
+    rule = small_numbers(min_respondents)
+
+    def shown(col: str) -> pd.DataFrame:
+        keep = counts[(counts[col] > 0) & ~rule.hides(counts[col])]
+        return keep.sort_values(col, ascending=False, kind="stable").head(top)
+
+    problems, praise = shown("n_negative"), shown("n_positive")
+    first = (
+        "Most raised as problems: "
+        + "; ".join(f"{r.theme} ({fmt.percent(r.problem_share)})" for r in problems.itertuples())
+        if len(problems)
+        else "No theme is raised as a problem often enough to show"
+    )
+    second = (
+        "What to keep (most praised): "
+        + "; ".join(f"{r.theme} ({fmt.percent(r.praise_share)})" for r in praise.itertuples())
+        if len(praise)
+        else "no theme is praised often enough to show"
+    )
+    return f"{first}. {second}."
