@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["html_text", "md_text", "markdown"]
+__all__ = ["html_text", "inline_html", "md_text", "markdown"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\r\n\t]+")
 # Markdown punctuation; < > & are left to html.escape (a backslash before "&lt;" would show it)
@@ -43,3 +43,27 @@ def markdown(template: str, /, **values: object) -> str:
     the template is the workbook's own text and is not escaped.
     """
     return template.format(**{name: md_text(value) for name, value in values.items()})
+
+
+_BACKSLASHED = re.compile(r"\\(.)")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ITALIC = re.compile(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])")
+
+
+def inline_html(markdown_text: str) -> str:
+    """One line of pxlib's Markdown (values escaped by :func:`md_text`) as HTML.
+
+    For printed pages that show the sentences the notebooks show: ``**bold**``
+    and ``*italic*`` become ``<b>``/``<i>``, a backslashed character is shown as
+    itself. Values are already HTML-escaped by :func:`md_text`, so nothing from
+    data can become a tag; the template words are pxlib's own.
+    """
+    kept: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        kept.append(match.group(1))
+        return f"\x00{len(kept) - 1}\x00"
+
+    text = _BACKSLASHED.sub(keep, markdown_text)
+    text = _ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", text))
+    return re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], text)

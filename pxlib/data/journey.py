@@ -95,7 +95,11 @@ def load_team(
     _check_known_orgs(conv, organisations, issues)
     _check_units(conv, units, issues)
     _same_within(
-        conv, issues, ["org_code", "unit"], ["project", "care_setting", "start_date"], "project"
+        conv,
+        issues,
+        ["org_code", "unit"],
+        ["project", "care_setting", "start_date", "vision", "aim"],
+        "project",
     )
     return _finish(frame, conv, issues, source, strict, notes)
 

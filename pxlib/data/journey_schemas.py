@@ -41,7 +41,7 @@ TEAM = Schema(
     name="team",
     description=(
         "The improvement project and its team: one row per member, with the project's name, "
-        "care setting and start date (the same on every row of a project)."
+        "care setting, start date, vision and aim (the same on every row of a project)."
     ),
     columns=(
         Column("org_code", "code", aliases=("organisation_code", "org")),
@@ -49,6 +49,20 @@ TEAM = Schema(
         Column("project", "text", aliases=("project_name",)),
         Column("care_setting", "text", required=False, aliases=("setting",)),
         Column("start_date", "date", required=False, aliases=("start",)),
+        Column(
+            "vision",
+            "text",
+            required=False,
+            aliases=("vision_statement",),
+            description='the Always Event in the patient\'s words ("I will always ...")',
+        ),
+        Column(
+            "aim",
+            "text",
+            required=False,
+            aliases=("aim_statement",),
+            description='numeric and dated ("By ..., 95% of patients ...")',
+        ),
         Column(
             "member",
             "text",

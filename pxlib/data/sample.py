@@ -167,7 +167,7 @@ PDSA_CYCLES: tuple[tuple, ...] = (
         "ZA1-1",
         8,
         11,
-        "Teach-back: one nurse asks five patients to tell the plan back in their own words",
+        "Teach-back: five patients tell the plan back in their own words (one nurse, weekdays)",
         "More patients will say staff explained what happens next",
         "Worked, but took too long when the ward was busy",
         "adapt",

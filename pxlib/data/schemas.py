@@ -281,6 +281,7 @@ SCHEMAS: dict[str, Schema] = {
 FREE_TEXT: dict[str, tuple[str, ...]] = {
     "responses": ("comment",),
     "pdsa_log": ("change_idea", "prediction", "what_happened", "question", "scale"),
+    "team": ("vision", "aim"),
     "what_matters": ("statement",),
     "votes": ("statement",),
     "driver_diagram": ("text",),

@@ -23,6 +23,7 @@ import pandas as pd
 from pxlib import fmt
 from pxlib.data.schemas import FILE_NAMES, SCHEMAS
 from pxlib.disclosure import small_numbers
+from pxlib.escape import md_text
 
 #: roles shown by name (the others are counted only)
 NAMED_ROLES = ("executive_sponsor", "project_lead", "facilitator")
@@ -89,14 +90,15 @@ def _unit_rows(table: pd.DataFrame, unit: str | None) -> pd.DataFrame:
 
 
 def team_text(data, unit: str | None = None) -> str:
-    """The project in one paragraph: name, setting, start, named roles, who else is in it."""
+    """The project in one paragraph of Markdown (values escaped): name, setting, start,
+    named roles, who else is in it."""
     team = _unit_rows(data.team, unit)
     if team.empty:
         return ""
     first = team.iloc[0]
-    parts = [f"**{first['project']}**"]
+    parts = [f"**{md_text(first['project'])}**"]
     if isinstance(first.get("care_setting"), str) and first["care_setting"]:
-        parts[0] += f" ({first['care_setting']})"
+        parts[0] += f" ({md_text(first['care_setting'])})"
     if pd.notna(first.get("start_date")):
         parts[0] += f", started {fmt.date(first['start_date'])}."
     else:
@@ -105,7 +107,8 @@ def team_text(data, unit: str | None = None) -> str:
         names = [m for m in team.loc[team["role"] == role, "member"] if isinstance(m, str) and m]
         if names:
             one, many = ROLE_WORDS[role]
-            parts.append(f"{(one if len(names) == 1 else many).capitalize()}: {', '.join(names)}.")
+            who = ", ".join(md_text(n) for n in names)
+            parts.append(f"{(one if len(names) == 1 else many).capitalize()}: {who}.")
     counts = team["role"].value_counts()
     members = [
         fmt.count(counts[role], *ROLE_WORDS[role]) for role in ROLE_WORDS if role in counts.index
@@ -296,12 +299,12 @@ def _complaints(theme: object, problems: pd.DataFrame | None, min_respondents: i
 
 
 def chosen_text(ranked: pd.DataFrame) -> str:
-    """The sentence under the ranking: which candidate leads, and on what."""
+    """The sentence (Markdown, values escaped) under the ranking: which candidate leads."""
     if ranked.empty:
         return ""
     top = ranked.iloc[0]
     return (
-        f"**{top['candidate_id']}** leads: it meets {fmt.count(top['criteria_met'], 'criterion', 'criteria')} "
+        f"**{md_text(top['candidate_id'])}** leads: it meets {fmt.count(top['criteria_met'], 'criterion', 'criteria')} "
         f"of 4 and has {fmt.count(top['votes'], 'vote')}. The team and its patient partners decide; "
         "record the choice in the driver diagram's aim."
     )
