@@ -57,7 +57,9 @@ def write_hostile(folder: Path) -> Path:
     orgs = _read(folder / "organisations.csv")
     orgs.loc[orgs["org_code"] == TRUST, "org_name"] = ORG_NAME
     orgs.to_csv(folder / "organisations.csv", index=False)
-    for name in ("units.csv", "responses.csv", "pdsa_log.csv", "margins.csv"):
+    journey = ("team.csv", "codesign_sessions.csv", "what_matters.csv", "votes.csv",
+               "driver_diagram.csv", "audits.csv", "spread_plan.csv", "sustainability.csv")  # fmt: skip
+    for name in ("units.csv", "responses.csv", "pdsa_log.csv", "margins.csv", *journey):
         table = _read(folder / name)
         mine = (table["org_code"] == TRUST) & (table["unit"] == UNIT)
         table.loc[mine, "unit"] = UNIT_NAME
