@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from pxlib import fmt
 from pxlib.escape import html_text as _e
 from pxlib.escape import inline_html
 from pxlib.report.results import unit_file
@@ -173,7 +172,6 @@ def unit_storyboard(
             own_points,
             target=target,
             cycles=cycles,
-            improvement=rel.result.improvement,
             percent=rel.result.percent,
             alt=alt,
         )
@@ -287,8 +285,3 @@ def write_storyboards(
         )
     )
     return written
-
-
-def storyboard_count_text(paths: list[Path]) -> str:
-    """ "Storyboards written: 3 units and the organisation." """
-    return f"Storyboards written: {fmt.count(len(paths) - 1, 'unit')} and the organisation."

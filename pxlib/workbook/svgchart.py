@@ -60,7 +60,6 @@ def unit_chart_svg(
     *,
     target: float | None = None,
     cycles: pd.DataFrame | None = None,
-    improvement: str = "increase",
     percent: bool = True,
     alt: str = "",
 ) -> str:
