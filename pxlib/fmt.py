@@ -73,6 +73,14 @@ def count(n: object, word: str, many: str | None = None) -> str:
     return f"{number(n)} {plural(n, word, many)}"
 
 
+def join(items, last: str = "and") -> str:
+    """``"age"``, ``"age and sex"``, ``"age, sex and ethnic group"`` (``last="or"`` for a choice)."""
+    items = [str(i) for i in items]
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {last} " + items[-1]
+
+
 def date(value: object) -> str:
     """``05 Jan 2026`` from a date, timestamp or ISO text; a dash when missing."""
     if value is None or value != value:  # None, NaN, NaT

@@ -22,7 +22,7 @@ from pxlib.data.sample import FIRST_WEEK
 from pxlib.data.sample_journey import AUDIT_PLAN
 from pxlib.errors import ChartWarning, DataValidationError
 from pxlib.spc import chart
-from pxlib.workbook import audits, display, reading, spread, steps
+from pxlib.workbook import audits, display, gather, reading, spread, steps
 
 
 def week_of(n: int) -> pd.Timestamp:
@@ -164,13 +164,13 @@ def test_without_audits_nothing_is_charted_and_the_sentence_names_the_file(data)
     assert audits.audit_chart(empty) is None
     assert audits.audit_charts(empty) == {}
     assert list(audits.audit_weekly(empty).columns) == list(audits.WEEKLY_COLUMNS)
-    text = audits.missing_file("audits")
+    text = gather.missing_file("audits")
     assert "audits.csv" in text
     for column in AUDITS.columns:
         assert column.name in text
     assert "measure_name (optional)" in text
     with pytest.raises(DataValidationError):
-        audits.missing_file("responses")
+        gather.missing_file("responses")
 
 
 def test_several_measures_are_charted_one_by_one_and_one_must_be_named(data):

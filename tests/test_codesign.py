@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from pxlib.data.folder import _empty
-from pxlib.workbook import codesign
+from pxlib.workbook import codesign, gather, themes
 
 
 def journey(**tables) -> SimpleNamespace:
@@ -58,13 +58,32 @@ def test_candidates_meeting_more_criteria_rank_first_then_votes():
     assert c1["Important to patients and families"].startswith("yes: 40 votes of 75")
     assert c3["Important to patients and families"].startswith("unsure: 10 votes of 75")
     # AE1 gap 30 % (25-35 %): wholly above 5 %; PR1 gap 1 % (0.4-2.5 %): wholly below
-    assert c2["Evidence-based"].startswith("yes: Does not happen for 30% (25% to 35%)")
+    assert c2["Evidence-based"].startswith("yes: Does not hold for 30% (25% to 35%)")
     assert (
         c3["Evidence-based"].startswith("no:") and "nearly always happens" in c3["Evidence-based"]
     )
     assert c1["Measurable"].startswith("no:") and c2["Measurable"] == "yes: Measured by AE1: “Q1?”"
     assert c1["Affordable and sustainable"] == "no (the team's judgement)"
     assert [c2["criteria_met"], c3["criteria_met"], c1["criteria_met"]] == [4, 2, 1]
+
+
+def test_a_balancing_question_counts_the_unwanted_event_as_the_gap():
+    # BL1 "Did you wait more than two hours?": yes for 24 % (21-27 %); "never kept waiting"
+    # fails for those 24 %, not for the 76 % who did not wait
+    bank = pd.DataFrame(
+        {"question_id": ["BL1"], "wording": ["Waited over 2 h?"], "measure_type": ["balancing"]}
+    )
+    shares = pd.DataFrame(
+        {"question_id": ["BL1"], "share": [0.24], "ci_low": [0.21], "ci_high": [0.27],
+         "n_respondents": [800]}  # fmt: skip
+    )
+    data = journey(
+        question_bank=bank,
+        votes=votes([("ZA1", None, "C3", "Never kept waiting", "Waiting", "BL1", 5, 1, 1, "yes")]),
+    )
+    row = codesign.rank_candidates(data, shares).iloc[0]
+    assert row["Evidence-based"].startswith("yes: Does not hold for 24% (21% to 27%)")
+    assert row["gap"] == 0.24
 
 
 def test_small_numbers_hide_the_survey_gap():
@@ -76,14 +95,19 @@ def test_small_numbers_hide_the_survey_gap():
 
 
 def test_complaints_about_the_theme_are_given_with_the_evidence():
-    problems = pd.DataFrame(
-        {"theme": ["Going home (discharge)"], "problem_mentions": [42], "n_comments": [400]}
+    # 42 complaints about going home, 58 comments praising it: only the complaints count
+    comments = pd.DataFrame(
+        {
+            "comment": ["Nobody explained my discharge and I was sent home confused."] * 42
+            + ["Going home was well organised, thank you."] * 58
+        }  # fmt: skip
     )
+    problems = themes.count_theme_polarity(comments)
     data = journey(
         votes=votes([("ZA1", None, "C2", "Explained", "Going home", "AE1", 3, 1, 1, "yes")])
     )
     row = codesign.rank_candidates(data, SHARES, comment_problems=problems).iloc[0]
-    assert row["Evidence-based"].endswith("42 of 400 comments complain about Going home.")
+    assert row["Evidence-based"].endswith("42 of 100 comments complain about Going home.")
 
 
 def test_patient_partners_are_counted_not_named():
@@ -138,7 +162,27 @@ def test_sessions_are_summed_per_session():
 
 
 def test_missing_files_name_the_file_and_its_columns():
-    lines = codesign.missing_files(journey(), ["votes", "team"])
+    lines = gather.missing_files(journey(), ["votes", "team"])
     assert len(lines) == 2
-    assert lines[0].startswith("No votes.csv rows") and "candidate_id, statement" in lines[0]
+    assert (
+        lines[0].startswith("No votes.csv in the data folder")
+        and "candidate_id, statement" in lines[0]
+    )
+    assert "count the votes of patients, carers and staff separately" in lines[0]
     assert codesign.rank_candidates(journey(), SHARES).empty
+
+
+def test_the_project_reads_vision_and_aim_with_the_driver_diagram_as_fallback():
+    team = pd.DataFrame(
+        {"org_code": ["ZA1"], "unit": ["Ash Ward"], "project": ["Going home"],
+         "vision": ["I will always know"], "aim": [None], "member": ["Lead"],
+         "role": ["project_lead"]}  # fmt: skip
+    )
+    diagram = pd.DataFrame(
+        {"org_code": ["ZA1"], "unit": ["Ash Ward"], "node_id": ["A"], "level": ["aim"],
+         "parent_id": [None], "text": ["By March, 95%"]}  # fmt: skip
+    )
+    got = codesign.project(journey(team=team, driver_diagram=diagram), "Ash Ward")
+    assert got == {"project": "Going home", "vision": "I will always know", "aim": "By March, 95%"}
+    nothing = codesign.project(journey(), "Ash Ward")
+    assert nothing == {"project": None, "vision": None, "aim": None}

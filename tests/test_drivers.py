@@ -177,7 +177,7 @@ def test_the_table_has_one_row_per_path_to_a_leaf(sample):
     assert list(table["change_idea_id"]) == ["CI1", "CI2", "CI3", "CI4"]
     assert table.loc[0, "pdsa_cycles"] == "ZA1-1 adapt · ZA1-2 adapt"
     assert table.loc[3, "secondary_driver"] == "" and table.loc[3, "pdsa_cycles"] == ""
-    assert table["aim"].str.startswith("By 31 August 2026").all()
+    assert table["aim"].str.startswith("By 31 March 2027").all()
     assert set(table.loc[:1, "primary_driver"]) == {
         "Every patient hears the plan in words they understand"
     }

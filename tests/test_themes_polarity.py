@@ -17,9 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import numpy as np
 import pytest
 
-from pxlib.workbook import polarity, shortlist, themes
+from pxlib.workbook import polarity, themes
 
 LABELLED = Path(__file__).parent / "data" / "labelled_comments.csv"
 KINDNESS = "Kindness and being listened to"
@@ -163,19 +164,6 @@ def test_counts_by_hand():
     assert set(ex["side"]) == {"problem", "what to keep"}
 
 
-def test_problem_matches_feed_the_shortlist():
-    comments = pd.Series(["Lovely staff, thank you", "Nobody explained my tablets"] * 10)
-    shares = pd.DataFrame(
-        {"question_id": ["PR1", "PR2"], "share": [0.6, 0.6], "n_respondents": [50, 50]}
-    )
-    ranked = shortlist.shortlist(
-        shares, comment_themes=themes.problem_matches(comments), min_respondents=1
-    ).set_index("question_id")
-    assert ranked.loc["PR2", "importance"] == 0  # kindness: praised only
-    assert ranked.loc["PR1", "importance"] == pytest.approx(0.5)
-    assert ranked.loc["PR1", "rank"] < ranked.loc["PR2", "rank"]
-
-
 def test_a_team_can_extend_the_lexicon():
     text = "The tea trolley lady was a ray of sunshine."
     assert polarity.comment_polarity(text) == "neutral"
@@ -237,3 +225,14 @@ def test_kindness_is_no_problem_in_any_sample_unit(sample_comments):
     kind = by[by["theme"] == KINDNESS]
     assert (kind["n_negative"] == 0).all()
     assert (kind["rank"] > 3).all()
+
+
+def test_polarity_table_hides_each_side_under_the_rule_on_its_own():
+    comments = pd.DataFrame(
+        {"comment": ["Nobody explained my tablets."] * 12 + ["Medicines were explained well."] * 3}
+    )
+    counts = themes.count_theme_polarity(comments, {"Medicines": ["tablet", "medicine"]})
+    row = themes.polarity_table(counts, min_respondents=10).iloc[0]
+    assert row["n_negative"] == 12 and row["problem_share"] == pytest.approx(12 / 15)
+    assert np.isnan(row["n_positive"]) and np.isnan(row["praise_share"])
+    assert row["note"] == "praise fewer than 10 answers: not shown"

@@ -24,7 +24,6 @@ from pxlib.workbook import (
     nbtools,
     printable,
     sampling,
-    shortlist,
     themes,
 )
 
@@ -242,41 +241,6 @@ def _weekly(
     )
 
 
-# --- shortlist ------------------------------------------------------------------------------
-
-
-def test_shortlist_ranks_by_gap_times_importance():
-    shares = pd.DataFrame(
-        {
-            "question_id": ["Q1", "Q2", "Q3"],
-            "share": [0.9, 0.5, 0.2],
-            "ci_low": [0.85, 0.45, 0.15],
-            "ci_high": [0.95, 0.55, 0.25],
-            "n_respondents": [100, 100, 3],
-            "weighted": [True, True, True],
-        }
-    )
-    hits = pd.DataFrame(
-        {"A": [True] * 8 + [False] * 2, "B": [True] * 2 + [False] * 8, "C": [False] * 10}
-    )
-    cands = [
-        {"candidate": "one", "question_id": "Q1", "themes": ["A"]},  # gap .1 x .8 = .08
-        {"candidate": "two", "question_id": "Q2", "themes": ["B"]},  # gap .5 x .2 = .10
-        {
-            "candidate": "three",
-            "question_id": "Q3",
-            "good_when": "not_happened",
-            "themes": ["A", "B"],
-        },
-        # good = 1 - .2 = .8, gap .2 x .8 (A or B) = .16
-    ]
-    t = shortlist.shortlist(shares, comment_themes=hits, candidates=cands, min_respondents=5)
-    assert t["candidate"].tolist() == ["three", "two", "one"]
-    assert t.set_index("candidate").loc["three", "priority"] == pytest.approx(0.16)
-    assert "Fewer than 5 answers" in t.set_index("candidate").loc["three", "evidence"]
-    assert "Does not happen for 50%" in t.set_index("candidate").loc["two", "evidence"]
-
-
 # --- display: suppression, tables, alt text --------------------------------------------------------
 
 
@@ -391,13 +355,6 @@ def test_dot_figure_hides_small_groups_and_says_so():
     assert trace.x[1] is None or math.isnan(trace.x[1])
     assert "not shown: fewer than 5" in trace.y[1]
     assert trace.error_x.array[0] == pytest.approx(10)
-
-
-def test_shortlist_without_any_answers_yet():
-    t = shortlist.shortlist(pd.DataFrame(), comment_themes=None)
-    assert len(t) == len(shortlist.DEFAULT_CANDIDATES)
-    assert t["evidence"].str.contains("No answers").all()
-    assert t["priority"].isna().all()
 
 
 def test_fft_by_ward_wilson_interval_by_hand():

@@ -40,7 +40,7 @@ VISION = (
     "I will always know what will happen after I leave hospital, explained in a way I understand."
 )
 AIM = (
-    "By 31 August 2026, 95% of patients leaving Ash Ward will say staff explained what would "
+    "By 31 March 2027, 95% of patients leaving Ash Ward will say staff explained what would "
     "happen after they left, in a way they could understand."
 )
 TEAM_PROJECTS = {

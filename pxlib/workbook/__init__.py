@@ -16,7 +16,18 @@ compute beyond charts and survey estimates lives here, tested:
 - :mod:`~pxlib.workbook.reading`: one reading per unit (signal, evidence,
   reliability with its uncertainty, verdict, next step) that every caption,
   icon, table and index entry is derived from;
-- :mod:`~pxlib.workbook.shortlist`: ranked candidate Always Events with evidence;
+- :mod:`~pxlib.workbook.codesign`: the team, who took part, what matters, and the
+  team's own candidates ranked by the four criteria and votes (01);
+- :mod:`~pxlib.workbook.themes` and :mod:`~pxlib.workbook.polarity`: comment themes,
+  counted as problems or praise (01);
+- :mod:`~pxlib.workbook.forms`: the fixed-wording and easy-read forms (02);
+- :mod:`~pxlib.workbook.drivers`, :mod:`~pxlib.workbook.pdsa_study`,
+  :mod:`~pxlib.workbook.audits`, :mod:`~pxlib.workbook.equality`: the driver diagram,
+  each PDSA cycle's prediction against the data, staff audits as p charts, and whether
+  the improvement reaches every group (03);
+- :mod:`~pxlib.workbook.spread`, :mod:`~pxlib.workbook.sustainability`,
+  :mod:`~pxlib.workbook.storyboard`: the spread ladder, the Sustainability Model and the
+  step-down rule, and the printable storyboards (04);
 - :mod:`~pxlib.workbook.display`: notebook helpers (renderer, suppressed tables,
   labelled gaps, alt text);
 - :mod:`~pxlib.workbook.printable`: the data-collection template and one-page

@@ -15,9 +15,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from pxlib.workbook.equality import attribute_words
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -245,7 +248,7 @@ _MEASURE_WHY = {
 def measurement_plan(
     question_bank: pd.DataFrame,
     *,
-    weighted: bool = True,
+    weighted_by: Sequence[str] = (),
     frequency: str = "every week, for each unit",
 ) -> pd.DataFrame:
     """The family of measures with operational definitions, from the question bank.
@@ -254,6 +257,11 @@ def measurement_plan(
     ``question``, ``why``, ``counts_as_happened`` and ``left_out`` (answers that
     leave the denominator), ``better_when`` and ``operational_definition``: the
     numerator, denominator, frequency and weighting in one sentence.
+
+    ``weighted_by``: the variables of the unit's eligible-patient margins
+    (``margins.csv``, ``describes=eligible``) its shares are raked to, e.g.
+    ``("age_band", "sex")``; empty when the unit's shares are not weighted (no
+    such margins, or the team chose unweighted shares).
     """
     need = ["question_id", "wording", "measure_type", "answer", "counts_as"]
     missing = [c for c in need if c not in question_bank.columns]
@@ -275,9 +283,11 @@ def measurement_plan(
             + (f" ({', '.join(repr(a) for a in left_out)} left out)" if left_out else "")
             + f". Reported as a percentage {frequency}"
             + (
-                ", weighted to the organisation's population by age, sex and deprivation"
-                if weighted
-                else ""
+                ", weighted to the unit's eligible patients by "
+                + attribute_words(weighted_by)
+                + " (margins.csv)"
+                if len(weighted_by)
+                else ", unweighted"
             )
             + f"; {better} is better."
         )

@@ -26,7 +26,7 @@ and the reading hide a week or a phase by (fewer than ``min_respondents``
 opportunities: not shown).
 
 Without audits the functions return None (or an empty dict) and
-:func:`missing_file` says which file to add, with its columns.
+:func:`pxlib.workbook.gather.missing_file` says which file to add, with its columns.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 
 from pxlib import fmt
-from pxlib.data.journey_schemas import JOURNEY_SCHEMAS
 from pxlib.data.schemas import FILE_NAMES
 from pxlib.errors import DataValidationError
 from pxlib.workbook import steps
@@ -54,31 +53,6 @@ WEEKLY_COLUMNS = (
     "y",
     "n",
 )
-#: what each journey file is for, in the sentence saying how to add it
-_PURPOSE = {
-    "audits": "to chart what staff do (process measures) beside what patients report",
-    "spread_plan": "to follow each unit that takes up the Always Event",
-    "sustainability": "to see which factors put the gains at risk",
-}
-
-
-def missing_file(table: str, purpose: str | None = None) -> str:
-    """The sentence shown when a journey file is absent: its name, why, and its columns.
-
-    Built from the file's schema (:mod:`pxlib.data.journey_schemas`), so the
-    columns named are the ones the loader reads; optional columns are marked.
-    """
-    schema = next((s for s in JOURNEY_SCHEMAS if s.name == table), None)
-    if schema is None:
-        raise DataValidationError(f"{table!r} is not a journey file")
-    columns = ", ".join(c.name + ("" if c.required else " (optional)") for c in schema.columns)
-    why = purpose or _PURPOSE.get(table, "")
-    return (
-        f"No {FILE_NAMES[table]} in the data folder yet: add it{' ' + why if why else ''}. "
-        f"{schema.description} Columns: {columns}."
-    )
-
-
 def audit_weekly(data) -> pd.DataFrame:
     """Per measure, unit and week: the audits pooled, in :func:`weekly_share`'s columns.
 

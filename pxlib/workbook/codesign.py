@@ -7,7 +7,7 @@ important to patients and families, evidence-based, measurable, affordable and
 sustainable. This module turns the journey files (``team.csv``,
 ``codesign_sessions.csv``, ``what_matters.csv``, ``votes.csv``) into the tables
 and sentences notebooks 01 and 02 show. Without those files it says how to
-gather them (:func:`missing_files`); it never invents candidates.
+gather them (:func:`pxlib.workbook.gather.missing_files`); it never invents candidates.
 
 Patient partners and carers are counted, never named; the sponsor, lead and
 facilitator are shown as written in ``team.csv``.
@@ -15,13 +15,10 @@ facilitator are shown as written in ``team.csv``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
 from pxlib import fmt
-from pxlib.data.schemas import FILE_NAMES, SCHEMAS
 from pxlib.disclosure import small_numbers
 from pxlib.escape import md_text
 
@@ -51,42 +48,31 @@ CRITERIA = (
 #: the gap below which an event is taken to happen (nearly) always already
 ALREADY_ALWAYS = 0.05
 
-#: what each journey file is for, in the words a missing-file sentence uses
-PURPOSE = {
-    "team": "who is in the improvement team (one row per member, with the role)",
-    "codesign_sessions": "each conversation, workshop or survey with patients, carers and "
-    "staff, and how many took part",
-    "what_matters": "what people said matters, one statement per row",
-    "votes": "the team's own candidate Always Event statements and the votes of patients, "
-    "carers and staff",
-    "driver_diagram": "the aim, its drivers and the change ideas to test",
-    "audits": "staff audits of the process step (opportunities and how many were done)",
-    "spread_plan": "which units take the Always Event up next, in which wave, led by whom",
-    "sustainability": "the team's NHS Sustainability Model self-assessment",
-}
-
-
-def missing_files(data, names: Sequence[str]) -> list[str]:
-    """A sentence per journey table of ``names`` that has no rows for this organisation,
-    naming the file, its columns and what it is for."""
-    out = []
-    for name in names:
-        table = getattr(data, name)
-        if table is not None and len(table):
-            continue
-        columns = ", ".join(c.name for c in SCHEMAS[name].columns)
-        out.append(
-            f"No {FILE_NAMES[name]} rows for this organisation yet. Add {FILE_NAMES[name]} to "
-            f"the data folder for {PURPOSE[name]}; its columns: {columns}."
-        )
-    return out
-
 
 def _unit_rows(table: pd.DataFrame, unit: str | None) -> pd.DataFrame:
     """Rows of ``unit`` and rows with no unit (the whole organisation's project)."""
     if unit is None or "unit" not in table.columns:
         return table
     return table[table["unit"].isna() | table["unit"].eq(unit)]
+
+
+def project(data, unit: str) -> dict:
+    """The unit's ``project``, ``vision`` and ``aim`` as the team wrote them (None where not
+    written): from ``team.csv``, the aim falling back to the driver diagram's aim node."""
+    team = _unit_rows(data.team, unit)
+    first = team.iloc[0] if len(team) else {}
+
+    def written(value: object) -> str | None:
+        return value if isinstance(value, str) and value.strip() else None
+
+    diagram = data.driver_diagram
+    aims = diagram.loc[(diagram["level"] == "aim") & diagram["unit"].eq(unit), "text"]
+    return {
+        "project": written(first.get("project")) if len(team) else None,
+        "vision": written(first.get("vision")) if len(team) else None,
+        "aim": (written(first.get("aim")) if len(team) else None)
+        or (written(aims.iloc[0]) if len(aims) else None),
+    }
 
 
 def team_text(data, unit: str | None = None) -> str:
@@ -181,9 +167,14 @@ def _same_theme(a: object, b: object) -> bool:
 
 
 def _survey_evidence(
-    question: object, shares: pd.DataFrame, min_respondents: int | None
+    question: object, shares: pd.DataFrame, min_respondents: int | None, *, lower_better: bool
 ) -> tuple[str, str, float]:
-    """(verdict, words, gap) for "evidence-based": how often it does not happen now."""
+    """(verdict, words, gap) for "evidence-based": for how many it does not hold now.
+
+    The gap is 1 - share for a question where more is better, and the share itself
+    for a balancing question (lower is better: "Did you wait more than two hours?"
+    answered *yes* is what the candidate "never kept waiting" rules out).
+    """
     if not isinstance(question, str) or question not in shares.index:
         return "unsure", "No local survey answers for it yet.", np.nan
     row = shares.loc[question]
@@ -191,10 +182,15 @@ def _survey_evidence(
     rule = small_numbers(min_respondents)
     if not rule.shows(n):
         return "unsure", f"Fewer than {rule.threshold} answers to {question}: not shown.", np.nan
-    gap, gap_low, gap_high = 1 - row["share"], 1 - row["ci_high"], 1 - row["ci_low"]
+    if lower_better:
+        gap, gap_low, gap_high = row["share"], row["ci_low"], row["ci_high"]
+        how = f"{question} happened to them; fewer is better"
+    else:
+        gap, gap_low, gap_high = 1 - row["share"], 1 - row["ci_high"], 1 - row["ci_low"]
+        how = question
     words = (
-        f"Does not happen for {fmt.percent(gap)} ({fmt.percent(gap_low)} to "
-        f"{fmt.percent(gap_high)}) of {fmt.count(n, 'patient')} asked now ({question})."
+        f"Does not hold for {fmt.percent(gap)} ({fmt.percent(gap_low)} to "
+        f"{fmt.percent(gap_high)}) of {fmt.count(n, 'patient')} asked now ({how})."
     )
     if gap_low >= ALREADY_ALWAYS:
         return "yes", words, gap
@@ -221,7 +217,8 @@ def rank_candidates(
       at least their fair share of votes (their votes ÷ number of candidates);
       what-matters statements in the same theme are counted beside it;
     - *evidence-based*: met when the local survey shows a gap, the 95 % interval of
-      the share for whom it does not happen lying wholly above
+      the share for whom it does not hold (for a balancing question, the share
+      for whom the unwanted event happened) lying wholly above
       :data:`ALREADY_ALWAYS`; not met when it lies wholly below (it already
       happens); comments complaining about its theme are given beside it;
     - *measurable*: met when a question of the question bank measures it;
@@ -229,8 +226,9 @@ def rank_candidates(
 
     ``question_shares``: one row per question with ``share``, ``ci_low``,
     ``ci_high``, ``n_respondents`` (:func:`pxlib.workbook.steps.question_shares`).
-    ``comment_problems``: per theme, ``problem_mentions`` (comments complaining
-    about it) and ``n_comments``. The ranking starts the team's conversation;
+    ``comment_problems``: per theme, ``n_negative`` (comments complaining about
+    it) and ``n_comments``, as :func:`pxlib.workbook.themes.count_theme_polarity`
+    gives them; praise never counts as a problem. The ranking starts the team's conversation;
     the team and its patient partners decide.
     """
     votes = _unit_rows(data.votes, unit)
@@ -240,7 +238,9 @@ def rank_candidates(
     counts = votes[["patient_votes", "carer_votes", "staff_votes"]].fillna(0)
     voice_votes = counts["patient_votes"] + counts["carer_votes"]
     fair_share = voice_votes.sum() / len(votes)
-    wording = data.question_bank.drop_duplicates("question_id").set_index("question_id")["wording"]
+    bank = data.question_bank.drop_duplicates("question_id").set_index("question_id")
+    wording = bank["wording"]
+    kinds = bank["measure_type"].to_dict() if "measure_type" in bank.columns else {}
     heard = _unit_rows(data.what_matters, unit)
     rows = []
     for (_, cand), voices in zip(votes.iterrows(), voice_votes, strict=True):
@@ -250,7 +250,12 @@ def rank_candidates(
             f"carers; {fmt.count(statements, 'what-matters statement')} in its theme."
         )
         met_important = "yes" if voice_votes.sum() and voices >= fair_share else "unsure"
-        met_evidence, evidence, gap = _survey_evidence(cand["question_id"], shares, min_respondents)
+        met_evidence, evidence, gap = _survey_evidence(
+            cand["question_id"],
+            shares,
+            min_respondents,
+            lower_better=kinds.get(cand["question_id"]) == "balancing",
+        )
         evidence += _complaints(cand["theme"], comment_problems, min_respondents)
         question = cand["question_id"]
         if isinstance(question, str) and question in wording.index:
@@ -291,7 +296,7 @@ def _complaints(theme: object, problems: pd.DataFrame | None, min_respondents: i
     if match.empty:
         return ""
     row = match.iloc[0]
-    k, n = int(row["problem_mentions"]), int(row["n_comments"])
+    k, n = int(row["n_negative"]), int(row["n_comments"])
     rule = small_numbers(min_respondents)
     if not rule.shows(k):
         return f" Fewer than {rule.threshold} comments complain about {theme}."

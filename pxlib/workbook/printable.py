@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from pxlib import fmt
+from pxlib.workbook.equality import attribute_words
 from pxlib.workbook.forms import (
     NOT_KNOWN,
     PREFER_NOT,
@@ -296,7 +297,7 @@ def operational_definition(
             ),
         ]
         if weighted_by:
-            names = " and ".join(v.replace("_", " ") for v in weighted_by)
+            names = attribute_words(weighted_by)
             parts.append(
                 ("Weighting", f"each week weighted to the unit's eligible patients by {names}")
             )

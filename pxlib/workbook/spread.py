@@ -32,8 +32,8 @@ import pandas as pd
 from pxlib import fmt
 from pxlib.escape import md_text
 from pxlib.workbook import display, steps
-from pxlib.workbook.audits import missing_file
 from pxlib.workbook.evidence import pooled
+from pxlib.workbook.gather import missing_file
 from pxlib.workbook.reading import lower_bound
 from pxlib.workbook.sustainability import RELIABLE_WEEKS, step_down
 

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pxlib import fmt
 from pxlib.disclosure import small_numbers
 from pxlib.errors import ChartWarning, DataValidationError, PxlibWarning
 from pxlib.escape import md_text
 from pxlib.workbook import baseline as _baseline
 from pxlib.workbook import measures
 from pxlib.workbook import reading as _reading
+from pxlib.workbook.equality import ATTRIBUTES
 from pxlib.workbook.measures import _wilson
 
 
@@ -152,10 +154,7 @@ def gpps_for(data, question: str = "q28") -> pd.DataFrame:
 
 
 GROUP_NAMES = {
-    "age_band": "Age band",
-    "sex": "Sex",
-    "deprivation_quintile": "Deprivation quintile (1 = most deprived)",
-    "ethnicity": "Ethnic group",
+    name: ATTRIBUTES[name][0] for name in ("age_band", "sex", "deprivation_quintile", "ethnicity")
 }
 
 
@@ -371,7 +370,9 @@ def _recent_values(weekly: pd.DataFrame, latest_week, rule) -> tuple[pd.Timestam
     shown = weekly[~rule.hides(weekly["n_respondents"])] if len(weekly) else weekly
     by_week = dict(zip(pd.to_datetime(shown["week"]), 100 * shown["share"], strict=True))
     values = [by_week.get(w) for w in weeks]
-    return weeks[0], [None if v is None or not np.isfinite(v) else round(float(v), 1) for v in values]
+    return weeks[0], [
+        None if v is None or not np.isfinite(v) else round(float(v), 1) for v in values
+    ]
 
 
 def results_records(
@@ -799,28 +800,32 @@ def themes_text(counts: pd.DataFrame, *, min_respondents: int | None = None, top
 
 def insight_records(
     data,
-    theme_counts_by_unit: pd.DataFrame,
+    problems_by_unit: pd.DataFrame,
     ranked: pd.DataFrame,
     *,
     weighted: bool = True,
     min_respondents: int | None = None,
 ) -> list[dict]:
-    """Per unit for the batch index: answers, share over the whole period, top theme; and the top candidate."""
+    """Per unit for the batch index: answers, share over the whole period, the theme most
+    raised as a problem (``problems_by_unit`` from
+    :func:`pxlib.workbook.themes.count_theme_polarity` with ``by="unit"``; praise never
+    counts), and the team's leading candidate (:func:`pxlib.workbook.codesign.rank_candidates`)."""
     per_unit = measures.weekly_share(data, by=("unit",), weighted=weighted)
-    top_candidate = str(ranked["candidate"].iloc[0]) if len(ranked) else ""
+    top_candidate = str(ranked["statement"].iloc[0]) if len(ranked) else ""
+    rule = small_numbers(min_respondents)
+    raised = problems_by_unit[
+        (problems_by_unit["n_negative"] > 0) & ~rule.hides(problems_by_unit["n_negative"])
+    ]
     records = []
     for row in per_unit.itertuples(index=False):
-        shown = small_numbers(min_respondents).shows(row.n_respondents)
-        themes_ = theme_counts_by_unit[
-            (theme_counts_by_unit["unit"] == row.unit)
-            & ~small_numbers(min_respondents).hides(theme_counts_by_unit["n_mentions"])
-        ]
+        shown = rule.shows(row.n_respondents)
+        top = raised.loc[raised["unit"] == row.unit, "theme"]
         records.append(
             {
                 "unit": row.unit,
                 "n_respondents": int(row.n_respondents) if shown else None,
                 "latest_value": round(100 * float(row.share), 1) if shown else None,
-                "top_theme": str(themes_["theme"].iloc[0]) if len(themes_) else "",
+                "top_theme": str(top.iloc[0]) if len(top) else "",
                 "top_candidate": top_candidate,
             }
         )
@@ -876,28 +881,52 @@ def sampling_alt(widths: pd.DataFrame, detect: pd.DataFrame) -> str:
 
 
 def criteria_evidence(
-    data, check, *, unit: str, weighted: bool = True, min_respondents: int | None = None
+    data,
+    check,
+    *,
+    unit: str,
+    weighted: bool = True,
+    min_respondents: int | None = None,
+    problems: pd.DataFrame | None = None,
 ) -> dict:
-    """What the data say for each of the four criteria (text for the checklist)."""
-    from pxlib.workbook import themes
+    """What the data say for each of the four criteria (text for the checklist).
+
+    *Important*: the themes most raised as problems in comments (``problems``
+    from :func:`pxlib.workbook.themes.count_theme_polarity`; praise never
+    counts) and, with ``votes.csv``, the patients' and carers' votes for the
+    team's leading candidate. *Evidence-based*: the unit's current share.
+    """
+    from pxlib.workbook import codesign, themes
 
     out = {}
-    if data.responses is not None and len(data.responses) and "comment" in data.responses.columns:
-        comments = themes.comments_per_respondent(data.responses)
-        counts = themes.count_themes(comments)
-        shown = counts[~small_numbers(min_respondents).hides(counts["n_mentions"])].head(2)
+    if problems is None and data.responses is not None and "comment" in data.responses.columns:
+        problems = themes.count_theme_polarity(themes.comments_per_respondent(data.responses))
+    important = []
+    if problems is not None and len(problems):
+        rule = small_numbers(min_respondents)
+        shown = problems[(problems["n_negative"] > 0) & ~rule.hides(problems["n_negative"])]
         if len(shown):
-            out["Important to patients and families"] = (
-                "Most mentioned in comments: "
+            important.append(
+                "Most raised as problems in comments: "
                 + "; ".join(
-                    f"{r.theme} ({r.share:.0%} of {r.n_comments:,})"
-                    for r in shown.itertuples(index=False)
+                    f"{r.theme} ({fmt.count(r.n_negative, 'comment')} of {fmt.number(r.n_comments)})"
+                    for r in shown.head(2).itertuples(index=False)
                 )
-                + ". Confirm with patients in co-design."
+                + "."
             )
+    ranked = codesign.rank_candidates(data, question_shares(data, weighted=weighted), unit=unit)
+    if len(ranked):
+        top = ranked.iloc[0]
+        important.append(
+            f"The team's leading candidate “{top['statement']}”: "
+            + top[codesign.CRITERIA[0]].split(": ", 1)[-1]
+        )
+    out["Important to patients and families"] = " ".join(important) + (
+        " Confirm with patients in co-design." if important else ""
+    )
     share = current_share(data, unit, weighted=weighted)
     out["Evidence-based"] = (
-        f"In {unit} it happens for about {share:.0%} of patients now (last 12 weeks): "
+        f"In {unit} it happens for about {fmt.percent(share)} of patients now (last 12 weeks): "
         "room to improve. Add published evidence the team knows."
     )
     out["Measurable"] = (
@@ -909,6 +938,28 @@ def criteria_evidence(
         "For the team to judge: staff time per patient, who does it on every shift."
     )
     return out
+
+
+def weighting_variables(data, unit: str, *, weighted: bool = True) -> list[str]:
+    """The variables of ``unit``'s eligible-patient margins its shares are raked to
+    (empty when unweighted), for the operational definition."""
+    if not weighted:
+        return []
+    eligible = measures.eligible_margins(getattr(data, "margins", None))
+    own = eligible[eligible["unit"].astype(str) == unit]
+    return list(dict.fromkeys(own["variable"].astype(str)))
+
+
+def expected_per_week(data, unit: str, *, weeks_per_margin: float = 52.0) -> float | None:
+    """Patients expected to leave ``unit`` a week: its eligible-patient margin total
+    (one variable's levels summed, the largest if they differ) ÷ ``weeks_per_margin``
+    (margins count a year of discharges by default); None without such margins."""
+    eligible = measures.eligible_margins(getattr(data, "margins", None))
+    own = eligible[eligible["unit"].astype(str) == unit]
+    if own.empty:
+        return None
+    total = own.groupby("variable")["population"].sum().max()
+    return float(total) / weeks_per_margin
 
 
 def output_path(output_dir, trust_code: str, unit: str, what: str):

@@ -23,7 +23,15 @@ import pandas as pd
 from pxlib.escape import html_text as _e
 from pxlib.escape import inline_html
 from pxlib.report.results import unit_file
-from pxlib.workbook import codesign, drivers, equality, pdsa_study, spread, sustainability
+from pxlib.workbook import (
+    codesign,
+    drivers,
+    equality,
+    gather,
+    pdsa_study,
+    spread,
+    sustainability,
+)
 from pxlib.workbook.forms import html_document
 from pxlib.workbook.svgchart import unit_chart_svg
 
@@ -55,20 +63,6 @@ def _p(text: str, cls: str = "") -> str:
     """A paragraph of plain text (escaped here)."""
     attr = f' class="{cls}"' if cls else ""
     return f"<p{attr}>{_e(text)}</p>" if text else ""
-
-
-def _project(data, unit: str) -> dict:
-    """The unit's project fields from team.csv, and its aim from the driver diagram."""
-    team = data.team[data.team["unit"].isna() | data.team["unit"].eq(unit)]
-    first = team.iloc[0] if len(team) else {}
-    diagram = data.driver_diagram
-    aims = diagram[(diagram["level"] == "aim") & diagram["unit"].eq(unit)]["text"]
-    aim = first.get("aim") if isinstance(first.get("aim"), str) and first.get("aim") else None
-    return {
-        "project": first.get("project") if len(team) else None,
-        "vision": first.get("vision") if len(team) else None,
-        "aim": aim or (aims.iloc[0] if len(aims) else None),
-    }
 
 
 def _driver_table(data, unit: str) -> str:
@@ -134,7 +128,7 @@ def unit_storyboard(
     """The HTML page of ``unit``'s storyboard (``rel``: notebook 03/04's reliability)."""
     reading = rel.readings[rel.readings["unit"] == unit]
     reading = reading.iloc[0] if len(reading) else None
-    project = _project(data, unit)
+    project = codesign.project(data, unit)
     title = f"Always Event storyboard: {unit}"
     parts = [f"<h1>{_e(title)}</h1>", _p(organisation, "small")]
     if project["project"]:
@@ -150,7 +144,7 @@ def unit_storyboard(
         )
     )
     team = _md(codesign.team_text(data, unit)) + _p(codesign.sessions_text(data, unit))
-    missing = " ".join(codesign.missing_files(data, ["team", "codesign_sessions"]))
+    missing = " ".join(gather.missing_files(data, ["team", "codesign_sessions"]))
     parts.append(_section("Team and co-design", team + _p(missing)))
     parts.append(
         _section(
@@ -207,7 +201,7 @@ def unit_storyboard(
     if len(own):
         parts.append(_section("Will it last?", _md(sustainability.sustainability_text(own))))
     steps = [str(reading["next_step"])] if reading is not None else []
-    steps += codesign.missing_files(data, ["votes", "audits", "spread_plan", "sustainability"])
+    steps += gather.missing_files(data, ["votes", "audits", "spread_plan", "sustainability"])
     items = "".join(f"<li>{_e(step)}</li>" for step in steps)
     parts.append(_section("Next steps", f"<ul>{items}</ul>"))
     return html_document(title, "\n".join(p for p in parts if p), CSS)

@@ -45,7 +45,7 @@ from pxlib import fmt
 from pxlib.errors import ParameterError
 from pxlib.escape import html_text, md_text
 from pxlib.workbook import steps
-from pxlib.workbook.audits import missing_file
+from pxlib.workbook.gather import missing_file
 
 #: the levels of the model's descriptions (1 = weakest, 4 = strongest)
 TOP_LEVEL = 4
@@ -186,7 +186,7 @@ def weakest(summary: pd.DataFrame, k: int = WEAKEST) -> pd.DataFrame:
 def sustainability_text(summary: pd.DataFrame) -> str:
     """Markdown per unit: the total out of 40, the weakest factors named, and what to do.
 
-    Without a self-assessment: which file to add (:func:`~pxlib.workbook.audits.missing_file`).
+    Without a self-assessment: which file to add (:func:`~pxlib.workbook.gather.missing_file`).
     """
     if summary.empty:
         return md_text(missing_file("sustainability"))

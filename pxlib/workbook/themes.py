@@ -278,28 +278,6 @@ def theme_polarities(
     return pd.DataFrame(values, index=comments.index, columns=list(patterns), dtype=object)
 
 
-def problem_matches(
-    comments: pd.Series,
-    themes: Mapping[str, Sequence[str]] | None = None,
-    *,
-    lexicon: Lexicon | None = None,
-) -> pd.DataFrame:
-    """A boolean table like :func:`theme_matches`, true where a comment raises the theme
-    as a problem (a negative or mixed mention): the input for
-    :func:`pxlib.workbook.shortlist.shortlist`'s ``comment_themes``."""
-    return theme_polarities(comments, themes, lexicon=lexicon).isin(PROBLEM)
-
-
-def praise_matches(
-    comments: pd.Series,
-    themes: Mapping[str, Sequence[str]] | None = None,
-    *,
-    lexicon: Lexicon | None = None,
-) -> pd.DataFrame:
-    """A boolean table, true where a comment praises the theme (a positive or mixed mention)."""
-    return theme_polarities(comments, themes, lexicon=lexicon).isin(PRAISE)
-
-
 def _first_shown(texts: pd.Series, n: int, rule, per_theme: int) -> list[str]:
     if not rule.shows(n) or n == 0:
         return []
@@ -425,3 +403,34 @@ def polarity_text(counts: pd.DataFrame, *, min_respondents: int | None = None, t
         else "no theme is praised often enough to show"
     )
     return f"{first}. {second}."
+
+
+_POLARITY_SHOWN = (
+    "theme", "n_comments", "n_negative", "problem_share", "n_positive", "praise_share", "note",
+)  # fmt: skip
+
+
+def polarity_table(counts: pd.DataFrame, *, min_respondents: int | None = None) -> pd.DataFrame:
+    """:func:`count_theme_polarity` ready to show: each side's count and share hidden when
+    its count falls under the small-number rule, with a ``note`` saying which.
+
+    Columns: the group columns, ``theme``, ``n_comments``, ``n_negative``,
+    ``problem_share``, ``n_positive``, ``praise_share``, ``note``.
+    """
+    rule = small_numbers(min_respondents)
+    drop = ("problem_example", "praise_example", "rank", "n_mentions")
+    keep = [c for c in counts.columns if c not in drop]
+    out = counts[keep].copy()
+    notes = pd.Series("", index=out.index)
+    for n_col, share_col, side in (
+        ("n_negative", "problem_share", "problems"),
+        ("n_positive", "praise_share", "praise"),
+    ):
+        n = out[n_col].astype("float64")
+        hide = pd.Series(rule.hides(n) & (n > 0).to_numpy(), index=out.index)
+        out[n_col] = n.where(~hide)
+        out[share_col] = out[share_col].astype("float64").where(~hide)
+        notes = notes.where(~hide, notes + np.where(notes == "", "", "; ") + f"{side} {rule.note}")
+    out["note"] = notes
+    groups = [c for c in out.columns if c not in _POLARITY_SHOWN]
+    return out[[*groups, *_POLARITY_SHOWN]]
