@@ -73,6 +73,11 @@ def count(n: object, word: str, many: str | None = None) -> str:
     return f"{number(n)} {plural(n, word, many)}"
 
 
+def yes_no(value: object) -> str:
+    """A flag as people write it: "yes" or "no"."""
+    return "yes" if bool(value) else "no"
+
+
 def join(items, last: str = "and") -> str:
     """``"age"``, ``"age and sex"``, ``"age, sex and ethnic group"`` (``last="or"`` for a choice)."""
     items = [str(i) for i in items]

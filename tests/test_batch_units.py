@@ -523,3 +523,27 @@ def test_half_written_files_of_a_killed_run_are_removed_before_the_next(tmp_path
     _remove_partial_writes(tmp_path)
     assert [p.exists() for p in leftovers] == [False, False]
     assert [p.exists() for p in finished] == [True, True]
+
+
+def test_index_links_the_storyboards_and_forms_that_exist(tmp_path):
+    from pxlib.report.results import organisation_file, unit_file
+
+    (tmp_path / "ZA1").mkdir()
+    (tmp_path / "ZA1" / "03.html").write_text("<html></html>")
+    record_results(tmp_path / "ZA1", "03", [{"unit": "Ash", "latest_value": 0.9, "n": 40}])
+    for what in ("storyboard", "easy-read-form"):
+        unit_file(tmp_path / "ZA1", "ZA1", "Ash", what).write_text("<html></html>")
+    results = pd.DataFrame(
+        {"trust_code": ["ZA1"], "notebook": ["03"], "status": ["ok"], "seconds": [1.0],
+         "error": [""]}  # fmt: skip
+    )
+    orgs = pd.DataFrame({"org_code": ["ZA1"], "org_name": ["Ash Trust"], "org_type": ["trust"]})
+    page = render_index(tmp_path, results, orgs, ["03"], {"pxlib_version": "9.9"})
+    ash = page.split("Ash</", 1)[1].split("</tr>", 1)[0]
+    assert 'href="ZA1/ZA1_ash_storyboard.html">storyboard</a>' in ash
+    assert 'href="ZA1/ZA1_ash_easy-read-form.html">easy read</a>' in ash
+    assert "one-page-plan" not in ash  # not written, so not linked
+    assert "not made" in page  # no organisation storyboard yet
+    organisation_file(tmp_path / "ZA1", "ZA1", "storyboard").write_text("<html></html>")
+    page = render_index(tmp_path, results, orgs, ["03"], {"pxlib_version": "9.9"})
+    assert 'href="ZA1/ZA1_storyboard.html">open</a>' in page

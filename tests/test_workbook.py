@@ -284,6 +284,11 @@ def test_table_has_caption_headers_and_escapes():
     assert "not shown" in html
 
 
+def test_table_writes_flags_as_yes_and_no():
+    html = display.table(pd.DataFrame({"eligible": [True, False]}), "Flags").to_html()
+    assert ">yes<" in html and ">no<" in html and "True" not in html and "False" not in html
+
+
 # --- printable -----------------------------------------------------------------------------------
 
 

@@ -35,6 +35,7 @@ from pxlib.report.results import (
     RESULTS_SUFFIX,
     RecordResultsError,
     _atomic_write_text,
+    organisation_file,
     read_results,
     unit_anchor,
     unit_file,
@@ -76,7 +77,14 @@ _VERDICTS = {
     "reliable": (3, "st-reliable"),
 }
 #: printable files written by notebook 02 for a unit, and their link words
-UNIT_FILES = (("one-page-plan", "plan"), ("data-collection-form", "form"))
+UNIT_FILES = (
+    ("storyboard", "storyboard"),
+    ("one-page-plan", "plan"),
+    ("data-collection-form", "form"),
+    ("easy-read-form", "easy read"),
+)
+#: an organisation's own printable page, linked beside its reports
+ORGANISATION_FILES = (("storyboard", "Storyboard"),)
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Arial,sans-serif;color:#212b32;margin:0;background:#fff;line-height:1.4}
@@ -388,6 +396,7 @@ def _reports_table(
     codes: list[str], names: Mapping[str, str], notebooks: Sequence[str], by_pair, out_dir: Path
 ) -> str:
     head = "".join(f"<th>{_e(notebook_title(nb))}</th>" for nb in notebooks)
+    head += "".join(f"<th>{_e(words)}</th>" for _, words in ORGANISATION_FILES)
     body = []
     for code in codes:
         cells = [f"<td><strong>{_e(code)}</strong><br>{_e(_short(names.get(code, ''), 80))}</td>"]
@@ -400,6 +409,13 @@ def _reports_table(
                 cells.append('<td class="small">not made (see below)</td>')
             else:
                 cells.append('<td class="small">not run</td>')
+        for what, _ in ORGANISATION_FILES:
+            page = organisation_file(out_dir / code, code, what)
+            cells.append(
+                f'<td><a href="{_e(code)}/{_e(page.name)}">open</a></td>'
+                if page.is_file()
+                else '<td class="small">not made</td>'
+            )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f'<table class="reports"><thead><tr><th>Organisation</th>{head}</tr></thead><tbody>'

@@ -58,6 +58,11 @@ def unit_file(output_dir: str | Path, trust_code: str, unit: str, what: str) -> 
     return Path(output_dir) / f"{trust_code}_{_slug(unit)}_{what}.html"
 
 
+def organisation_file(output_dir: str | Path, trust_code: str, what: str) -> Path:
+    """``<output_dir>/<trust>_<what>.html``: an organisation's printable page (its storyboard)."""
+    return Path(output_dir) / f"{trust_code}_{what}.html"
+
+
 class RecordResultsError(PxlibError, TypeError):
     """Results given to :func:`record_results` are not records of simple values."""
 

@@ -245,10 +245,11 @@ def table(
         formats[c] = lambda v, d=d: fmt.number(v, d)
     for c in dates:
         formats[c] = fmt.date
-    # any other number reads as people write it (never a float's six decimals)
+    # any other number reads as people write it (never a float's six decimals), a flag as yes/no
     for c in shown.columns:
-        if c not in formats and pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c]):
-            formats[c] = fmt.number
+        if c in formats or not pd.api.types.is_numeric_dtype(shown[c]):
+            continue
+        formats[c] = fmt.yes_no if pd.api.types.is_bool_dtype(shown[c]) else fmt.number
     # a missing number reads "not shown" where the row was suppressed (its note says so), or
     # everywhere when the table has no note column; otherwise it is left blank (not applicable)
     if "note" in shown.columns:

@@ -379,8 +379,9 @@ def _next_step(verdict: str, signal: str, weeks: int, notes: list[str], cycles, 
     if verdict == "reliable":
         return (
             "Hold the gains: build the change into standard work, hand the measure to the "
-            "process owner, move to the sustain chart (limits frozen from this phase), measure "
-            "less often, and share what worked with the next unit."
+            "process owner, move to the sustain chart (limits frozen from this phase), keep "
+            "measuring weekly until the step-down rule allows monthly measurement (notebook 04), "
+            "and share what worked with the next unit."
         )
     if verdict == "improving":
         status = set(cycles["status"]) if cycles is not None and len(cycles) else set()

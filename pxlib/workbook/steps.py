@@ -581,8 +581,8 @@ SUSTAIN_ADVICE = {
         "changed and restart PDSA testing."
     ),
     "holding": (
-        "The gains are holding: measure less often (e.g. monthly) and keep the changes in "
-        "standard work."
+        "The gains are holding on the frozen limits: keep the changes in standard work and "
+        "keep measuring weekly until the step-down rule allows monthly measurement."
     ),
 }
 

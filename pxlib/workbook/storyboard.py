@@ -22,7 +22,7 @@ import pandas as pd
 
 from pxlib.escape import html_text as _e
 from pxlib.escape import inline_html
-from pxlib.report.results import unit_file
+from pxlib.report.results import organisation_file, unit_file
 from pxlib.workbook import (
     codesign,
     drivers,
@@ -36,7 +36,6 @@ from pxlib.workbook.forms import html_document
 from pxlib.workbook.svgchart import unit_chart_svg
 
 STORYBOARD = "storyboard"  # the file kind (:func:`pxlib.report.results.unit_file`)
-ORGANISATION_STORYBOARD = "storyboard.html"
 CSS = """
 .status { font-size: 12pt; font-weight: bold; }
 .cols { display: flex; gap: 5mm; }
@@ -275,7 +274,7 @@ def write_storyboards(
     written.append(
         write_html(
             organisation_storyboard(data, rel, organisation=organisation, trust_code=trust_code),
-            output_dir / f"{trust_code}_{ORGANISATION_STORYBOARD}",
+            organisation_file(output_dir, trust_code, STORYBOARD),
         )
     )
     return written
