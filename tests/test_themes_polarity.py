@@ -236,3 +236,10 @@ def test_polarity_table_hides_each_side_under_the_rule_on_its_own():
     assert row["n_negative"] == 12 and row["problem_share"] == pytest.approx(12 / 15)
     assert np.isnan(row["n_positive"]) and np.isnan(row["praise_share"])
     assert row["note"] == "praise fewer than 10 answers: not shown"
+
+
+def test_no_comments_by_unit_gives_an_empty_table_with_its_columns():
+    empty = pd.DataFrame({"unit": pd.Series(dtype=str), "comment": pd.Series(dtype=str)})
+    counts = themes.count_theme_polarity(empty, by="unit")
+    assert counts.empty and {"unit", "theme", "n_negative", "rank"} <= set(counts.columns)
+    assert themes.polarity_table(counts).empty

@@ -338,7 +338,8 @@ def count_theme_polarity(
                     "praise_example": good[0] if good else "",
                 }
             )
-    out = pd.DataFrame(rows)
+    counted = ["theme", "n_comments", "n_mentions", "n_negative", "n_positive"]
+    out = pd.DataFrame(rows, columns=[*by_cols, *counted, "problem_example", "praise_example"])
     n = out["n_comments"].clip(lower=1)
     out["problem_share"] = np.where(out["n_comments"] > 0, out["n_negative"] / n, np.nan)
     out["praise_share"] = np.where(out["n_comments"] > 0, out["n_positive"] / n, np.nan)
