@@ -202,7 +202,7 @@ def test_a_schedule_drives_the_form_and_shows_on_the_plan(bank):
     assert "Saturday" in text and "Sunday" in text and "Volunteer team" in text
     for part in ("Numerator", "Denominator", "Included", "Excluded", "Who may answer"):
         assert part in text
-    assert "“Don't know”" in text and "by age band" in text
+    assert "“Don't know”" in text and "eligible patients by age" in text
     assert "own words" not in text.lower()
 
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import numpy as np
+import pandas as pd
 import pytest
 
 from pxlib.workbook import polarity, themes
