@@ -116,14 +116,6 @@ def by_cycle(study: pd.DataFrame) -> dict[str, pd.Series]:
     return {r["cycle_id"]: r for _, r in study.iterrows()}
 
 
-def test_wilson_matches_newcombes_worked_values():
-    for k, n, lo, hi in [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605),
-                         (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)]:  # fmt: skip
-        got = ps._wilson([k], [n])
-        assert got[0][0] == pytest.approx(lo, abs=5e-5)
-        assert got[1][0] == pytest.approx(hi, abs=5e-5)
-
-
 def test_an_audit_cycle_counts_opportunities_in_its_window_inclusive():
     audit = audits([
         ("2026-01-04", "TB1", 20, 0),   # the day before the window

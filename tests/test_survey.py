@@ -254,3 +254,16 @@ def test_variance_is_accurate_for_a_large_constant_offset():
     n = len(y)
     expected = np.sqrt(n / (n - 1) * ((y - y.mean()) ** 2).sum())
     assert d.total("y").se == pytest.approx(expected, rel=1e-6)
+
+
+def test_wilson_interval_matches_newcombes_worked_values():
+    # Newcombe (1998), Statistics in Medicine 17:857-872, table I, method 3 (Wilson score)
+    from pxlib.survey.ci import wilson_interval
+
+    k = np.array([81, 15, 0, 1])
+    n = np.array([263, 148, 20, 29])
+    lo, hi = wilson_interval(k / n, n)
+    assert lo == pytest.approx([0.2553, 0.0624, 0.0, 0.0061], abs=5e-5)
+    assert hi == pytest.approx([0.3662, 0.1605, 0.1611, 0.1718], abs=5e-5)
+    lo, hi = wilson_interval([0.5, 0.5], [0, np.nan])
+    assert np.isnan(lo).all() and np.isnan(hi).all()

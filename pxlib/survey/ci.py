@@ -153,3 +153,21 @@ def proportion_ci(
     lo = np.where(np.isnan(p), np.nan, np.clip(lo, 0.0, 1.0))
     hi = np.where(np.isnan(p), np.nan, np.clip(hi, 0.0, 1.0))
     return lo, hi
+
+
+def wilson_interval(p, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval (Wilson 1927) for proportions ``p`` from (effective) sizes ``n``.
+
+    low, high = (p + t²/2n ∓ t·√(p(1-p)/n + t²/4n²)) / (1 + t²/n), t the normal
+    quantile of ``level``: :func:`proportion_ci` with ``method="wilson"``, the
+    binomial standard error √(p(1-p)/n) and ``n`` as the effective sample size,
+    so p = 0 or 1 gives a bound of exactly 0 or 1. NaN where n is 0 or missing.
+    pxlib's one Wilson interval: every table, reading and sample-size plan uses it.
+    """
+    p = np.asarray(p, dtype=float)
+    n = np.asarray(n, dtype=float)
+    ok = n > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(ok, p, np.nan)
+        se = np.sqrt(p * (1 - p) / n)
+    return proportion_ci(p, se, np.inf, method="wilson", level=level, ess=np.where(ok, n, np.nan))

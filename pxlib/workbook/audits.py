@@ -37,8 +37,9 @@ import pandas as pd
 from pxlib import fmt
 from pxlib.data.schemas import FILE_NAMES
 from pxlib.errors import DataValidationError
+from pxlib.survey.ci import wilson_interval
 from pxlib.workbook import steps
-from pxlib.workbook.measures import SHARE_COLUMNS, _wilson
+from pxlib.workbook.measures import SHARE_COLUMNS
 
 #: the columns of :func:`audit_weekly`, in order
 WEEKLY_COLUMNS = (
@@ -82,7 +83,7 @@ def audit_weekly(data) -> pd.DataFrame:
     out["n_respondents"] = out["opportunities"].astype(int)
     out["n_happened"] = out["done"].astype(int)
     out["share"] = share
-    out["ci_low"], out["ci_high"] = _wilson(share, n)
+    out["ci_low"], out["ci_high"] = wilson_interval(share, n)
     out["ess"] = n
     out["weighted"] = False
     out["y"] = out["done"].astype(float)

@@ -104,15 +104,6 @@ def catchment_margins(margins: pd.DataFrame | None) -> pd.DataFrame:
     return margins[(_describes(margins) != ELIGIBLE) & ~_has_unit(margins)]
 
 
-def _wilson(p: np.ndarray, n: np.ndarray, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval (Wilson 1927) for a proportion p from an (effective) sample size n."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-
-
 def scored_with_sites(
     data, measure_type: str | None = "outcome", question_ids: Sequence[str] | None = None
 ) -> pd.DataFrame:

@@ -23,7 +23,7 @@ under way: its window runs to ``as_of``, or to the last date in the data):
 The 95 % interval is the Wilson score interval (Wilson 1927, *JASA* 22:209-212),
 with k of n and p = k / n, z = 1.96:
 (p + z²/2n ± z √(p(1-p)/n + z²/4n²)) / (1 + z²/n), from
-:func:`pxlib.survey.ci.proportion_ci` (``method="wilson"``), pxlib's one
+:func:`pxlib.survey.ci.wilson_interval`, pxlib's one
 implementation. The **reading** compares the interval with the prediction:
 
 * ``met``: the interval lies entirely on the predicted side (for ``at_least``,
@@ -47,7 +47,7 @@ import pandas as pd
 
 from pxlib import fmt
 from pxlib.disclosure import small_numbers
-from pxlib.survey.ci import proportion_ci
+from pxlib.survey.ci import wilson_interval
 
 #: the readings of a cycle's Study step, in the order a team cares about
 READINGS = ("met", "not met", "unclear", "no data", "no numeric prediction")
@@ -98,20 +98,6 @@ _LOG_COLUMNS = [
 ]
 _COMPARISON_WORDS = {"at_least": "at least", "at_most": "at most"}
 _KEY = ["org_code", "unit", "measure"]
-
-
-def _wilson(successes, n) -> tuple[np.ndarray, np.ndarray]:
-    """95 % Wilson score interval (Wilson 1927) of ``successes`` out of ``n`` (arrays).
-
-    A thin call of :func:`pxlib.survey.ci.proportion_ci` with the binomial standard
-    error √(p(1-p)/n) and normal quantiles; NaN where n is 0 or missing.
-    """
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(n > 0, k / n, np.nan)
-        se = np.sqrt(p * (1 - p) / n)
-    return proportion_ci(p, se, np.inf, method="wilson", ess=np.where(n > 0, n, np.nan))
 
 
 def _last_date(data) -> pd.Timestamp:
@@ -296,7 +282,9 @@ def study_cycles(data, *, as_of=None, weighted: bool = False) -> pd.DataFrame:
         [c.reindex(columns=columns) for c in counts] or [pd.DataFrame(columns=columns)]
     )
     counted = counted.astype({"n": float, "n_happened": float})
-    counted["ci_low"], counted["ci_high"] = _wilson(counted["n_happened"], counted["n"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = counted["n_happened"] / counted["n"]
+    counted["ci_low"], counted["ci_high"] = wilson_interval(share, counted["n"])
     with np.errstate(divide="ignore", invalid="ignore"):
         counted["share"] = np.where(counted["n"] > 0, counted["n_happened"] / counted["n"], np.nan)
     counted["weighted"] = False

@@ -67,7 +67,7 @@ import pandas as pd
 from pxlib.disclosure import small_numbers
 from pxlib.errors import ChartError
 from pxlib.spc.spec import ChartSpec
-from pxlib.survey.ci import proportion_ci
+from pxlib.survey.ci import wilson_interval
 from pxlib.workbook.evidence import (
     CONCERN,
     IMPROVEMENT,
@@ -118,9 +118,7 @@ def lower_bound(successes: float, n: float, confidence: float = CONFIDENCE) -> t
     """(one-sided lower, upper) Wilson bounds at ``confidence`` for successes out of n (may be non-integer)."""
     if not n or not np.isfinite(n) or n <= 0:
         return float("nan"), float("nan")
-    p = successes / n
-    se = np.sqrt(p * (1 - p) / n)
-    lo, hi = proportion_ci(p, se, np.inf, method="wilson", level=2 * confidence - 1, ess=n)
+    lo, hi = wilson_interval(successes / n, n, level=2 * confidence - 1)
     return float(lo), float(hi)
 
 

@@ -33,8 +33,7 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartWarning
-
-Z95 = 1.959963984540054
+from pxlib.survey.ci import wilson_interval
 
 
 def ci_width(
@@ -43,7 +42,7 @@ def ci_width(
     *,
     weeks: int = 1,
     deff: float = 1.0,
-    z: float = Z95,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Width of the 95 % Wilson interval for a share ``p`` from n patients a week.
 
@@ -59,10 +58,7 @@ def ci_width(
     if (ns <= 0).any():
         raise ValueError("n_per_week must be positive")
     n = ns * weeks / deff
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    lo, hi = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    lo, hi = wilson_interval(np.full_like(n, p), n, level=level)
     return pd.DataFrame(
         {
             "n_per_week": ns.astype(int),

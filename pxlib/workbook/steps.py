@@ -23,11 +23,11 @@ from pxlib import fmt
 from pxlib.disclosure import small_numbers
 from pxlib.errors import ChartWarning, DataValidationError, PxlibWarning
 from pxlib.escape import md_text
+from pxlib.survey.ci import wilson_interval
 from pxlib.workbook import baseline as _baseline
 from pxlib.workbook import measures
 from pxlib.workbook import reading as _reading
 from pxlib.workbook.equality import ATTRIBUTES
-from pxlib.workbook.measures import _wilson
 
 
 def organisation_label(data) -> str:
@@ -73,7 +73,7 @@ def fft_by_ward(fft: pd.DataFrame) -> pd.DataFrame:
         warnings.simplefilter("ignore", PxlibWarning)
         scores = fft_scores(fft, by=["Ward name"])
     out = scores.rename(columns={"Ward name": "ward"})
-    lo, hi = _wilson(out["prop_positive"].to_numpy(float), out["total_responses"].to_numpy(float))
+    lo, hi = wilson_interval(out["prop_positive"].to_numpy(float), out["total_responses"].to_numpy(float))
     out["ci_low"], out["ci_high"] = lo, hi
     cols = ["ward", "total_responses", "prop_positive", "prop_negative", "ci_low", "ci_high"]
     return out[cols].sort_values("prop_positive", kind="stable").reset_index(drop=True)
@@ -148,7 +148,7 @@ def gpps_for(data, question: str = "q28") -> pd.DataFrame:
     sup = rows[flag].to_numpy(bool) if flag in rows.columns else np.zeros(len(rows), bool)
     out["suppressed"] = sup | out["share"].isna().to_numpy()
     out.loc[out["suppressed"], ["share", "base"]] = np.nan
-    lo, hi = _wilson(out["share"].to_numpy(float), out["base"].to_numpy(float))
+    lo, hi = wilson_interval(out["share"].to_numpy(float), out["base"].to_numpy(float))
     out["ci_low"], out["ci_high"] = lo, hi
     return out.sort_values("share", kind="stable", na_position="last").reset_index(drop=True)
 
