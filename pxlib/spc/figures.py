@@ -9,7 +9,8 @@ What a reader sees, and why:
 
 - points coloured by ``point_type`` in the MDC colours (common cause #7B7D7D,
   improvement #289DE0, concern #FAB428, neutral #361475) **and** drawn with a
-  different marker symbol per type, so colour is never the only signal;
+  different marker symbol per type, so colour is never the only signal (both from
+  :mod:`pxlib.spc.vocabulary`);
 - a hover label on every point in plain words: the date, the value, n, the
   centre line and limits, and every rule that fired ("7 points in a row above the
   centre line: improvement");
@@ -46,7 +47,7 @@ import plotly.graph_objects as go
 
 from pxlib.errors import ChartError, ColumnError
 from pxlib.escape import html_text
-from pxlib.spc import icons
+from pxlib.spc import icons, vocabulary
 from pxlib.spc.spec import ChartSpec
 from pxlib.spc.theme import (
     FONT_SIZE,
@@ -62,29 +63,7 @@ from pxlib.spc.theme import (
 
 # --- styles -------------------------------------------------------------------
 
-POINT_STYLES: dict[str, dict[str, Any]] = {
-    "common_cause": {"name": "Common cause variation", "color": icons.COMMON, "symbol": "circle"},
-    "special_cause_improvement": {
-        "name": "Special cause: improvement",
-        "color": icons.IMPROVEMENT,
-        "symbol": "diamond",
-    },
-    "special_cause_concern": {
-        "name": "Special cause: concern",
-        "color": icons.CONCERN,
-        "symbol": "square",
-    },
-    "special_cause_neutral_high": {
-        "name": "Special cause: unusually high",
-        "color": icons.NEUTRAL,
-        "symbol": "triangle-up",
-    },
-    "special_cause_neutral_low": {
-        "name": "Special cause: unusually low",
-        "color": icons.NEUTRAL,
-        "symbol": "triangle-down",
-    },
-}
+POINT_STYLES = vocabulary.POINT_STYLES
 """Legend name, MDC colour and marker symbol of each ``point_type``."""
 
 LINE_NAMES = {
@@ -100,21 +79,7 @@ LINE_NAMES = {
     "pdsa": "PDSA cycle",
 }
 
-KIND_NAMES = {
-    "run": "run chart",
-    "i": "I control chart (individual values)",
-    "mr": "moving range chart",
-    "xbar": "x-bar control chart (subgroup means)",
-    "s": "s control chart (subgroup standard deviations)",
-    "t": "t control chart (time between events)",
-    "p": "p control chart (proportions)",
-    "pp": "p′ control chart (Laney, proportions)",
-    "c": "c control chart (counts)",
-    "u": "u control chart (rates)",
-    "up": "u′ control chart (Laney, rates)",
-    "g": "g control chart (cases between events)",
-    "xmr": "XmR control chart (Making Data Count)",
-}
+KIND_NAMES = vocabulary.KIND_NAMES
 
 _MEDIAN_KINDS = {"run", "g"}
 _WEEK_MS = 7 * 24 * 3600 * 1000
@@ -132,14 +97,8 @@ _LIMIT_COLOUR = NHS_MID_GREY
 _CL_COLOUR = "#231F20"
 _DATA_COLOUR = "#A6AEB3"
 
-_VARIATION_RANK = {
-    "special_cause_concern": 0,
-    "special_cause_neutral_high": 1,
-    "special_cause_neutral_low": 1,
-    "common_cause": 2,
-    "special_cause_improvement": 3,
-}
-_ASSURANCE_RANK = {"consistent_fail": 0, "inconsistent": 1, "": 2, "consistent_pass": 3}
+_VARIATION_RANK = vocabulary.VARIATION_RANK
+_ASSURANCE_RANK = vocabulary.ASSURANCE_RANK
 
 PDSA_COLUMNS = {
     "x": "start_date",
@@ -276,14 +235,7 @@ def _group_frames(frame: pd.DataFrame, by: Sequence[str]) -> dict[tuple, pd.Data
 
 def _latest_summary(result) -> pd.DataFrame:
     """One row per group: the summary row of the group's last phase."""
-    summary = result.summary
-    if summary is None or len(summary) == 0:
-        return pd.DataFrame(columns=[*result.by, "variation_type", "assurance_type"])
-    if "phase" in summary.columns:
-        summary = summary.sort_values("phase", kind="stable")
-    if result.by:
-        return summary.groupby(list(result.by), sort=False, dropna=False, observed=True).tail(1)
-    return summary.tail(1)
+    return result.latest()
 
 
 def _latest_rows(result) -> dict[tuple, pd.Series]:
@@ -750,7 +702,7 @@ class _Panel:
                     "x": [xs[0], xs[-1]],
                     "y": [float(target), float(target)],
                     "mode": "lines",
-                    "line": {"color": icons.TARGET, "width": 1.5, "dash": "dash"},
+                    "line": {"color": vocabulary.TARGET_COLOUR, "width": 1.5, "dash": "dash"},
                     "hovertemplate": f"{name}<extra></extra>",
                     **self._legend(name, 40),
                     **axes,
@@ -1172,27 +1124,7 @@ def _icon_phrases(
 ) -> list[str]:
     """The icons' meaning in words (plain text): variation, then assurance."""
     variation, assurance = types
-    parts = []
-    if variation:
-        words = icons.variation_words(variation, improvement)
-        if short:
-            words = {
-                "common_cause": "common cause",
-                "special_cause_improvement": "improvement",
-                "special_cause_concern": "concern",
-                "special_cause_neutral_high": "unusually high",
-                "special_cause_neutral_low": "unusually low",
-            }[variation]
-        parts.append(words)
-    if assurance:
-        words = icons.assurance_words(assurance)
-        if short:
-            words = {
-                "consistent_pass": "passes target",
-                "consistent_fail": "fails target",
-                "inconsistent": "hit and miss",
-            }[assurance]
-        parts.append(words)
+    parts = vocabulary.icon_phrases(variation, assurance, improvement, short)
     if capital:
         parts = [p[:1].upper() + p[1:] for p in parts]
     return parts
@@ -1200,10 +1132,7 @@ def _icon_phrases(
 
 def _subtitle(result) -> str:
     kind = KIND_NAMES.get(result.kind, f"{result.kind} chart")
-    rules = ", ".join(
-        {"anhoej": "Anhøj", "mdc": "Making Data Count", "ihi": "IHI"}.get(r, r)
-        for r in result.rules
-    )
+    rules = ", ".join(vocabulary.RULE_SET_NAMES.get(r, r) for r in result.rules)
     out = kind
     if rules:
         out += f" · rules: {rules}"
@@ -1930,7 +1859,7 @@ def funnel_figure(
     proportions. The figure is 900 × 480 px unless ``width``/``height`` say
     otherwise, so that the labels sit where they were placed.
     """
-    icons._check_direction(improvement)
+    vocabulary.check_direction(improvement)
     pts = result.points
     missing = [c for c in (result.unit, "y", "n", "cl", "lcl", "ucl") if c not in pts.columns]
     if missing:
@@ -1986,12 +1915,9 @@ def funnel_figure(
     def outlier_group(sel: np.ndarray, up: bool) -> tuple:
         """Units beyond one limit, styled as the chart's point type of that side."""
         name = "Above the upper limit" if up else "Below the lower limit"
-        if improvement == "neutral":
-            ptype = "special_cause_neutral_high" if up else "special_cause_neutral_low"
-        else:
-            better = up == (improvement == "increase")
-            ptype = "special_cause_improvement" if better else "special_cause_concern"
-            name += ": better" if better else ": worse"
+        ptype = vocabulary.side_point_type(up, improvement)
+        if improvement != "neutral":
+            name += ": better" if ptype == "special_cause_improvement" else ": worse"
         style = POINT_STYLES[ptype]
         return sel, name, style["color"], style["symbol"]
 

@@ -11,7 +11,8 @@ institutional performance*):
   sigma_z. Use it when units differ by more than chance allows, as with large
   denominators, so that only the truly unusual units stand out.
 
-3-sigma limits decide ``signal`` (strictly outside); 2-sigma lines are warnings.
+3-sigma limits decide ``signal`` (strictly outside); 2-sigma lines are warnings. The
+limits are :func:`pxlib.spc.limits.funnel_limits` (importable from here too).
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartError, ChartWarning, ColumnError
-from pxlib.spc.chart import _check_finite, _numeric, _show, _show_list
+from pxlib.fmt import literal as _show
+from pxlib.fmt import literals as _show_list
+from pxlib.spc.limits import funnel_limits, funnel_sigma
 from pxlib.spc.result import FunnelResult
-from pxlib.spc.spec import ChartSpec, _check_multiply, in_percent
+from pxlib.spc.spec import ChartSpec, in_percent
+from pxlib.spc.validate import check_finite, check_multiply, numeric
 
 
 def funnel(
@@ -53,13 +57,13 @@ def funnel(
             raise ColumnError(f"{role} column '{col}' appears more than once in the data")
     if kind not in ("p", "u"):
         raise ChartError(f"funnel kind must be 'p' or 'u', not {_show(kind)}")
-    _check_multiply(multiply)
+    check_multiply(multiply)
     m = float(multiply)
     spec = ChartSpec(kind=kind, rules=(), multiply=m, percent=in_percent(kind, m), y_label=y_label)
-    yv = _numeric(data, y, "y")
-    nv = _numeric(data, n, "n")
-    _check_finite(yv, data.index, "y", y)
-    _check_finite(nv, data.index, "n", n)
+    yv = numeric(data, y, "y")
+    nv = numeric(data, n, "n")
+    check_finite(yv, data.index, "y", y)
+    check_finite(nv, data.index, "n", n)
     units = data[unit]
     ok = np.isfinite(yv) & np.isfinite(nv) & units.notna().to_numpy()
     try:
@@ -94,7 +98,7 @@ def funnel(
     cl = ysum.sum() / nsum.sum()
     p = ysum / nsum
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (p - cl) / _sigma(cl, nsum, kind)
+        z = (p - cl) / funnel_sigma(cl, nsum, kind)
     sigma_z = 1.0
     if overdispersion:
         zf = z[np.isfinite(z)]
@@ -125,35 +129,4 @@ def funnel(
     )
 
 
-def _sigma(c, n, kind: str):
-    """Binomial sqrt(c(1 - c)/n) (p) or Poisson sqrt(c/n) (u) sigma at denominators n."""
-    return np.sqrt(c * (1 - c) / n) if kind == "p" else np.sqrt(c / n)
-
-
-def _limit(cl, sigma, k, kind):
-    v = cl + k * sigma
-    if kind == "p":
-        v = np.clip(v, 0.0, 1.0)
-    else:
-        v = np.maximum(v, 0.0)
-    return v
-
-
-def funnel_limits(
-    cl: float,
-    n,
-    *,
-    kind: str = "p",
-    sigma_z: float = 1.0,
-    sigmas: float = 3.0,
-    multiply: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper funnel limits at denominators ``n`` (for drawing the curves):
-    c -/+ ``sigmas`` sigma_z sqrt(c(1 - c)/n) for p, sqrt(c/n) for u, with c =
-    cl/multiply, cut at [0, 1] (p) or 0 (u) (Spiegelhalter 2005), times ``multiply``."""
-    c = cl / multiply
-    n = np.asarray(n, dtype=float)
-    sigma = _sigma(c, n, kind)
-    lo = _limit(c, sigma * sigma_z, -sigmas, kind)
-    hi = _limit(c, sigma * sigma_z, sigmas, kind)
-    return lo * multiply, hi * multiply
+__all__ = ["funnel", "funnel_limits"]

@@ -12,7 +12,8 @@ NHS England's *Making Data Count* (MDC) summarises a chart with two icons:
   of success, so every point will fail; ``?`` (grey): the target lies between the
   limits, so the process will sometimes meet it and sometimes not.
 
-The colours are MDC's (see ``methods/spc.md``); the drawings are pxlib's own.
+The colours and words are MDC's, defined in :mod:`pxlib.spc.vocabulary` (re-exported
+here under their old names); the drawings are pxlib's own.
 Every icon carries a letter or a shape as well as a colour (colour is never the
 only signal) and a ``<title>`` with its meaning in plain words for screen readers.
 """
@@ -23,25 +24,28 @@ import base64
 
 import pandas as pd
 
-from pxlib.errors import ChartError
 from pxlib.escape import html_text as escape
-
-# MDC colours
-COMMON = "#7B7D7D"
-IMPROVEMENT = "#289DE0"
-CONCERN = "#FAB428"
-NEUTRAL = "#361475"
-TARGET = "#DE1B1B"
-
-POINT_TYPES = (
-    "common_cause",
-    "special_cause_improvement",
-    "special_cause_concern",
-    "special_cause_neutral_high",
-    "special_cause_neutral_low",
+from pxlib.spc.vocabulary import (
+    ASSURANCE_TYPES,
+    DIRECTIONS,
+    POINT_COLOURS,
+    POINT_TYPES,
+    assurance_colour,
+    assurance_label,
+    assurance_words,
+    variation_colour,
+    variation_label,
+    variation_side,
+    variation_words,
 )
-ASSURANCE_TYPES = ("consistent_pass", "consistent_fail", "inconsistent")
-DIRECTIONS = ("increase", "decrease", "neutral")
+from pxlib.spc.vocabulary import COMMON_COLOUR as COMMON
+from pxlib.spc.vocabulary import CONCERN_COLOUR as CONCERN
+from pxlib.spc.vocabulary import IMPROVEMENT_COLOUR as IMPROVEMENT
+from pxlib.spc.vocabulary import NEUTRAL_COLOUR as NEUTRAL
+from pxlib.spc.vocabulary import TARGET_COLOUR as TARGET
+from pxlib.spc.vocabulary import check_direction as _check_direction  # noqa: F401 (old name)
+
+_POINT_COLOURS = POINT_COLOURS
 
 # mini-chart drawn inside the variation icon: 7 points, x from 9 to 31
 _XS = (9, 12.7, 16.3, 20, 23.7, 27.3, 31)
@@ -58,111 +62,6 @@ def _is_missing(value: object) -> bool:
         return bool(pd.isna(value)) or value == ""
     except (TypeError, ValueError):
         return False
-
-
-def _check_direction(improvement: str) -> str:
-    if improvement not in DIRECTIONS:
-        raise ChartError(f"improvement must be one of {', '.join(DIRECTIONS)}, not {improvement!r}")
-    return improvement
-
-
-def variation_side(point_type: str, improvement: str = "neutral") -> str | None:
-    """``"high"``, ``"low"`` or None (common cause) for a point type and direction.
-
-    Improvement with ``increase`` and concern with ``decrease`` are high values;
-    the reverse are low; neutral types carry their side in the name.
-    """
-    _check_direction(improvement)
-    if point_type == "common_cause":
-        return None
-    if point_type == "special_cause_neutral_high":
-        return "high"
-    if point_type == "special_cause_neutral_low":
-        return "low"
-    up = improvement != "decrease"
-    if point_type == "special_cause_improvement":
-        return "high" if up else "low"
-    if point_type == "special_cause_concern":
-        return "low" if up else "high"
-    raise _unknown_point_type(point_type)
-
-
-_POINT_COLOURS = dict(
-    zip(POINT_TYPES, (COMMON, IMPROVEMENT, CONCERN, NEUTRAL, NEUTRAL), strict=True)
-)
-
-
-def variation_colour(point_type: str) -> str:
-    """The MDC colour of a point type."""
-    try:
-        return _POINT_COLOURS[point_type]
-    except (KeyError, TypeError):
-        raise _unknown_point_type(point_type) from None
-
-
-def _unknown_point_type(point_type: object) -> ChartError:
-    return ChartError(
-        f"unknown point or variation type {point_type!r}: expected one of {', '.join(POINT_TYPES)}"
-    )
-
-
-def variation_label(point_type: str, improvement: str = "neutral") -> str:
-    """The meaning of a variation icon in plain words."""
-    side = variation_side(point_type, improvement)
-    if point_type == "common_cause":
-        return "Common cause variation: no sign of change"
-    values = f"{side}er values" if side else ""
-    if point_type == "special_cause_improvement":
-        return f"Special cause variation: improvement ({values})"
-    if point_type == "special_cause_concern":
-        return f"Special cause variation: concern ({values})"
-    return f"Special cause variation: unusually {side} values (no direction of improvement set)"
-
-
-def variation_words(point_type: str, improvement: str = "neutral") -> str:
-    """A short phrase for a variation type, for tables and figure corners."""
-    side = variation_side(point_type, improvement)
-    if point_type == "common_cause":
-        return "Common cause (no sign of change)"
-    if point_type == "special_cause_improvement":
-        return f"Improvement ({side}er values)"
-    if point_type == "special_cause_concern":
-        return f"Concern ({side}er values)"
-    return f"Unusually {side} values"
-
-
-def assurance_words(assurance_type: str) -> str:
-    """A short phrase for an assurance type, for tables and figure corners."""
-    return {
-        "consistent_pass": "Consistently meets the target",
-        "consistent_fail": "Consistently fails the target",
-        "inconsistent": "Hit and miss on the target",
-    }[_check_assurance(assurance_type)]
-
-
-def assurance_colour(assurance_type: str) -> str:
-    """The MDC colour of an assurance type."""
-    return {"consistent_pass": IMPROVEMENT, "consistent_fail": CONCERN, "inconsistent": COMMON}[
-        _check_assurance(assurance_type)
-    ]
-
-
-def _check_assurance(assurance_type: str) -> str:
-    if assurance_type not in ASSURANCE_TYPES:
-        raise ChartError(
-            f"unknown assurance type {assurance_type!r}: expected one of "
-            f"{', '.join(ASSURANCE_TYPES)} (or empty when there is no target)"
-        )
-    return assurance_type
-
-
-def assurance_label(assurance_type: str) -> str:
-    """The meaning of an assurance icon in plain words."""
-    return {
-        "consistent_pass": "Assurance: consistently meets the target",
-        "consistent_fail": "Assurance: consistently fails the target",
-        "inconsistent": "Assurance: hit and miss, the target is sometimes met and sometimes not",
-    }[_check_assurance(assurance_type)]
 
 
 def _dots(ys: tuple[float, ...], colours: list[str]) -> str:
@@ -286,3 +185,26 @@ def icon_pair_svg(
 def svg_data_uri(svg: str) -> str:
     """An SVG string as a ``data:`` URI (for plotly layout images and ``<img>``)."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+__all__ = [
+    "ASSURANCE_TYPES",
+    "COMMON",
+    "CONCERN",
+    "DIRECTIONS",
+    "IMPROVEMENT",
+    "NEUTRAL",
+    "POINT_TYPES",
+    "TARGET",
+    "assurance_colour",
+    "assurance_icon_svg",
+    "assurance_label",
+    "assurance_words",
+    "icon_pair_svg",
+    "svg_data_uri",
+    "variation_colour",
+    "variation_icon_svg",
+    "variation_label",
+    "variation_side",
+    "variation_words",
+]

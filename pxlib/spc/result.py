@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from pxlib.spc.limits import funnel_limits
 from pxlib.spc.spec import ChartSpec
 
 _UNSET: Any = object()
@@ -70,13 +71,16 @@ class SPCResult(_ReadsSpec):
     ``summary``: one row per group and phase (limits, counts, signals, icons).
     ``spec``: how the chart was asked for (:class:`~pxlib.spc.spec.ChartSpec`), so that
     figures and tables can label and format it without guessing. ``by``: the group
-    columns.
+    columns. ``signals``: one row per rule that fired at a point, tidy (``point``,
+    ``rule``, ``direction``, ``run``, ``run_length``: :mod:`pxlib.spc.signals`); None
+    for a result built by hand without one.
     """
 
     points: pd.DataFrame
     summary: pd.DataFrame
     spec: ChartSpec
     by: list[str] = field(default_factory=list)
+    signals: pd.DataFrame | None = None
 
     def __init__(
         self,
@@ -92,6 +96,7 @@ class SPCResult(_ReadsSpec):
         percent: bool = _UNSET,
         *,
         spec: ChartSpec | None = None,
+        signals: pd.DataFrame | None = None,
     ) -> None:
         made = _make_spec(
             spec,
@@ -107,6 +112,20 @@ class SPCResult(_ReadsSpec):
         object.__setattr__(self, "summary", summary)
         object.__setattr__(self, "spec", made)
         object.__setattr__(self, "by", list(by) if by is not None else [])
+        object.__setattr__(self, "signals", signals)
+
+    def latest(self) -> pd.DataFrame:
+        """One row per group: the ``summary`` row of the group's last phase (its current
+        limits, ``variation_type`` and ``assurance_type``: the icons the group shows now),
+        with the summary's index; empty (with those columns) for an empty summary."""
+        summary = self.summary
+        if summary is None or len(summary) == 0:
+            return pd.DataFrame(columns=[*self.by, "variation_type", "assurance_type"])
+        if "phase" in summary.columns:
+            summary = summary.sort_values("phase", kind="stable")
+        if self.by:
+            return summary.groupby(list(self.by), sort=False, dropna=False, observed=True).tail(1)
+        return summary.tail(1)
 
     @property
     def improvement(self) -> str:
@@ -175,8 +194,6 @@ class FunnelResult(_ReadsSpec):
 
     def limits(self, n, sigmas: float = 3.0):
         """Lower and upper limits at denominators ``n`` (arrays), for drawing the funnel."""
-        from pxlib.spc.funnel import funnel_limits
-
         return funnel_limits(
             self.cl, n, kind=self.kind, sigma_z=self.sigma_z, sigmas=sigmas, multiply=self.multiply
         )

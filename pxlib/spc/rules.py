@@ -23,6 +23,7 @@ few or too many runs, and an astronomical point.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -30,6 +31,7 @@ from scipy.special import gammaln
 
 from pxlib.distributions import binom_ppf
 from pxlib.spc.segments import seg_count, seg_first_index
+from pxlib.spc.vocabulary import POINT_TYPES as VOCABULARY_POINT_TYPES
 
 # --- rule identifiers, in NHSRplotthedots' order of precedence for labelling ---------
 OUTSIDE = 0  # outside the control limits (3-sigma rule / MDC / astronomical)
@@ -55,10 +57,69 @@ RULE_LABELS = {
     CROSSINGS: "too few crossings (Anhøj)",
     IHI_RUNS: "too few or too many runs (IHI)",
 }
+#: each rule's name in ``SPCResult.signals['rule']``
+RULE_IDS = {
+    OUTSIDE: "outside",
+    TREND: "trend",
+    TWO_OF_THREE: "two_of_three",
+    SHIFT: "shift",
+    LONG_RUN: "long_run",
+    IHI_SHIFT: "ihi_shift",
+    IHI_TREND: "ihi_trend",
+    ASTRONOMICAL: "astronomical",
+    CROSSINGS: "crossings",
+    IHI_RUNS: "ihi_runs",
+}
 #: rules whose points carry a direction, in order of precedence
 DIRECTIONAL = (OUTSIDE, TREND, TWO_OF_THREE, SHIFT, LONG_RUN, IHI_SHIFT, IHI_TREND, ASTRONOMICAL)
 
 _FUZZ = 1 - 64 * np.finfo(float).eps  # R's qbinom searches for P >= p * (1 - 64 eps)
+
+
+@dataclass(frozen=True)
+class Runs:
+    """The patterns one rule found, over the points it flagged (ascending ``points``):
+    each point's ``run`` (a number shared by the points of one pattern, increasing
+    along the points) and the pattern's ``length`` (its number of points)."""
+
+    points: np.ndarray
+    run: np.ndarray
+    length: np.ndarray
+
+    @classmethod
+    def none(cls, n: int = 0) -> Runs:
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, empty, empty)
+
+    @classmethod
+    def of(cls, n: int, points: np.ndarray, run_id: np.ndarray, run_len: np.ndarray) -> Runs:
+        """Runs of the ``points`` (ascending indices), each in run ``run_id`` of
+        ``run_len[run_id]`` points."""
+        return cls(points, run_id, run_len[run_id])
+
+    @classmethod
+    def spans(cls, n: int, idx: np.ndarray, first: np.ndarray, last: np.ndarray) -> Runs:
+        """Runs covering the points ``idx[first[k]:last[k] + 1]``, one per k (spans in
+        ascending order that do not overlap)."""
+        size = last - first + 1
+        pos = np.repeat(first - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
+        return cls(idx[pos], np.repeat(np.arange(len(first)), size), np.repeat(size, size))
+
+
+def point_runs(direction: np.ndarray, mask: np.ndarray, seg: np.ndarray) -> Runs:
+    """Runs of a rule that flags single points (outside limits, two of three, an
+    astronomical point): consecutive points of ``mask`` in one segment flagged in the
+    same ``direction`` (+1/-1; 0 unflagged) form one pattern."""
+    hit = np.flatnonzero(direction)
+    if not len(hit):
+        return Runs.none()
+    d = direction[hit]
+    new = np.ones(len(hit), dtype=bool)
+    if len(hit) > 1:
+        rank = np.cumsum(mask)[hit]  # position among the mask's points
+        new[1:] = (np.diff(rank) != 1) | (seg[hit][1:] != seg[hit][:-1]) | (d[1:] != d[:-1])
+    run_id = np.cumsum(new) - 1
+    return Runs.of(len(direction), hit, run_id, np.bincount(run_id))
 
 
 def anhoej_limits(n_useful) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +161,7 @@ def _sides(y, cl, mask, seg, skip_centre: bool = True):
     return idx, side[idx], seg[idx]
 
 
-def anhoej(y, cl, include, seg, nseg):
+def anhoej(y, cl, include, seg, nseg, runs: bool = False):
     """Anhøj runs analysis per segment (Anhøj & Olesen 2014; qicharts2 0.8.1).
 
     Points on the centre line are dropped. A run is a stretch of consecutive points
@@ -111,7 +172,8 @@ def anhoej(y, cl, include, seg, nseg):
     Returns ``(stats, long_dir)``: ``stats`` a dict of per-segment arrays
     (``n_useful``, ``longest_run``, ``longest_run_max``, ``n_crossings``,
     ``n_crossings_min``, ``runs_signal``, ``crossings_signal``) and ``long_dir``
-    per point: +1/-1 for points in a run longer than the limit (above/below).
+    per point: +1/-1 for points in a run longer than the limit (above/below). With
+    ``runs``, also the :class:`Runs` of those points.
     """
     idx, s, sg = _sides(y, cl, include, seg)
     new, run_id, length = _runs(sg, s)
@@ -130,6 +192,7 @@ def anhoej(y, cl, include, seg, nseg):
         cross_sig = n_cross < cr_min
     runs_signal = np.where(n_useful > 0, long_sig | cross_sig, False)
     long_dir = np.zeros(len(y), dtype=np.int8)
+    in_long = np.zeros(len(idx), dtype=bool)
     if len(idx):
         in_long = length[run_id] > lr_max[sg]
         long_dir[idx[in_long]] = s[in_long].astype(np.int8)
@@ -142,6 +205,8 @@ def anhoej(y, cl, include, seg, nseg):
         "runs_signal": runs_signal.astype(bool),
         "crossings_signal": np.where(n_useful > 0, cross_sig, False).astype(bool),
     }
+    if runs:
+        return stats, long_dir, Runs.of(len(y), idx[in_long], run_id[in_long], length)
     return stats, long_dir
 
 
@@ -164,31 +229,40 @@ def _spread_runs(points_idx, run_first, run_last, size):
     return out
 
 
-def shift_rule(y, cl, useful, seg, length: int, skip_centre: bool) -> np.ndarray:
+def shift_rule(y, cl, useful, seg, length: int, skip_centre: bool, runs: bool = False):
     """+1/-1 for points in ``length`` or more consecutive useful points on one side
     of the centre line (a point on the line breaks the run unless ``skip_centre``):
     the MDC shift (NHSRplotthedots, ``length`` 7) and the IHI shift (6, Provost &
-    Murray 2011)."""
+    Murray 2011). With ``runs``, also the :class:`Runs` of those points."""
     idx, s, sg = _sides(y, cl, useful, seg, skip_centre)
     _, run_id, rl = _runs(sg, s)
     out = np.zeros(len(y), dtype=np.int8)
+    hit = np.zeros(len(idx), dtype=bool)
     if len(idx):
         hit = (rl[run_id] >= length) & (s != 0)
         out[idx[hit]] = s[hit].astype(np.int8)
+    if runs:
+        return out, Runs.of(len(y), idx[hit], run_id[hit], rl)
     return out
 
 
-def trend_rule(y, useful, seg, length: int, skip_ties: bool):
+def trend_rule(y, useful, seg, length: int, skip_ties: bool, runs: bool = False):
     """Masks (up, down) of points in ``length`` or more useful points each strictly
     higher (lower) than the one before. A tie breaks the trend (MDC) or is skipped
     (IHI, ``skip_ties``). MDC: ``length`` 7 (NHSRplotthedots); IHI: 5 (Provost &
-    Murray 2011)."""
+    Murray 2011). With ``runs``, also the :class:`Runs` of the rising and of the
+    falling points (a peak between two trends is in one of each)."""
     n = len(y)
     up = np.zeros(n, dtype=bool)
     down = np.zeros(n, dtype=bool)
     idx = np.flatnonzero(useful & np.isfinite(y))
+    found = {1: Runs.none(), -1: Runs.none()}
+
+    def done():
+        return (up, down, found[1], found[-1]) if runs else (up, down)
+
     if len(idx) < 2:
-        return up, down
+        return done()
     sg = seg[idx]
     d = np.sign(np.diff(y[idx]))
     # diff j joins useful points j and j+1; a diff across a phase boundary is no diff
@@ -199,7 +273,7 @@ def trend_rule(y, useful, seg, length: int, skip_ties: bool):
     dv = d[dj]
     dseg = sg[dj]
     if not len(dj):
-        return up, down
+        return done()
     # consecutive diffs continue a run only if adjacent (MDC) or adjacent after skipping ties
     new, _, rl = _runs(dseg, dv)
     starts = np.flatnonzero(new)
@@ -212,7 +286,9 @@ def trend_rule(y, useful, seg, length: int, skip_ties: bool):
             first_pt = dj[starts[sel]]  # the point before the first rise/fall
             last_pt = dj[ends[sel]] + 1
             target |= _spread_runs(idx, first_pt, last_pt, n)
-    return up, down
+            if runs:
+                found[sign] = Runs.spans(n, idx, first_pt, last_pt)
+    return done()
 
 
 def two_of_three(y, cl, close, useful, seg) -> np.ndarray:
@@ -312,16 +388,9 @@ def ihi_runs(y, cl, useful, seg, nseg):
 
 # --- combining rules into point types -------------------------------------------------
 
-POINT_TYPES = np.array(
-    [
-        "common_cause",
-        "special_cause_improvement",
-        "special_cause_concern",
-        "special_cause_neutral_high",
-        "special_cause_neutral_low",
-    ],
-    dtype=object,
-)
+#: the point types, indexed by the codes :func:`point_types` returns (words and colours:
+#: :mod:`pxlib.spc.vocabulary`)
+POINT_TYPES = np.array(VOCABULARY_POINT_TYPES, dtype=object)
 
 
 def point_types(directions: dict, improvement: int, n: int):

@@ -16,13 +16,17 @@ the units of the plotted y, i.e. after ``multiply``. A chart is *in percent*
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pxlib.errors import ChartError
 from pxlib.fmt import literal
 from pxlib.spc.limits import KINDS, LIMIT_METHODS, PROPORTION_KINDS
+from pxlib.spc.validate import check_multiply as _check_multiply
+from pxlib.spc.validate import is_number as _is_number
 
 #: improvement direction -> sign: higher is better (+1), lower is better (-1), neither (0)
 IMPROVEMENT = {"increase": 1, "decrease": -1, "neutral": 0}
@@ -30,16 +34,6 @@ IMPROVEMENT = {"increase": 1, "decrease": -1, "neutral": 0}
 NON_NEGATIVE_KINDS = ("p", "pp", "u", "up", "c", "g", "t", "mr", "s")
 #: significant figures of a value that is not a percentage (3.2, 1,234, 0.01235)
 SIGNIFICANT = 4
-
-
-def _is_number(v) -> bool:
-    """A finite real number, numpy scalars (a value read from a DataFrame) included."""
-    return isinstance(v, numbers.Real) and math.isfinite(v)
-
-
-def _check_multiply(multiply) -> None:
-    if not (_is_number(multiply) and multiply > 0):
-        raise ChartError(f"multiply must be a positive number, not {literal(multiply)}")
 
 
 def in_percent(kind: str, multiply: float, has_n: bool = False) -> bool:
@@ -191,4 +185,37 @@ class ChartSpec:
         return value
 
 
-__all__ = ["ChartSpec", "IMPROVEMENT", "in_percent"]
+def chart_spec(
+    kind: str,
+    rule_set: Sequence[str],
+    improvement: str,
+    target: float | str | None,
+    multiply: float,
+    y_label: str | None,
+    limits: str,
+    shift: int,
+    trend: int,
+    has_n: bool = False,
+) -> ChartSpec:
+    """The chart's spec, which validates itself (the other options are checked by
+    :func:`pxlib.spc.validate.check_settings`); a text target is converted to plotted units by
+    ``ChartSpec.to_plotted``."""
+    text_target = isinstance(target, str)
+    spec = ChartSpec(
+        kind=kind,
+        rules=tuple(rule_set),
+        improvement=improvement,
+        target=None if text_target else target,
+        multiply=float(multiply),
+        percent=in_percent(kind, multiply, has_n),
+        y_label=y_label,
+        limits=limits,
+        shift=int(shift),
+        trend=int(trend),
+    )
+    if text_target:
+        spec = dataclasses.replace(spec, target=spec.to_plotted(target))
+    return spec
+
+
+__all__ = ["ChartSpec", "IMPROVEMENT", "chart_spec", "in_percent"]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartError, ColumnError
-from pxlib.spc.chart import _check_finite, _numeric
+from pxlib.spc.validate import check_finite, numeric
 
 
 def weighted_counts(
@@ -57,10 +57,10 @@ def weighted_counts(
             + f" (rows {rows} of the data, counting from 0): give each a period and group, "
             "or remove them knowingly"
         )
-    a = _numeric(data, y, "y")
-    w = _numeric(data, weight, "weight")
-    _check_finite(a, data.index, "y", y)
-    _check_finite(w, data.index, "weight", weight)
+    a = numeric(data, y, "y")
+    w = numeric(data, weight, "weight")
+    check_finite(a, data.index, "y", y)
+    check_finite(w, data.index, "weight", weight)
     ok = np.isfinite(a) & np.isfinite(w)
     if (w[ok] < 0).any():
         raise ChartError(f"weights in '{weight}' must not be negative")
