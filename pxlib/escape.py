@@ -21,8 +21,12 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
 def html_text(value: object) -> str:
-    """``value`` as text safe inside HTML elements and quoted attributes (``& < > " '`` escaped)."""
-    return html.escape(str(value), quote=True)
+    """``value`` as text safe inside HTML elements and quoted attributes (``& < > " '`` escaped).
+
+    Quotes become numeric references (``&#34;``, ``&#x27;``): plotly draws labels from
+    this text and decodes numeric references but not ``&quot;``, which it would show.
+    """
+    return html.escape(str(value), quote=True).replace("&quot;", "&#34;")
 
 
 def md_text(value: object) -> str:

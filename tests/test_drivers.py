@@ -156,7 +156,7 @@ def test_every_label_is_escaped():
     assert "&lt;u&gt;ward" in joined and "&lt;b&gt;U&lt;/b&gt;" in fig.layout.title.text
     for tag in ("<script", "<img", "<s>", "<u>", "<b>U", "<i>"):
         assert tag not in joined
-    assert "&quot;driver&quot; &amp; more" in joined
+    assert "&#34;driver&#34; &amp; more" in joined
 
 
 def test_alt_text_names_the_aim_drivers_each_change_idea_and_its_cycles(sample):
@@ -202,3 +202,24 @@ def test_decision_words():
     assert drivers.decision_word("", pd.NaT) == "under way"
     assert set(drivers.DECISION_COLOURS) == {"adopt", "adapt", "abandon", "under way",
                                              "no decision"}  # fmt: skip
+
+
+def test_chips_whose_ids_look_like_tags_stay_inside_the_figure():
+    """A cycle id with "<" is drawn as text (escaped), so it is measured as drawn: chips
+    wrap onto new rows instead of running past the figure's right edge."""
+    diagram, pdsa = big_diagram(), big_pdsa()
+    pdsa["cycle_id"] = [f"Z-{i}<svg onload=alert('svg')>" for i in range(1, 8)]
+    fig = drivers.driver_figure(diagram, pdsa)
+    right = fig.layout.xaxis.range[1]
+    chips = named(fig, "cycle ", "annotations")
+    assert len(chips) == 7
+    for chip in chips.values():
+        drawn = text_width_px(chip.text, chip.font.size) + 2 * (chip.borderpad + chip.borderwidth)
+        assert chip.x + drawn <= right, chip.text
+
+
+def test_the_default_width_fits_a_report_column():
+    from pxlib.report.export import REPORT_CSS
+
+    column = int(re.search(r"main\.pxlib-report\{max-width:(\d+)px", REPORT_CSS).group(1))
+    assert drivers.driver_figure(big_diagram(), big_pdsa()).layout.width <= column

@@ -32,6 +32,9 @@ BROWSER_ARGS = [
 #: a number printed with a float's full precision ("52.000000", "0.912345678")
 FLOAT_REPR = re.compile(r"(?<![\w.])\d+\.\d{5,}(?![\w.])")
 #: words of tests, batches and temporary folders that have no place in a team's report
+#: an HTML entity drawn as its letters ("Ash &quot;Ward&quot;"): a label escaped twice or
+#: escaped in a form plotly does not decode
+ENTITY_SHOWN = re.compile(r"&(?:[a-z]+|#\d+|#x[0-9a-f]+);", re.I)
 SCAFFOLDING = ("batch mode", "checked automatically", "golden", "nbval", "pxlib-staging", "pxlib-kernels")
 
 
@@ -90,6 +93,11 @@ def test_no_script_runs_in_any_report_or_the_index(hostile_batch):
                 text = page.inner_text("body")
                 errors += [f"float repr {m!r}" for m in FLOAT_REPR.findall(text)[:3]]
                 errors += [f"scaffolding {w!r}" for w in SCAFFOLDING if w in text.lower()]
+                drawn = page.evaluate(
+                    "Array.from(document.querySelectorAll('.main-svg text'))"
+                    ".map(t => t.textContent).join(' ')"
+                )
+                errors += [f"entity drawn {m!r}" for m in ENTITY_SHOWN.findall(drawn + text)[:3]]
                 faults[path.name] = errors
                 shown_literally.append("onerror=alert" in page.inner_text("body"))
                 page.close()

@@ -572,7 +572,7 @@ def dot_ci_figure(
         vals = vals.where(~small, np.nan)
         if lo is not None:
             lo, hi = lo.where(~small, np.nan), hi.where(~small, np.nan)
-    labels = labels.map(html.escape)
+    labels = labels.map(html_text)
     trace = {
         "type": "scatter",
         "mode": "markers",

@@ -53,6 +53,8 @@ LEVEL_TITLES = {
     "change_idea": "Change ideas",
 }
 CYCLES_TITLE = "PDSA cycles"
+#: the figure's default width: inside a report's column (1,100 px, ``pxlib.report.export``)
+FIGURE_WIDTH = 1040
 #: what a cycle without a decision is called: still running, or ended undecided
 UNDER_WAY, UNDECIDED = "under way", "no decision"
 #: the one home of the colours of PDSA decisions (the words are
@@ -187,19 +189,32 @@ def _chip_text(cycle: dict) -> str:
     return f"{cycle['cycle_id']} {cycle['word']}"
 
 
-def _chip_layout(cycles: list[dict], width: float) -> tuple[list[tuple[float, int]], float]:
-    """(x offset, row) of each cycle's chip flowed into ``width``, and the chips' height."""
-    chip_h = _CHIP_FONT * LINE_HEIGHT + 2 * (_CHIP_PAD + _CHIP_BORDER)
-    if not cycles:
-        return [], chip_h
-    places, x, row = [], 0.0, 0
+def _chip_lines(cycle: dict, width: float) -> list[str]:
+    """A chip's words as drawn: one line, or broken at spaces when wider than ``width``."""
+    return wrap_lines(_chip_text(cycle), width - 2 * (_CHIP_PAD + _CHIP_BORDER), _CHIP_FONT)
+
+
+def _chip_layout(cycles: list[dict], width: float) -> tuple[list[tuple[float, float]], float]:
+    """(x, y) offsets of each cycle's chip flowed into ``width``, and the chips' height.
+
+    Chips flow left to right and onto a new row when the next one does not fit; a row is
+    as tall as its tallest chip, rows 4 px apart.
+    """
+    pad = 2 * (_CHIP_PAD + _CHIP_BORDER)
+    places, x, y, row_h = [], 0.0, 0.0, 0.0
     for cycle in cycles:
-        w = text_width_px(_chip_text(cycle), _CHIP_FONT) + 2 * (_CHIP_PAD + _CHIP_BORDER)
+        lines = _chip_lines(cycle, width)
+        w = max(_plain_width_px(line) for line in lines) + pad
+        h = len(lines) * _CHIP_FONT * LINE_HEIGHT + pad
         if x > 0 and x + w > width:
-            x, row = 0.0, row + 1
-        places.append((x, row))
-        x += w + _CHIP_GAP
-    return places, (row + 1) * chip_h + row * 4
+            x, y, row_h = 0.0, y + row_h + 4, 0.0
+        places.append((x, y))
+        x, row_h = x + w + _CHIP_GAP, max(row_h, h)
+    return places, y + row_h if cycles else _CHIP_FONT * LINE_HEIGHT + pad
+
+
+def _plain_width_px(text: str) -> float:
+    return text_width_px(html_text(text), _CHIP_FONT)  # escaped: a "<" is text, not a tag
 
 
 def _label(node: _Node) -> str:
@@ -301,9 +316,8 @@ def _chips(node: _Node, cols: _Columns) -> list[dict]:
     if not node.cycles:
         words = "<i>not tested yet</i>"
         return [_note(left, node.y, words, _CHIP_FONT, NHS_DARK_GREY, f"cycles {node.key[1]}")]
-    chip_h = _CHIP_FONT * LINE_HEIGHT + 2 * (_CHIP_PAD + _CHIP_BORDER)
     out = []
-    for cycle, (x, row) in zip(node.cycles, places, strict=True):
+    for cycle, (x, y) in zip(node.cycles, places, strict=True):
         colour = DECISION_COLOURS[cycle["word"]]
         hover = html_text(f"PDSA cycle {cycle['cycle_id']}: {cycle['word']}")
         scale = cycle.get("scale")
@@ -312,8 +326,8 @@ def _chips(node: _Node, cols: _Columns) -> list[dict]:
         out.append(
             _note(
                 left + x,
-                top + row * (chip_h + 4),
-                html_text(_chip_text(cycle)),
+                top + y,
+                "<br>".join(map(html_text, _chip_lines(cycle, cols.width["cycles"]))),
                 _CHIP_FONT,
                 NHS_TEXT,
                 f"cycle {cycle['cycle_id']} of {node.key[1]}",
@@ -333,7 +347,7 @@ def driver_figure(
     pdsa: pd.DataFrame | None = None,
     *,
     unit: str | None = None,
-    width: int = 1200,
+    width: int = FIGURE_WIDTH,
 ) -> go.Figure:
     """The driver diagram as a plotly figure: aim → primary → secondary → change ideas.
 
