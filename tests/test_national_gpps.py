@@ -361,3 +361,27 @@ def test_a_folder_with_two_files_of_one_year_raises(tmp_path):
         read_gpps_dir(tmp_path)
     with pytest.raises(DataValidationError, match="no GP Patient Survey practice file"):
         read_gpps_dir(tmp_path, weighting="unweighted")
+
+
+def test_read_gpps_dir_keeps_only_the_items_asked_for(tmp_path):
+    """items= reads one result of every year (Q28_12pct up to 2023, overallexp.pcteval from
+    2024), the same rows as reading everything, and gives no rows, not an error, for an item
+    no file has."""
+    write_sample_gpps(tmp_path, seed=7)
+    one = read_gpps_dir(tmp_path, items=["overall_experience"])
+    assert set(one["item"].astype(str)) == {"overall_experience"}
+    assert sorted(set(one["year"])) == list(GPPS_SAMPLE_YEARS)
+    for year, column, code in (
+        (2023, "Q28_12pct", "Practice_Code"),
+        (2024, "overallexp.pcteval", "ad_practicecode"),
+    ):
+        raw = pd.read_csv(tmp_path / gpps_file_name(year)).set_index(code)[column]
+        got = one[one["year"] == year].set_index(
+            one["practice_code"].astype(str)[one["year"] == year]
+        )
+        shown = raw[raw >= 0]  # -97: suppressed
+        assert got.loc[shown.index, "pct"].to_numpy() == pytest.approx(shown.to_numpy())
+        assert got.loc[raw[raw < 0].index, "suppressed"].all()
+    every = read_gpps_dir(tmp_path)
+    assert len(one) == (every["item"].astype(str) == "overall_experience").sum()
+    assert read_gpps_dir(tmp_path, items=["no_such_item"]).empty

@@ -255,3 +255,23 @@ def test_insight_notebook_runs_for_an_organisation_without_local_survey(run_dir)
     assert res["error"] is None, res["error"]
     nb = nbformat.read(res["path"], as_version=4)
     assert "No answers to the local survey yet." in _outputs_text(nb)
+
+
+def test_insight_notebook_shows_the_national_files_with_their_caveats(run_dir):
+    """Notebook 01 reads the sample's national/ folder: FFT trend and funnels (with NHS
+    England's caveat against comparing providers), GPPS across the 2024 break, staff scores,
+    and says what to download for the surveys the folder lacks (NCPES, CQC)."""
+    res = execute(("01_what_matters", "ZA4", False), run_dir)
+    assert res["error"] is None, res["error"]
+    text = _outputs_text(nbformat.read(res["path"], as_version=4))
+    for heading in (
+        "### Friends and Family Test: ward by ward, month by month",
+        "### Friends and Family Test: the trusts of the ICB (funnel)",
+        "### GP Patient Survey: the trust's catchment practices",
+        "### NHS Staff Survey: People Promise",
+    ):
+        assert heading in text, heading
+    assert "cannot be used to compare providers directly" in text
+    assert "2024 onwards are a new series" in text
+    assert "No National Cancer Patient Experience Survey trust results" in text
+    assert "https://www.cqc.org.uk/" in text

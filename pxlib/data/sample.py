@@ -801,6 +801,7 @@ def sample_readme(seed: int) -> str:
         f"| `{FILE_NAMES['margins']}` | margins for weighting: each unit's eligible patients over the year by age band and sex (`describes` = eligible), and each trust's catchment population by age band, sex and deprivation quintile (`describes` = catchment, `unit` blank) |",
         f"| `{FILE_NAMES['fft']}` | {FFT_MONTHS} months of Friends and Family Test results by ward, published layout |",
         f"| `{FILE_NAMES['gpps']}` | one year of GP Patient Survey practice results (-97 = suppressed) |",
+        "| `national/` | national files in NHS England's published layouts: monthly FFT workbooks, GP Patient Survey practice files (2022-2025, both layouts), NHS Staff Survey scores (see below) |",
         *(f"| `{FILE_NAMES[key]}` | {what} |" for key, what in sample_journey.README_ROWS),
         "",
         "## Ground truth planted in the data",
@@ -877,15 +878,25 @@ def sample_readme(seed: int) -> str:
 
 
 def write_sample(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
-    """Write the sample's CSV files and README to ``out_dir``; returns the paths written."""
+    """Write the sample's CSV files and README to ``out_dir``, and its national files in the
+    published layouts to ``out_dir/national/``
+    (:func:`pxlib.data.national.sample_national.write_sample_national`); returns the paths of
+    the files written at the top level."""
+    from pxlib.data.national import sample_national as national
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for key, frame in generate_sample(seed).items():
+    tables = generate_sample(seed)
+    for key, frame in tables.items():
         path = out_dir / FILE_NAMES[key]
         frame.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
+    # national files in the published layouts, in national/ (random streams of their own,
+    # so the files above are the same with or without them); not in the list returned
+    national.write_sample_national(out_dir, seed, tables["organisations"])
     readme = out_dir / "README.md"
-    readme.write_text(sample_readme(seed), encoding="utf-8", newline="\n")
+    text = sample_readme(seed) + "\n" + "\n".join(national.sample_national_readme())
+    readme.write_text(text, encoding="utf-8", newline="\n")
     written.append(readme)
     return written

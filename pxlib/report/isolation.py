@@ -19,8 +19,15 @@ report can only ever see that organisation's records:
   national figures, the organisation list, the question bank) are copied (byte
   for byte when already a UTF-8 comma-separated CSV of that name);
   :data:`ORG_FILTERED_AGGREGATES` (``units.csv``) are filtered too;
+* **national folders** (:data:`AGGREGATE_DIRS`: ``national/``, the files NHS England
+  and the survey programmes publish -- FFT workbooks, GP Patient Survey practice files,
+  NCPES, CQC and Staff Survey results) are copied whole, byte for byte, to every
+  organisation: they are published aggregate figures, read by
+  :mod:`pxlib.workbook.national_insight`. Put nothing else in them. Their files are
+  hashed together as one input (``national/``);
 * anything else is left out (and logged): a file the batch cannot attribute
-  to one organisation is not handed to every organisation.
+  to one organisation is not handed to every organisation. Other folders are
+  not staged.
 
 Each source file is read once for all organisations (one group-by), so staging
 a hundred organisations costs about one pass over the data.
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -46,11 +54,13 @@ __all__ = [
     "RECORD_FILES",
     "AGGREGATE_FILES",
     "ORG_FILTERED_AGGREGATES",
+    "AGGREGATE_DIRS",
     "StagingPlan",
     "plan_staging",
     "stage_organisations",
     "staged_name",
     "file_sha256",
+    "tree_sha256",
 ]
 
 log = logging.getLogger("pxlib.report")
@@ -68,6 +78,8 @@ AGGREGATE_FILES: tuple[str, ...] = (
 )
 #: reference files that are nonetheless filtered to the organisation
 ORG_FILTERED_AGGREGATES: tuple[str, ...] = ("units.csv",)
+#: folders of published national files, copied whole to every organisation
+AGGREGATE_DIRS: tuple[str, ...] = ("national",)
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -102,6 +114,26 @@ def _org_column(columns: Iterable[object], name: str) -> str | None:
     return next((c for c in columns if normalise_name(c) in wanted), None)
 
 
+def _staged_files(folder: Path) -> list[Path]:
+    """The files of a national folder that are staged (hidden and Excel lock files are not)."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not any(part.startswith((".", "~$")) for part in p.relative_to(folder).parts)
+    )
+
+
+def tree_sha256(folder: str | Path) -> str:
+    """SHA-256 (hex) of a folder's staged files: their paths (relative, with ``/``) and
+    contents, in name order; the same files give the same digest on any system."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for p in _staged_files(folder):
+        digest.update(f"{p.relative_to(folder).as_posix()}\0{file_sha256(p)}\n".encode())
+    return digest.hexdigest()
+
+
 def _header(path: Path) -> list[str]:
     return list(read_table(path, nrows=0, notes=[]).columns)
 
@@ -112,6 +144,7 @@ class StagingPlan:
     ``filtered`` and ``copied`` hold the names files are staged under;
     ``sources`` maps such a name to the file it is read from when they differ
     (``{"responses.csv": "responses.xlsx"}``). ``skipped`` holds source names.
+    ``copied_dirs`` holds the national folders copied whole (``["national"]``).
     """
 
     def __init__(
@@ -120,11 +153,13 @@ class StagingPlan:
         copied: list[str],
         skipped: list[str],
         sources: dict[str, str] | None = None,
+        copied_dirs: list[str] | None = None,
     ) -> None:
         self.filtered = filtered
         self.copied = copied
         self.skipped = skipped
         self.sources = dict(sources or {})
+        self.copied_dirs = list(copied_dirs or [])
 
     def source(self, name: str) -> str:
         """The file in the data folder that the staged file ``name`` is made from."""
@@ -132,7 +167,8 @@ class StagingPlan:
 
     def __repr__(self) -> str:
         return (
-            f"StagingPlan(filtered={self.filtered}, copied={self.copied}, skipped={self.skipped})"
+            f"StagingPlan(filtered={self.filtered}, copied={self.copied}, skipped={self.skipped}, "
+            f"copied_dirs={self.copied_dirs})"
         )
 
 
@@ -141,8 +177,10 @@ def plan_staging(
     record_files: Iterable[str] = RECORD_FILES,
     aggregate_files: Iterable[str] = AGGREGATE_FILES,
     org_filtered: Iterable[str] = ORG_FILTERED_AGGREGATES,
+    aggregate_dirs: Iterable[str] = AGGREGATE_DIRS,
 ) -> StagingPlan:
-    """Decide, per file in ``data_dir`` (top level), whether it is filtered, copied or skipped.
+    """Decide, per file in ``data_dir`` (top level), whether it is filtered, copied or skipped;
+    the folders named in ``aggregate_dirs`` (``national/``) are copied whole.
 
     Tables (CSV or Excel) are located with :func:`find_input` and decided by
     their staged name, so ``responses.xlsx`` is the record-level ``responses.csv``.
@@ -158,6 +196,10 @@ def plan_staging(
     known = {n.lower(): n for n in (*record, *aggregate, *org_filtered, *FILE_NAMES.values())}
     filtered, copied, skipped = [], [], []
     sources: dict[str, str] = {}
+    wanted_dirs = {d.lower() for d in aggregate_dirs}
+    copied_dirs = sorted(
+        p.name for p in data_dir.iterdir() if p.is_dir() and p.name.lower() in wanted_dirs
+    )
     for path in sorted(p for p in data_dir.iterdir() if p.is_file()):
         if path.name.startswith((".", "~$")):  # hidden files, Excel's lock files
             continue
@@ -190,7 +232,7 @@ def plan_staging(
             skipped.append(source.name)
             del sources[name]
     kept = {n: s for n, s in sources.items() if n != s}
-    return StagingPlan(filtered, copied, skipped, kept)
+    return StagingPlan(filtered, copied, skipped, kept, copied_dirs)
 
 
 def _plan_other_file(
@@ -214,7 +256,8 @@ def stage_organisations(
     """Write each organisation's inputs into ``staging_root/<org>/``.
 
     Returns ``{org: {file name: sha256 of the staged file}}``: the input
-    hashes stated in the reports and used by ``--resume``.
+    hashes stated in the reports and used by ``--resume``; a national folder is one
+    entry, ``"national/"``, with :func:`tree_sha256` of its files.
     """
     data_dir, staging_root = Path(data_dir), Path(staging_root)
     codes = list(dict.fromkeys(normalise_code(str(c)) for c in org_codes))
@@ -232,6 +275,10 @@ def stage_organisations(
         target.mkdir(parents=True)
     for name in plan.copied:
         _stage_copy(data_dir / plan.source(name), name, [staging_root / c for c in codes])
+    tree_hashes = {}
+    for name in plan.copied_dirs:
+        _stage_tree(data_dir / name, [staging_root / c / name for c in codes])
+        tree_hashes[name + "/"] = tree_sha256(data_dir / name)
     for name in plan.filtered:
         frame = read_table(data_dir / plan.source(name), notes=[])
         column = _org_column(frame.columns, name)
@@ -243,7 +290,12 @@ def stage_organisations(
             _write_csv(groups.get(code, empty), staging_root / code / name)
     return {
         code: {
-            p.name: file_sha256(p) for p in sorted((staging_root / code).iterdir()) if p.is_file()
+            **{
+                p.name: file_sha256(p)
+                for p in sorted((staging_root / code).iterdir())
+                if p.is_file()
+            },
+            **tree_hashes,
         }
         for code in codes
     }
@@ -263,6 +315,28 @@ def _stage_copy(source: Path, name: str, targets: list[Path]) -> None:
             shutil.copyfile(source, target / name)
         else:
             _write_csv(frame, target / name)
+
+
+def _stage_tree(source: Path, targets: list[Path]) -> None:
+    """A national folder's files, byte for byte, into every target folder: copied into the
+    first, hard-linked from that staged copy into the others where the file system allows
+    (the organisations' folders share it), else copied. The source is never linked."""
+    files = _staged_files(source)
+    first = None
+    for target in targets:
+        for path in files:
+            rel = path.relative_to(source)
+            dest = target / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if first is not None:
+                try:
+                    os.link(first / rel, dest)
+                    continue
+                except OSError:
+                    pass
+            shutil.copyfile(path, dest)
+        first = first or target
+        target.mkdir(parents=True, exist_ok=True)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

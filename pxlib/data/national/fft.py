@@ -191,10 +191,17 @@ def _read_one(task: tuple) -> tuple:
     return str(path), got, messages
 
 
-def _files(folder: Path, pattern: str | None) -> list[Path]:
+def _files(folder: Path, pattern: str | None, chosen: Iterable | None = None) -> list[Path]:
     if not folder.is_dir():
         raise DataValidationError(f"{folder}: no such folder")
-    found = folder.glob(pattern) if pattern else folder.iterdir()
+    if chosen is not None:
+        # a bare name is a file of the folder; a path (with a folder part) is itself
+        found = [folder / p if Path(p).name == str(p) else Path(p) for p in chosen]
+        absent = [p.name for p in found if not p.is_file()]
+        if absent:
+            raise DataValidationError(f"{folder}: no file {literal(absent[0])}")
+    else:
+        found = folder.glob(pattern) if pattern else folder.iterdir()
     files = sorted(
         p
         for p in found
@@ -213,6 +220,7 @@ def read_fft_dir(
     level: str | None = None,
     *,
     pattern: str | None = None,
+    files: Iterable[str | Path] | None = None,
     workers: int = 1,
     executor: Executor | None = None,
     engine: str = "fast",
@@ -224,7 +232,9 @@ def read_fft_dir(
     raise :class:`~pxlib.errors.DataValidationError` naming both.
 
     ``level`` as in :func:`read_fft` (None: an :class:`FFTLevels` of every level).
-    ``pattern`` is a glob within the folder (default: every .xlsx/.xlsm file).
+    ``pattern`` is a glob within the folder (default: every .xlsx/.xlsm file); ``files``
+    names the workbooks to read instead (names in the folder, or paths), for a folder that
+    holds other national files too.
     ``workers`` > 1 reads files in that many spawned processes; ``executor`` runs the
     per-file reads on any :class:`concurrent.futures.Executor` instead (e.g. a Dask
     ``Client(...).get_executor()``). Rows are sorted by setting, unit and period."""
@@ -240,7 +250,9 @@ def read_fft_dir(
             )
     if engine not in ENGINES:
         raise DataValidationError(f"engine must be one of {ENGINES}, not {engine!r}")
-    files = _files(Path(folder), pattern)
+    if files is not None and pattern is not None:
+        raise DataValidationError("give read_fft_dir either pattern= or files=, not both")
+    files = _files(Path(folder), pattern, files)
     tasks = [(str(p), lev, want, engine) for p in files]
     results = _run(tasks, workers, executor)
     frames: dict[str, list[pd.DataFrame]] = {}

@@ -269,6 +269,7 @@ def read_gpps(
     *,
     weighting: str | None = None,
     items: Iterable[str] | None = None,
+    require_items: bool = True,
 ) -> pd.DataFrame:
     """One GPPS practice file (CSV or .xlsx) of any year as a long frame, one row per practice
     and result.
@@ -284,7 +285,9 @@ def read_gpps(
     no row.
 
     The year comes from the file name (``GPPS_<YYYY>_...``) or ``year=``. ``items`` keeps only
-    the given items (stable keys or published names). Raises :class:`ColumnError` naming the
+    the given items (stable keys or published names): much faster on a published file of
+    about 1,000 columns when few are wanted; with ``require_items=False`` a file lacking some
+    (or all) of them gives the rows of those it has. Raises :class:`ColumnError` naming the
     column expected when the header is of no layout pxlib knows or a required column is
     missing, and :class:`DataValidationError` naming columns and rows for cells that are not
     numbers, percentages above 1, blank or repeated practice codes.
@@ -321,10 +324,10 @@ def read_gpps(
     if items is not None:
         wanted = list(dict.fromkeys(items))
         missing = [w for w in wanted if w not in {f[0] for f in found}]
-        if missing:
+        if missing and require_items:
             raise ColumnError(f"{source}: no item {literals(missing)} in this file")
         found = [f for f in found if f[0] in wanted]
-    if not found:
+    if not found and (items is None or require_items):
         expect = "'Q<n>_<k>pct'" if layout == "q" else "'<stem>.pcteval' or '<stem>_<k>.pct'"
         raise ColumnError(f"{source}: no result columns ({expect}) found")
 
@@ -390,10 +393,12 @@ def read_gpps(
 _GPPS_FILE = re.compile(r"^gpps_\d{4}_.*practice.*\.(csv|xlsx)$", re.I)
 
 
-def read_gpps_dir(folder: str | Path, *, weighting: str | None = None) -> pd.DataFrame:
+def read_gpps_dir(
+    folder: str | Path, *, weighting: str | None = None, items: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Every GPPS practice file of a folder (``GPPS_<YYYY>_...Practice....csv``/``.xlsx``, as
-    published) read by :func:`read_gpps` and stacked by year; ``weighting=`` keeps one kind.
-    Two files of one year and weighting are an error naming both."""
+    published) read by :func:`read_gpps` and stacked by year; ``weighting=`` keeps one kind,
+    ``items=`` only those items (a year without them gives no rows). Two files of one year and weighting are an error naming both."""
     folder = Path(folder)
     frames, seen = [], {}
     for p in sorted(p for p in folder.iterdir() if p.is_file() and _GPPS_FILE.match(p.name)):
@@ -405,11 +410,29 @@ def read_gpps_dir(folder: str | Path, *, weighting: str | None = None) -> pd.Dat
                 f"{folder}: two GPPS practice files for {key[0]} ({key[1]}): {seen[key]}, {p.name}"
             )
         seen[key] = p.name
-        frames.append(read_gpps(p))
+        frames.append(read_gpps(p, items=items, require_items=False))
     if not frames:
         raise DataValidationError(
             f"{folder}: no GP Patient Survey practice file (GPPS_<YYYY>_Practice_....csv)"
         )
-    text = [c for c in GPPS_COLUMNS if isinstance(frames[0][c].dtype, pd.CategoricalDtype)]
-    out = pd.concat([f.astype(dict.fromkeys(text, object)) for f in frames], ignore_index=True)
-    return out.astype(dict.fromkeys(text, "category"))
+    return _stack(frames)
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of :data:`GPPS_COLUMNS` one under another, text columns kept categorical (their
+    categories united, without turning millions of rows into Python strings and back)."""
+    out = {}
+    for c in GPPS_COLUMNS:
+        parts = [f[c] for f in frames]
+        if not isinstance(parts[0].dtype, pd.CategoricalDtype):
+            out[c] = np.concatenate([p.to_numpy() for p in parts])
+            continue
+        categories = pd.Index(
+            list(dict.fromkeys(x for p in parts for x in p.cat.categories)), dtype=object
+        )
+        codes = []
+        for p in parts:
+            recode = np.append(categories.get_indexer(p.cat.categories), -1)
+            codes.append(recode[p.cat.codes.to_numpy()])  # code -1 (missing) stays -1
+        out[c] = pd.Categorical.from_codes(np.concatenate(codes), categories=categories)
+    return pd.DataFrame(out, columns=list(GPPS_COLUMNS))

@@ -207,7 +207,9 @@ def write_sample_gpps(
     folder.mkdir(parents=True, exist_ok=True)
     seed = _seed(seed)
     frame = _practices(practices)
-    rng = np.random.default_rng([seed, 2024])
+    # the practices' lasting effects: a stream of their own (not [seed, year], which 2024's
+    # draws use)
+    rng = np.random.default_rng([seed, 7001])
     effects = rng.normal(0, 0.35, size=(len(frame), len(_QUESTIONS)))
     paths = []
     for year in GPPS_SAMPLE_YEARS:
