@@ -275,3 +275,4 @@ def test_insight_notebook_shows_the_national_files_with_their_caveats(run_dir):
     assert "2024 onwards are a new series" in text
     assert "No National Cancer Patient Experience Survey trust results" in text
     assert "https://www.cqc.org.uk/" in text
+    assert "adjusted for who its patients are" in text  # the case-mix funnel of its wards

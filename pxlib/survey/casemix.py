@@ -106,9 +106,9 @@ class CasemixResult:
         """:func:`casemix_figure` of this result."""
         return casemix_figure(self, **kwargs)
 
-    def alt_text(self, what: str | None = None) -> str:
+    def alt_text(self, what: str | None = None, reference: str = "national rate") -> str:
         """:func:`casemix_alt_text` of this result."""
-        return casemix_alt_text(self, what=what)
+        return casemix_alt_text(self, what=what, reference=reference)
 
 
 def binomial_limits(p: float, n, q: float) -> np.ndarray:
@@ -314,16 +314,19 @@ def _names(values: Sequence[object], k: int = 5) -> str:
     return ", ".join(shown) + more
 
 
-def casemix_alt_text(result: CasemixResult, what: str | None = None) -> str:
-    """The funnel in words: what is compared, the national rate, the adjustment, and which
-    units lie above, below or within their expected range (plain text, not escaped)."""
+def casemix_alt_text(
+    result: CasemixResult, what: str | None = None, reference: str = "national rate"
+) -> str:
+    """The funnel in words: what is compared, the reference rate (``reference`` names it:
+    the respondents' overall rate), the adjustment, and which units lie above, below or
+    within their expected range (plain text, not escaped)."""
     units = result.units
     what = what or f"scores for {result.outcome}"
     level = "99.8 %" if result.flag_at == 0.998 else "95 %"
     adjusted_for = ", ".join(result.covariates) or "nothing (no covariates)"
     parts = [
         f"Funnel plot of case-mix adjusted {what} for {count(len(units), 'unit')}, "
-        f"adjusted for {adjusted_for}, against the national rate of "
+        f"adjusted for {adjusted_for}, against the {reference} of "
         f"{percent(result.national_rate, 1)}; the expected ranges narrow as the number of "
         "respondents grows."
     ]
@@ -348,11 +351,12 @@ def casemix_figure(
     y_title: str | None = None,
     width: int = 900,
     height: int = 480,
+    reference: str = "national rate",
 ) -> go.Figure:
     """The funnel of adjusted scores: each unit at its number of respondents, the national
     rate, and the 95 % (dotted) and 99.8 % (solid) expected ranges as curves. Units outside
     the range of ``flag_at`` are named and coloured as improvement or concern by
-    ``improvement`` ("increase": higher is better; "decrease"; "neutral": purple). Every
+    ``improvement``; ``reference`` names the centre line (the respondents' overall rate) ("increase": higher is better; "decrease"; "neutral": purple). Every
     label is escaped (:func:`pxlib.escape.html_text`)."""
     if improvement not in ("increase", "decrease", "neutral"):
         raise DesignError(
@@ -377,7 +381,8 @@ def casemix_figure(
             "hoverinfo": "skip",
         }
 
-    traces = [line(np.full(len(grid), rate), "National rate", "solid", colour=NHS_DARK_GREY)]
+    reference_name = html_text(reference[:1].upper() + reference[1:])
+    traces = [line(np.full(len(grid), rate), reference_name, "solid", colour=NHS_DARK_GREY)]
     for (qlo, qhi), name, dash in (
         ((0.001, 0.999), "99.8 % expected range", "solid"),
         ((0.025, 0.975), "95 % expected range", "dot"),
