@@ -7,10 +7,14 @@ figure when the workbook's are not there):
 * **baseline**: ``papermill`` CLI, then ``jupyter nbconvert --to html`` CLI,
   one notebook after another (what a team would script by hand);
 * **pxlib batch** with 1, 2, ... workers: papermill and the HTML export in
-  process, kernels started and warmed ahead, each kernel used for one report.
+  process; first with a new kernel per report (``fresh_kernels=True``, started
+  and warmed ahead), then as by default, each worker keeping its kernel and
+  clearing it between reports (:mod:`pxlib.report.kernel_state`).
 
 Prints seconds per report, the speed-up and the exported size per
-organisation. Run from the repository root::
+organisation. Measured on 2 shared cores (notebooks 01-04, 24 reports): papermill
++ nbconvert CLIs 18.7 s a report; pxlib batch with a new kernel per report 3.62 s
+(1 worker) and 2.08 s (2 workers); with kernels reused 2.15 s and 1.20 s (15.6x). Run from the repository root::
 
     .venv/bin/python benchmarks/bench_batch.py                 # workbook 03 04 if present
     .venv/bin/python benchmarks/bench_batch.py --stand-in      # stand-in notebooks
@@ -191,8 +195,8 @@ def main() -> int:
                     folder_mb(work / "baseline", "*.html"),
                 )
             )
-        for w in args.workers:
-            out = work / f"batch-{w}"
+        for w, fresh in [(w, f) for w in args.workers for f in (True, False)]:
+            out = work / f"batch-{w}{'-fresh' if fresh else ''}"
             t0 = time.perf_counter()
             frame = run_batch(
                 data_dir,
@@ -202,6 +206,7 @@ def main() -> int:
                 notebooks_dir=nb_dir,
                 workers=w,
                 progress=False,
+                fresh_kernels=fresh,
             )
             secs = time.perf_counter() - t0
             failed = frame[frame["status"] == "failed"]
@@ -209,16 +214,17 @@ def main() -> int:
                 print(failed.to_string())
             rows.append(
                 (
-                    f"pxlib batch, {w} worker(s)",
+                    f"pxlib batch, {w} worker(s), "
+                    + ("a new kernel per report" if fresh else "kernels reused"),
                     secs,
                     folder_mb(out, "*.html") + folder_mb(out, "plotly.min.js"),
                 )
             )
         base = rows[0][1] if not args.skip_baseline else None
-        print(f"\n{'method':<45} {'total s':>8} {'s/report':>9} {'speed-up':>9} {'HTML MB':>8}")
+        print(f"\n{'method':<55} {'total s':>8} {'s/report':>9} {'speed-up':>9} {'HTML MB':>8}")
         for name, secs, mb in rows:
             speed = f"{base / secs:8.2f}x" if base else "       -"
-            print(f"{name:<45} {secs:8.1f} {secs / n:9.2f} {speed:>9} {mb:8.1f}")
+            print(f"{name:<55} {secs:8.1f} {secs / n:9.2f} {speed:>9} {mb:8.1f}")
         last = work / f"batch-{args.workers[-1]}"
         per_org = [folder_mb(last / c, "*.html") for c in codes]
         print(

@@ -1149,6 +1149,7 @@ class _Batch:
     run_date: str
     started: float
     staging_plan: isolation.StagingPlan
+    fresh_kernels: bool = False
 
 
 def _make_jobs(
@@ -1297,9 +1298,15 @@ def _execute(batch: _Batch, staging_root: Path, runtime_dir: str | None) -> pd.D
         else:
             to_run.append(job)
     n_workers = min(int(batch.workers or _default_workers()), max(1, len(to_run)))
-    if batch.scheduler is None:  # warm a kernel ahead only where another job will follow
+    if batch.scheduler is None:
+        # each worker keeps its kernel, reset between reports (pxlib.report.kernel_state);
+        # with fresh kernels, one is warmed ahead where another job will follow
         to_run = [
-            dataclasses.replace(job, warm_next=i < len(to_run) - n_workers)
+            dataclasses.replace(
+                job,
+                warm_next=i < len(to_run) - n_workers,
+                reuse_kernel=not batch.fresh_kernels,
+            )
             for i, job in enumerate(to_run)
         ]
     results_path = batch.out_dir / "results.csv"
@@ -1367,6 +1374,7 @@ def run_batch(
     as_of: str | _dt.date | None = None,
     staging_dir: str | Path | None = None,
     keep_staging: bool = False,
+    fresh_kernels: bool = False,
 ) -> pd.DataFrame:
     """Run notebooks for organisations; return the results table (``results.csv``).
 
@@ -1379,7 +1387,12 @@ def run_batch(
     that declare one. Each organisation's notebooks read a staged copy of its
     own inputs, in a private folder under ``staging_dir`` (default: the temp
     folder; never inside ``out_dir``) removed however the batch ends, unless
-    ``keep_staging`` (to debug; its place is logged).
+    ``keep_staging`` (to debug; its place is logged). On this machine (no
+    ``scheduler``) each worker keeps its kernel from one report to the next and
+    clears it in between (:mod:`pxlib.report.kernel_state`: no name, cache or loaded
+    input of one report is left for the next; a kernel that cannot be cleared is
+    replaced); ``fresh_kernels`` starts a new kernel for every report instead, for
+    notebooks that change the state of the modules they import.
 
     Set-up problems raise :class:`~pxlib.errors.BatchError` or
     :class:`~pxlib.errors.ParameterError` before anything is written, and so
@@ -1440,6 +1453,7 @@ def run_batch(
         staging_plan=isolation.plan_staging(
             data_dir, record_files, aggregate_files, org_filtered_files
         ),
+        fresh_kernels=bool(fresh_kernels),
     )
 
     # 2. the run: every step undone in reverse however it ends
@@ -1559,6 +1573,13 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         "--out (default: the temp folder; on a Dask cluster of several machines, a folder "
         "every worker sees)",
     )
+    parser.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        default=None,
+        help="a new kernel for every report (slower; by default each worker keeps its kernel "
+        "and clears it between reports)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -1608,6 +1629,7 @@ def run_batch_from_args(args: argparse.Namespace) -> int:
             warm_imports=config.get("warm_imports"),
             as_of=pick("as_of"),
             staging_dir=pick("staging_dir"),
+            fresh_kernels=bool(pick("fresh_kernels", default=False)),
         )
     except PxlibError as exc:
         print(f"pxlib batch: {exc}", file=sys.stderr)

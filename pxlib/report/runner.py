@@ -3,10 +3,14 @@
 A job is executed with papermill *in process* (no ``papermill`` CLI start-up)
 against a kernel that the worker started ahead of time, and exported to HTML
 by one :class:`~pxlib.report.export.ReportExporter` reused for every report of
-the worker. Each kernel serves ONE report and is shut down after it, so no
-state passes from one organisation to the next; what is done ahead is only
-starting the kernel process and importing libraries (numpy, pandas, plotly,
-pxlib) into it, while the previous report runs.
+the worker. With ``Job.reuse_kernel`` (the local batch's default) the worker
+keeps its kernel and, before each report but the first, puts it back as new
+(:mod:`pxlib.report.kernel_state`: no name, setting, cache or loaded input of one
+report is left for the next); a kernel that cannot be reset, or whose report
+failed, is shut down and a new one started. Otherwise (``--fresh-kernels``, a
+Dask cluster) each kernel serves ONE report and is shut down after it, and the
+next one is started, with numpy, pandas, plotly and pxlib imported, while the
+previous report runs.
 
 Outputs are written so that a killed run never leaves a report that looks
 complete: the notebook writes into a work folder, and only after a successful
@@ -70,6 +74,8 @@ class Job:
     warm_imports: tuple[str, ...] = WARM_IMPORTS
     warm_next: bool = False
     runtime_dir: str | None = None  # where kernels' IPC sockets go (removed by the batch)
+    #: keep the kernel, reset, for the worker's next report (see :mod:`pxlib.report.kernel_state`)
+    reuse_kernel: bool = False
 
     @property
     def label(self) -> str:
@@ -133,7 +139,7 @@ def clean_error(text: object, limit: int = ERROR_LIMIT) -> str:
 
 # --- per-worker state ---------------------------------------------------------
 
-_STATE: dict[str, Any] = {"exporter": None, "warm": None, "finalizer": None, "engine": None}
+_STATE: dict[str, Any] = {"exporter": None, "kernel": None, "finalizer": None, "engine": None}
 
 
 def _exporter(plotlyjs: str):
@@ -154,19 +160,38 @@ KERNEL_BLOCKED_MODULES: tuple[str, ...] = ("rfc3987_syntax",)
 
 
 def _warm_code(modules: tuple[str, ...]) -> str:
+    """What a kernel runs as it starts (``exec_lines``): no name is left in its namespace.
+
+    With pxlib in the kernel, :func:`pxlib.report.kernel_state.prepare` blocks
+    :data:`KERNEL_BLOCKED_MODULES`, imports ``modules`` and takes the snapshot that
+    lets the kernel be reset for another report; without it (another
+    environment's kernel) the modules are imported and the kernel serves one report.
+    """
     return (
-        "import sys as _pxlib_sys\n"
-        f"for _pxlib_m in {list(KERNEL_BLOCKED_MODULES)!r}:\n"
-        "    _pxlib_sys.modules.setdefault(_pxlib_m, None)\n"
-        "del _pxlib_sys\n"
-        "import importlib as _pxlib_il\n"
-        f"for _pxlib_m in {list(modules)!r}:\n"
-        "    try:\n"
-        "        _pxlib_il.import_module(_pxlib_m)\n"
-        "    except Exception:\n"
-        "        pass\n"
-        "del _pxlib_il, _pxlib_m"
+        "try:\n"
+        "    __import__('pxlib.report.kernel_state', fromlist=['prepare']).prepare(\n"
+        f"        {list(KERNEL_BLOCKED_MODULES)!r}, {list(modules)!r})\n"
+        "except ImportError:\n"
+        "    import sys as _pxlib_sys\n"
+        f"    for _pxlib_m in {list(KERNEL_BLOCKED_MODULES)!r}:\n"
+        "        _pxlib_sys.modules.setdefault(_pxlib_m, None)\n"
+        "    import importlib as _pxlib_il\n"
+        f"    for _pxlib_m in {list(modules)!r}:\n"
+        "        try:\n"
+        "            _pxlib_il.import_module(_pxlib_m)\n"
+        "        except Exception:\n"
+        "            pass\n"
+        "    del _pxlib_sys, _pxlib_il, _pxlib_m\n"
     )
+
+
+def _is_ipykernel(km) -> bool:
+    """Whether ``km`` starts an IPython kernel (which takes IPython's options)."""
+    try:
+        argv = km.kernel_spec.argv
+    except Exception:
+        return False
+    return any("ipykernel" in str(arg) for arg in argv)
 
 
 def _start_kernel(
@@ -189,51 +214,180 @@ def _start_kernel(
         km.transport = "ipc"
         km.connection_file = f"{base}.json"
         km.ip = f"{base}-ipc"
-    extra = [f"--IPKernelApp.exec_lines={_warm_code(warm_imports)}"] if warm_imports else []
+    extra = [f"--IPKernelApp.exec_lines={_warm_code(tuple(warm_imports))}"]
+    if _is_ipykernel(km):
+        # as nbclient does for the kernels it starts: no code history written to disk
+        extra.append("--HistoryManager.hist_file=:memory:")
     run_sync(km.start_kernel)(
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         extra_arguments=extra,
     )
-    return km
+    return _Kernel(km)
 
 
-def _shutdown(km) -> None:
-    from jupyter_core.utils import run_sync
+#: seconds a kernel has to reset itself between two reports (else a new one is started)
+RESET_TIMEOUT = 60.0
+#: reports one kernel makes before it is replaced by a new one (memory does not grow unbounded)
+MAX_REPORTS_PER_KERNEL = 100
 
-    try:
-        if km.has_kernel:
-            run_sync(km.shutdown_kernel)(now=True)
-        run_sync(km.cleanup_resources)()
-    except Exception:  # a kernel that is already gone
-        pass
+
+_KERNEL_STATE = "__import__('pxlib.report.kernel_state', fromlist=['reset'])"
+
+
+class _Kernel:
+    """A started kernel, its client, and how many reports it has made."""
+
+    def __init__(self, km) -> None:
+        self.km = km
+        self.kc = None
+        self.reports = 0
+        self.reusable = False  # its state was recorded before its first report
+        self.spec: tuple[Any, ...] | None = None
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        try:
+            return bool(self.km.has_kernel and run_sync(self.km.is_alive)())
+        except Exception:
+            return False
+
+    def client(self, timeout: float):
+        """The kernel's client (one for the kernel's life), once the kernel is ready."""
+        from jupyter_core.utils import run_sync
+
+        if self.kc is None:
+            kc = self.km.client()
+            kc.start_channels()
+            try:
+                run_sync(kc.wait_for_ready)(timeout=timeout)
+            except BaseException:
+                kc.stop_channels()
+                raise
+            kc.allow_stdin = False
+            self.kc = kc
+        return self.kc
+
+    def _call(self, expression: str, timeout: float) -> str:
+        """``repr`` of ``expression`` evaluated in the kernel (binding no name), or raise."""
+        from jupyter_core.utils import run_sync
+
+        kc = self.client(timeout)
+        reply = run_sync(kc.execute_interactive)(
+            "",
+            silent=True,
+            store_history=False,
+            user_expressions={"r": expression},
+            timeout=timeout,
+            output_hook=lambda msg: None,
+        )
+        content = reply.get("content", {})
+        result = content.get("user_expressions", {}).get("r", {})
+        if content.get("status") != "ok" or result.get("status") != "ok":
+            raise RuntimeError(str(result.get("evalue") or content.get("evalue") or "failed"))
+        return str(result.get("data", {}).get("text/plain", ""))
+
+    def snapshot(self, timeout: float) -> bool:
+        """Record the new kernel's state just before its first report; False: do not reuse it."""
+        try:
+            return self._call(f"{_KERNEL_STATE}.snapshot()", timeout) == "True"
+        except Exception as exc:  # a kernel without pxlib: one report only
+            log.debug("kernel state not recorded (%s): one report per kernel", exc)
+            return False
+
+    def reset(self, data_dir: str | None, timeout: float = RESET_TIMEOUT) -> str:
+        """Clear the kernel for another report (:func:`pxlib.report.kernel_state.reset`).
+
+        Returns "" when the kernel is as new, else why it is not (then it must not be used).
+        """
+        try:
+            text = self._call(
+                f"({_KERNEL_STATE}.reset({data_dir!r}), get_ipython().execution_count)", timeout
+            )
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return "" if text == "([], 1)" else text
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+        except Exception:
+            pass
+        self.kc = None
+        try:
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            run_sync(self.km.cleanup_resources)()
+        except Exception:  # a kernel that is already gone
+            pass
+
+
+def _shutdown(kernel) -> None:
+    kernel.shutdown()
 
 
 def _shutdown_warm() -> None:
-    warm = _STATE.get("warm")
-    _STATE["warm"] = None
-    if warm is not None:
-        _shutdown(warm[1])
+    kernel = _STATE.get("kernel")
+    _STATE["kernel"] = None
+    if kernel is not None:
+        _shutdown(kernel)
+
+
+def _spec(job: Job) -> tuple[Any, ...]:
+    return (job.kernel_name, job.cwd, tuple(job.warm_imports), job.runtime_dir)
 
 
 def _take_kernel(job: Job):
-    """The kernel warmed for this kind of job, or a new one."""
-    spec = (job.kernel_name, job.cwd, tuple(job.warm_imports), job.runtime_dir)
-    warm = _STATE.get("warm")
-    _STATE["warm"] = None
-    if warm is not None:
-        if warm[0] == spec and warm[1].has_kernel:
-            return warm[1]
-        _shutdown(warm[1])
-    return _start_kernel(*spec)
+    """The worker's kernel for this kind of job, reset if it made a report already, or a new one.
+
+    A kernel that cannot be reset (or has made :data:`MAX_REPORTS_PER_KERNEL`
+    reports) is shut down and a new one started.
+    """
+    spec = _spec(job)
+    kernel = _STATE.get("kernel")
+    _STATE["kernel"] = None
+    if kernel is not None:
+        usable = kernel.spec == spec and kernel.alive()
+        if usable and kernel.reports:
+            why = (
+                "it made no snapshot"
+                if not kernel.reusable
+                else "it made enough reports"
+                if kernel.reports >= MAX_REPORTS_PER_KERNEL
+                else kernel.reset(job.parameters.get("data_dir"))
+            )
+            if why:
+                log.info("%s: a new kernel (the last one is not reused: %s)", job.label, why)
+                usable = False
+        if usable:
+            return kernel
+        _shutdown(kernel)
+    kernel = _start_kernel(*spec)
+    kernel.spec = spec
+    return kernel
+
+
+def _keep_kernel(kernel) -> None:
+    """Keep ``kernel`` for the worker's next report (the one kept before is shut down)."""
+    kernel.reports += 1
+    old = _STATE.get("kernel")
+    _STATE["kernel"] = kernel
+    if old is not None and old is not kernel:
+        _shutdown(old)
 
 
 def _warm_ahead(job: Job) -> None:
-    if _STATE.get("warm") is None:
-        spec = (job.kernel_name, job.cwd, tuple(job.warm_imports), job.runtime_dir)
+    if _STATE.get("kernel") is None:
+        spec = _spec(job)
         try:
-            _STATE["warm"] = (spec, _start_kernel(*spec))
+            kernel = _start_kernel(*spec)
+            kernel.spec = spec
+            _STATE["kernel"] = kernel
         except Exception as exc:  # the next job starts its own kernel
             log.debug("could not warm a kernel ahead: %s", exc)
 
@@ -255,17 +409,19 @@ def worker_init(
     if kernel_name:
         spec = (kernel_name, cwd, tuple(warm_imports), runtime_dir)
         try:
-            _STATE["warm"] = (spec, _start_kernel(*spec))
+            kernel = _start_kernel(*spec)
+            kernel.spec = spec
+            _STATE["kernel"] = kernel
         except Exception as exc:
             log.debug("could not warm a kernel at worker start: %s", exc)
     _exporter(plotlyjs)
 
 
-# --- papermill engine that shuts the job's kernel down ------------------------------
+# --- papermill engine that runs a notebook on the worker's kernel ------------------------
 
 
 def _register_engine() -> str:
-    """A papermill engine like nbclient's, but closing our pre-started kernel after use."""
+    """A papermill engine like nbclient's, on our pre-started kernel and client, left running."""
     from papermill.engines import NBClientEngine, papermill_engines
 
     name = "pxlib-nbclient"
@@ -280,6 +436,7 @@ def _register_engine() -> str:
             from papermill.utils import merge_kwargs, remove_args
 
             kwargs = remove_args(["input_path"], **kwargs)
+            kernel = kwargs.pop("pxlib_kernel")
             start_timeout = kwargs.pop("start_timeout", 60)
             execution_timeout = kwargs.pop("execution_timeout", None)
             final = merge_kwargs(
@@ -289,10 +446,11 @@ def _register_engine() -> str:
                 kernel_name=kernel_name,
                 log=logger,
             )
-            client = PapermillNotebookClient(nb_man, **final)
-            # cleanup_kc=True: stop the client's channels and shut the kernel down
-            # even though the kernel manager was handed in
-            return client.execute(cleanup_kc=True)
+            client = PapermillNotebookClient(nb_man, km=kernel.km, **final)
+            # the kernel's own client, kept with it; the caller shuts the kernel down
+            # or keeps it for the next report
+            client.kc = kernel.client(start_timeout)
+            return client.execute(cleanup_kc=False)
 
     papermill_engines.register(name, _Engine)
     _STATE["engine"] = name
@@ -409,14 +567,17 @@ def _run_once(job: Job, work: Path, partial: Path, engine: str):
 
     nb_in = nbformat.read(job.notebook_path, as_version=4)
     try:
-        km = _take_kernel(job)
+        kernel = _take_kernel(job)
     except Exception as exc:
         raise _KernelStartError(f"the kernel '{job.kernel_name}' did not start: {exc}") from exc
-    if job.warm_next:
+    if job.warm_next and not job.reuse_kernel:
         _warm_ahead(job)
     params = {**job.parameters, "output_dir": str(work)}
+    keep = False
     try:
-        return papermill.execute_notebook(
+        if job.reuse_kernel and not kernel.reports:
+            kernel.reusable = kernel.snapshot(job.start_timeout)
+        nb = papermill.execute_notebook(
             nb_in,
             str(partial),
             parameters=params,
@@ -426,11 +587,16 @@ def _run_once(job: Job, work: Path, partial: Path, engine: str):
             request_save_on_cell_execute=False,
             start_timeout=job.start_timeout,
             execution_timeout=job.timeout,
-            km=km,
-            shutdown_kernel="immediate",
+            pxlib_kernel=kernel,
         )
+        keep = job.reuse_kernel and kernel.reusable
+        return nb
     finally:
-        _shutdown(km)
+        # a kernel whose report failed (a cell error, a timeout, a dead kernel) is never reused
+        if keep:
+            _keep_kernel(kernel)
+        else:
+            _shutdown(kernel)
 
 
 def execute_job(job: Job) -> dict[str, Any]:
