@@ -36,7 +36,7 @@ from pxlib.errors import (
     BatchError,
     ParameterError,
 )
-from pxlib.report import add_batch_arguments, run_batch, run_batch_from_args
+from pxlib.report import add_batch_arguments, batch_guard, run_batch, run_batch_from_args
 from pxlib.report import batch as batch_mod
 
 POSIX = os.name == "posix"
@@ -233,7 +233,7 @@ def test_a_second_batch_is_refused_at_once_and_the_first_finishes_intact(setup, 
 def test_the_fallback_lock_takes_over_from_a_dead_holder_and_refuses_a_live_one(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(batch_mod, "_HAVE_FLOCK", False)  # as on Windows
+    monkeypatch.setattr(batch_guard, "_HAVE_FLOCK", False)  # as on Windows
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
@@ -243,14 +243,14 @@ def test_the_fallback_lock_takes_over_from_a_dead_holder_and_refuses_a_live_one(
     lock_file = tmp_path / LOCK
     holder = {"host": socket.gethostname(), "started": "2026-12-02T03:10:00+00:00"}
     lock_file.write_text(json.dumps({**holder, "pid": int(dead.stdout)}))
-    with batch_mod.OutLock(tmp_path):
+    with batch_guard.OutLock(tmp_path):
         assert json.loads(lock_file.read_text())["pid"] == os.getpid()
         with pytest.raises(BatchError, match=f"PID {os.getpid()} on "):
-            batch_mod.OutLock(tmp_path).acquire()
+            batch_guard.OutLock(tmp_path).acquire()
     assert not lock_file.exists()
     lock_file.write_text(json.dumps({**holder, "pid": os.getppid()}))  # alive
     with pytest.raises(BatchError, match=f"PID {os.getppid()} on .* started 2026-12-02 03:10 UTC"):
-        batch_mod.OutLock(tmp_path).acquire()
+        batch_guard.OutLock(tmp_path).acquire()
     assert lock_file.exists()  # another's lock is left alone
 
 
@@ -262,11 +262,11 @@ def test_a_file_system_without_flock_falls_back_to_an_exclusive_lock_file(tmp_pa
         def flock(fd: int, operation: int) -> None:
             raise OSError(errno.ENOLCK, "No locks available")
 
-    monkeypatch.setattr(batch_mod, "fcntl", NoFlock)
-    with batch_mod.OutLock(tmp_path):
+    monkeypatch.setattr(batch_guard, "fcntl", NoFlock)
+    with batch_guard.OutLock(tmp_path):
         assert json.loads((tmp_path / LOCK).read_text())["pid"] == os.getpid()
         with pytest.raises(BatchError, match=f"PID {os.getpid()} on .*delete .*lock"):
-            batch_mod.OutLock(tmp_path).acquire()
+            batch_guard.OutLock(tmp_path).acquire()
     assert not (tmp_path / LOCK).exists()
 
 

@@ -24,7 +24,7 @@ from pxlib.report import (
     select_notebooks,
     validate_parameters,
 )
-from pxlib.report.batch import parse_param_pairs, select_organisations
+from pxlib.report.batch_setup import parse_param_pairs, select_organisations
 from pxlib.report.export import ReportExporter, prepare_for_export, strip_plotlyjs
 from pxlib.report.index import SUPPRESS_BELOW, render_index
 from pxlib.report.isolation import plan_staging, stage_organisations
@@ -461,7 +461,7 @@ def test_cli_setup_errors_exit_2_and_write_nothing(tmp_path, capsys):
 
 
 def test_config_file_paths_are_relative_to_it_and_keys_are_checked(tmp_path):
-    from pxlib.report.batch import load_config
+    from pxlib.report.batch_setup import load_config
 
     (tmp_path / "cfg").mkdir()
     config = tmp_path / "cfg" / "batch.yaml"
@@ -479,9 +479,23 @@ def test_config_file_paths_are_relative_to_it_and_keys_are_checked(tmp_path):
         load_config(config)
 
 
+def test_every_command_line_option_is_a_config_key():
+    """batch.yaml takes any option ("any option as a key"): --fresh-kernels was refused."""
+    import argparse
+
+    from pxlib.report.batch_cli import add_batch_arguments
+    from pxlib.report.batch_setup import CONFIG_KEYS
+
+    parser = argparse.ArgumentParser()
+    add_batch_arguments(parser)
+    options = {a.dest for a in parser._actions if a.dest not in ("help", "config", "no_progress")}
+    options = {{"param": "params"}.get(o, o) for o in options}
+    assert options <= CONFIG_KEYS, options - CONFIG_KEYS
+
+
 def test_a_kernel_from_another_environment_is_warned_about(tmp_path, monkeypatch):
     from pxlib.errors import PxlibWarning
-    from pxlib.report.batch import _check_kernel
+    from pxlib.report.batch_setup import _check_kernel
 
     spec = tmp_path / "kernels" / "pxlib-elsewhere"
     spec.mkdir(parents=True)
@@ -513,7 +527,7 @@ def test_reports_are_written_with_ordinary_file_permissions(tmp_path):
 
 
 def test_half_written_files_of_a_killed_run_are_removed_before_the_next(tmp_path):
-    from pxlib.report.batch import _remove_partial_writes
+    from pxlib.report.batch_guard import _remove_partial_writes
 
     (tmp_path / "ZA1").mkdir()
     leftovers = [tmp_path / ".results.csv.ab12.tmp", tmp_path / "ZA1" / ".03_test.html.x9.tmp"]
@@ -534,8 +548,13 @@ def test_index_links_the_storyboards_and_forms_that_exist(tmp_path):
     for what in ("storyboard", "easy-read-form"):
         unit_file(tmp_path / "ZA1", "ZA1", "Ash", what).write_text("<html></html>")
     results = pd.DataFrame(
-        {"trust_code": ["ZA1"], "notebook": ["03"], "status": ["ok"], "seconds": [1.0],
-         "error": [""]}  # fmt: skip
+        {
+            "trust_code": ["ZA1"],
+            "notebook": ["03"],
+            "status": ["ok"],
+            "seconds": [1.0],
+            "error": [""],
+        }  # fmt: skip
     )
     orgs = pd.DataFrame({"org_code": ["ZA1"], "org_name": ["Ash Trust"], "org_type": ["trust"]})
     page = render_index(tmp_path, results, orgs, ["03"], {"pxlib_version": "9.9"})

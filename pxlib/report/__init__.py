@@ -10,14 +10,8 @@
   nothing from a network.
 """
 
-from pxlib.report.batch import (
-    RESULT_COLUMNS,
-    add_batch_arguments,
-    run_batch,
-    run_batch_from_args,
-    select_notebooks,
-    validate_parameters,
-)
+from pxlib.report.batch import RESULT_COLUMNS, run_batch, select_notebooks, validate_parameters
+from pxlib.report.batch_cli import add_batch_arguments, run_batch_from_args
 from pxlib.report.export import ReportExporter, external_loads
 from pxlib.report.index import write_index
 from pxlib.report.results import json_safe, read_results, record_results
