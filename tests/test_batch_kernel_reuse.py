@@ -139,7 +139,7 @@ def test_workbook_reports_from_a_reused_kernel_equal_those_from_new_ones(tmp_pat
             SAMPLE_DIR,
             out,
             trusts=["ZA1", "ZA3"],
-            notebooks=["02", "03"],
+            notebooks=["01", "03"],
             workers=1,
             progress=False,
             fresh_kernels=fresh,

@@ -475,3 +475,29 @@ def test_sample_figures_titles_fit_the_report_column():
         y_title = html.unescape(layout.yaxis.title.text or "")
         plot_height = height - (layout.margin.t or 100) - (layout.margin.b or 80)
         assert text_width_px(y_title, 14) <= plot_height, (part.key, y_title)
+
+
+def test_published_files_are_parsed_once_per_contents_and_handed_out_as_copies(tmp_path):
+    """A batch kernel reads the same national files for every organisation, from each one's
+    own staged folder: parsed once per contents, a caller changing its copy changes nothing
+    for the next, and a changed file is read again."""
+    calls = []
+
+    def reader(folder):
+        def read():
+            calls.append(folder)
+            return pd.DataFrame({"x": [1, 2, 3]})
+
+        return read
+
+    first, second = tmp_path / "ZA1", tmp_path / "ZA2"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "a.xlsx").write_bytes(b"the same published bytes")
+    got = ni._published("test", [first / "a.xlsx"], reader(first))
+    got.loc[0, "x"] = 99
+    again = ni._published("test", [second / "a.xlsx"], reader(second))
+    assert calls == [first] and list(again["x"]) == [1, 2, 3]
+    (second / "a.xlsx").write_bytes(b"a newer month")
+    ni._published("test", [second / "a.xlsx"], reader(second))
+    assert calls == [first, second]

@@ -27,6 +27,11 @@ folder, arguments and file contents returns a deep copy of the first result
 (warnings it gave are given again, as a new kernel would). :func:`reset`
 forgets it whenever the next report reads another folder, so nothing of one
 organisation's records stays in a kernel that serves another.
+
+What does stay, by design: the published national files parsed by
+:mod:`pxlib.workbook.national_insight` (the FFT workbooks), kept by their
+contents' hash. They are aggregate figures NHS England publishes, copied byte for
+byte to every organisation, so every report of the batch would parse the same.
 """
 
 from __future__ import annotations

@@ -173,6 +173,40 @@ _CQC_NAME = re.compile(r"benchmark|(?<![a-z])(ip|cmh|uec)\d{2}(?!\d)|trust_score
 _TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".ods")
 
 
+#: published files already read in this process: {(kind, contents digest): value}
+_PUBLISHED: dict[tuple[str, str], object] = {}
+_PUBLISHED_KEEP = 2
+
+
+def _digest(paths: Iterable[Path]) -> str:
+    """SHA-256 of the files' names and bytes, in the order given."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _published(kind: str, paths: list[Path], read):
+    """``read()``, or a copy of what it gave for the same files (by content) before in
+    this process. A batch kernel makes many organisations' reports in turn
+    (:mod:`pxlib.report.kernel_state`) and each has the same published national files
+    (copied byte for byte to every organisation: aggregate figures, no record of anyone),
+    so they are parsed once; a frame from them names files, never a folder. Errors are
+    not kept (their text names the folder)."""
+    key = (kind, _digest(paths))
+    if key not in _PUBLISHED:
+        value = read()
+        while len(_PUBLISHED) >= _PUBLISHED_KEEP:
+            _PUBLISHED.pop(next(iter(_PUBLISHED)))
+        _PUBLISHED[key] = value
+    value = _PUBLISHED[key]
+    if isinstance(value, dict):
+        return type(value)({k: v.copy() for k, v in value.items()})
+    return value.copy()
+
+
 @dataclass
 class NationalFiles:
     """The national files of a data folder, told apart by name (module docstring), with
@@ -198,7 +232,8 @@ class NationalFiles:
         return value
 
     def fft_frames(self, workers: int = 1):
-        """Inpatient FFT of every workbook: :func:`pxlib.data.national.read_fft_dir`."""
+        """Inpatient FFT of every workbook: :func:`pxlib.data.national.read_fft_dir`, shared
+        with the kernel's later reports by the workbooks' contents (:func:`_published`)."""
         from pxlib.data.national import read_fft_dir
 
         def read():
@@ -208,7 +243,7 @@ class NationalFiles:
                     self.folder, setting="inpatient", files=self.fft, workers=workers
                 )
 
-        return self._once("fft", read)
+        return self._once("fft", lambda: _published("fft", self.fft, read))
 
     def gpps_frame(self, item: str) -> pd.DataFrame:
         """One item of every GPPS practice file: :func:`pxlib.data.national.read_gpps_dir`."""
