@@ -39,7 +39,6 @@ from __future__ import annotations
 import copy
 import functools
 import gc
-import hashlib
 import importlib
 import logging
 import os
@@ -237,11 +236,9 @@ def reset(data_dir: str | None = None) -> list[str]:
 
 def _fingerprint(folder: Path) -> tuple[tuple[str, str], ...]:
     """(name, sha256) of every file in ``folder``: a changed file is loaded again."""
-    out = []
-    for path in sorted(folder.iterdir()):
-        if path.is_file():
-            out.append((path.name, hashlib.sha256(path.read_bytes()).hexdigest()))
-    return tuple(out)
+    from pxlib.report.isolation import file_sha256
+
+    return tuple((p.name, file_sha256(p)) for p in sorted(folder.iterdir()) if p.is_file())
 
 
 def forget_loaded() -> None:

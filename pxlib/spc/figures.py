@@ -59,6 +59,7 @@ from pxlib.spc.theme import (
     table_styles,
     text_width_px,
     wrap_lines,
+    wrapped_html,
 )
 
 # --- styles -------------------------------------------------------------------
@@ -165,8 +166,8 @@ def _wrap(text: str, width: int = 60) -> str:
 def _wrapped(text: str, width_px: float, size: float, bold: bool = False) -> tuple[str, int]:
     """``text`` escaped and broken at word boundaries with ``<br>`` to fit ``width_px``
     (never cut), and its number of lines."""
-    lines = wrap_lines(text, width_px, size, bold)
-    return "<br>".join(html_text(line) for line in lines), len(lines)
+    wrapped = wrapped_html(text, width_px, size, bold)
+    return wrapped, wrapped.count("<br>") + 1
 
 
 def _plain(value: object) -> str:

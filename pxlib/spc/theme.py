@@ -230,6 +230,14 @@ def wrap_lines(
     return lines
 
 
+def wrapped_html(text: str, width_px: float, size: float = FONT_SIZE, bold: bool = False) -> str:
+    """``text`` broken by :func:`wrap_lines` to fit ``width_px``, each line escaped
+    (:func:`pxlib.escape.html_text`) and joined by ``<br>``: a figure title or label."""
+    from pxlib.escape import html_text
+
+    return "<br>".join(html_text(line) for line in wrap_lines(text, width_px, size, bold))
+
+
 def table_styles(vertical_align: str = "middle") -> list[dict[str, str]]:
     """The project's table style for pandas Stylers: NHS blue header rule, readable
     text colour (#212B32 on white), light row rules, left-aligned headers."""

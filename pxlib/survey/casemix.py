@@ -352,12 +352,14 @@ def casemix_figure(
     width: int = 900,
     height: int = 480,
     reference: str = "national rate",
+    x_title: str = "Respondents (n)",
 ) -> go.Figure:
     """The funnel of adjusted scores: each unit at its number of respondents, the national
     rate, and the 95 % (dotted) and 99.8 % (solid) expected ranges as curves. Units outside
     the range of ``flag_at`` are named and coloured as improvement or concern by
-    ``improvement``; ``reference`` names the centre line (the respondents' overall rate) ("increase": higher is better; "decrease"; "neutral": purple). Every
-    label is escaped (:func:`pxlib.escape.html_text`)."""
+    ``improvement`` ("increase": higher is better; "decrease"; "neutral": purple);
+    ``reference`` names the centre line (the respondents' overall rate) and ``x_title``
+    what the x axis counts. Every label is escaped (:func:`pxlib.escape.html_text`)."""
     if improvement not in ("increase", "decrease", "neutral"):
         raise DesignError(
             f"improvement must be 'increase', 'decrease' or 'neutral', not {literal(improvement)}"
@@ -448,7 +450,7 @@ def casemix_figure(
         "height": height,
         "margin": {"t": 90, "b": 40, "l": 64, "r": 24},
         "xaxis": {
-            "title": {"text": "Respondents (n)"},
+            "title": {"text": html_text(x_title)},
             "type": "log" if hi_n / lo_n > 50 else "linear",
         },
         "yaxis": {"title": {"text": html_text(y_title or "Adjusted score")}, "tickformat": ".0%"},

@@ -42,9 +42,9 @@ _WORDS = {
 def _respondents(data) -> pd.DataFrame:
     """One row per answer to the outcome measure: unit, ``happened`` (0/1, missing for
     don't know) and the respondent's attributes."""
-    from pxlib.workbook.measures import scored_with_sites
+    from pxlib.workbook.measures import _scored
 
-    scored = scored_with_sites(data, "outcome", None)
+    scored = _scored(data, "outcome", None)  # cached on ``data``: scored once per notebook
     return scored.dropna(subset=["happened"]).reset_index(drop=True)
 
 
@@ -96,6 +96,7 @@ def casemix_section(
             title="Share for whom the Always Event happened, adjusted for case mix",
             y_title="Adjusted share",
             reference="organisation's rate",
+            x_title="Answers",
             width=1000,
         )
         if len(shown)

@@ -182,9 +182,11 @@ def _digest(paths: Iterable[Path]) -> str:
     """SHA-256 of the files' names and bytes, in the order given."""
     import hashlib
 
+    from pxlib.report.isolation import file_sha256
+
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        digest.update(f"{path.name}\0{file_sha256(path)}\n".encode())
     return digest.hexdigest()
 
 
@@ -883,12 +885,11 @@ def _catchment(orgs: pd.DataFrame | None, code: str) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
-def _title_html(text: str, width_px: float = 860) -> str:
-    """A figure title escaped and broken at spaces to fit the report column (17 px font)."""
-    from pxlib.escape import html_text
-    from pxlib.spc.theme import wrap_lines
+def _title_html(text: str) -> str:
+    """A figure title broken to fit the report column (the template's 17 px title font)."""
+    from pxlib.spc.theme import wrapped_html
 
-    return "<br>".join(html_text(line) for line in wrap_lines(text, width_px, size=17))
+    return wrapped_html(text, 860, size=17)
 
 
 def _gpps_figure(shown: pd.DataFrame, label: str, title: str, breaks: list[int]):
