@@ -24,9 +24,11 @@ new kernel should that check (or anything else here) fail.
 :func:`memoise_loading` lets the notebooks of ONE organisation share the
 validated inputs: ``pxlib.data.load_data_dir`` called again with the same
 folder, arguments and file contents returns a deep copy of the first result
-(warnings it gave are given again, as a new kernel would). :func:`reset`
-forgets it whenever the next report reads another folder, so nothing of one
-organisation's records stays in a kernel that serves another.
+(warnings it gave are given again, as a new kernel would); the scored answers
+and weighted designs derived from them are shared the same way
+(:mod:`pxlib.workbook.measure_cache`). :func:`reset` forgets both whenever the
+next report reads another folder, so nothing of one organisation's records stays
+in a kernel that serves another.
 
 What does stay, by design: the published national files parsed by
 :mod:`pxlib.workbook.national_insight` (the FFT workbooks), kept by their
@@ -48,6 +50,8 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from pxlib.warning_log import noting_shown, show_again
 
 __all__ = ["prepare", "snapshot", "reset", "memoise_loading", "forget_loaded"]
 
@@ -242,28 +246,12 @@ def _fingerprint(folder: Path) -> tuple[tuple[str, str], ...]:
 
 
 def forget_loaded() -> None:
-    """Drop every memoised ``load_data_dir`` result."""
+    """Drop every memoised ``load_data_dir`` result, and what the measures derived from it."""
     _LOADED.clear()
     _LOADED_DIR[0] = None
-
-
-def _replay(shown: list[tuple[Any, ...]]) -> None:
-    """Warn again what the first load showed, through the filters in force now (a new
-    kernel, whose registries are empty, would show them)."""
-    for message, category, filename, lineno in shown:
-        module = next(
-            (m for m in list(sys.modules.values()) if getattr(m, "__file__", None) == filename),
-            None,
-        )
-        registry = vars(module).setdefault("__warningregistry__", {}) if module else None
-        warnings.warn_explicit(
-            message,
-            category,
-            filename,
-            lineno,
-            module=getattr(module, "__name__", None),
-            registry=registry,
-        )
+    measure_cache = sys.modules.get("pxlib.workbook.measure_cache")
+    if measure_cache is not None:
+        measure_cache.forget_shared()
 
 
 def memoise_loading() -> None:
@@ -293,22 +281,10 @@ def memoise_loading() -> None:
             return real(data_dir, trust_code, **kwargs)
         if key in _LOADED:
             result, shown = _LOADED[key]
-            _replay(shown)
+            show_again(shown)
             return copy.deepcopy(result)
-        shown: list[tuple[Any, ...]] = []
-        before = warnings.showwarning
-
-        def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
-            shown.append((message, category, filename, lineno))
-            return before(message, category, filename, lineno, file, line)
-
-        # shown as ever (filters and "already shown" registries untouched), and noted
-        warnings.showwarning = show
-        try:
+        with noting_shown() as shown:  # shown as ever, and noted
             result = real(data_dir, trust_code, **kwargs)
-        finally:
-            if warnings.showwarning is show:
-                warnings.showwarning = before
         if _LOADED_DIR[0] != key[0]:
             forget_loaded()
             _LOADED_DIR[0] = key[0]

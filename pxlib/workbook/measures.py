@@ -32,7 +32,9 @@ weeks**; every unit-week, window (``start``/``end``) and group is a domain
 estimate of that one design, so a unit-week has the same value whichever weeks
 are shown. The design is cached on the :class:`pxlib.data.WorkbookData` object
 (keyed on its ``responses``, ``question_bank``, ``margins`` and ``units`` tables:
-assigning a new table rebuilds it; change tables by assignment, not in place).
+assigning a new table rebuilds it; change tables by assignment, not in place) and
+shared with objects whose tables have the same contents
+(:mod:`pxlib.workbook.measure_cache`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartWarning, ColumnError, DataValidationError, WeightingWarning
+from pxlib.workbook.measure_cache import cache_entry, remembered
 
 if TYPE_CHECKING:
     from pxlib.survey.summaries import WeightedDesign
@@ -54,8 +57,6 @@ WEEK = pd.Timedelta(days=7)
 ELIGIBLE, CATCHMENT = "eligible", "catchment"
 POPULATION_USED = {True: "eligible patients of the unit", False: "none"}
 SHARE_COLUMNS = ["n_respondents", "n_happened", "share", "ci_low", "ci_high", "ess", "weighted"]
-_CACHE = "_pxlib_measure_designs"
-_SOURCES = ("responses", "question_bank", "margins", "units")
 
 
 def margins_dict(margins: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -137,24 +138,14 @@ class MeasureDesign:
     units: pd.DataFrame
 
 
-def _cache_entry(data) -> dict:
-    """The per-data cache, rebuilt when one of its source tables was replaced."""
-    sources = tuple(getattr(data, name, None) for name in _SOURCES)
-    store = getattr(data, "__dict__", None)
-    entry = store.get(_CACHE) if store is not None else None
-    if entry is None or any(a is not b for a, b in zip(entry["sources"], sources, strict=True)):
-        entry = {"sources": sources, "scored": {}, "designs": {}, "warned": False}
-        if store is not None:
-            store[_CACHE] = entry
-    return entry
-
-
 def _scored(data, measure_type, question_ids) -> pd.DataFrame:
     """:func:`scored_with_sites`, cached on ``data`` per choice of questions."""
     key = (None, tuple(question_ids)) if question_ids is not None else (measure_type, None)
-    entry = _cache_entry(data)
+    entry = cache_entry(data)
     if key not in entry["scored"]:
-        entry["scored"][key] = scored_with_sites(data, measure_type, question_ids)
+        entry["scored"][key] = remembered(
+            entry, ("scored", key), lambda: scored_with_sites(data, measure_type, question_ids)
+        )
     return entry["scored"][key]
 
 
@@ -202,20 +193,17 @@ def measure_design(data, question_id: str) -> MeasureDesign:
 
 def _measure_design(data, question_id: str, scored: pd.DataFrame | None) -> MeasureDesign:
     """:func:`measure_design`, taking the question's rows from ``scored`` when given."""
-    from pxlib.survey.summaries import build_design
-
-    entry = _cache_entry(data)
+    entry = cache_entry(data)
     cached = entry["designs"].get(question_id)
     if cached is not None:
         return cached
     if scored is None:
         scored = _scored(data, None, (question_id,))
-    rows = scored[scored["question_id"] == question_id].reset_index(drop=True)
-    unweighted = build_design(rows, None, unit_col="unit")
     eligible = eligible_margins(getattr(data, "margins", None))
-    if len(eligible):
-        weighted = build_design(rows, eligible, unit_col="unit", scale="respondents")
-    else:
+    weighted, unweighted = remembered(
+        entry, ("designs", question_id), lambda: _designs(scored, question_id, eligible)
+    )
+    if weighted is None:
         weighted = unweighted
         if len(catchment_margins(getattr(data, "margins", None))) and not entry["warned"]:
             entry["warned"] = True
@@ -242,6 +230,19 @@ def _measure_design(data, question_id: str, scored: pd.DataFrame | None) -> Meas
     md = MeasureDesign(question_id, weighted, unweighted, units.reset_index(drop=True))
     entry["designs"][question_id] = md
     return md
+
+
+def _designs(
+    scored: pd.DataFrame, question_id: str, eligible: pd.DataFrame
+) -> tuple[WeightedDesign | None, WeightedDesign]:
+    """One question's designs: raked to the units' eligible margins (None without any), and unweighted."""
+    from pxlib.survey.summaries import build_design
+
+    rows = scored[scored["question_id"] == question_id].reset_index(drop=True)
+    unweighted = build_design(rows, None, unit_col="unit")
+    if not len(eligible):
+        return None, unweighted
+    return build_design(rows, eligible, unit_col="unit", scale="respondents"), unweighted
 
 
 def _chosen_questions(scored: pd.DataFrame) -> list[str]:
