@@ -88,3 +88,22 @@ def test_the_kernel_forgets_the_shared_results_with_the_loaded_inputs():
     assert measure_cache._SHARED
     kernel_state.forget_loaded()
     assert not measure_cache._SHARED
+
+
+def _catchment_only():
+    data = load_data_dir(SAMPLE_DIR, "ZA1")
+    data.margins = data.margins[data.margins["describes"] == "catchment"].reset_index(drop=True)
+    return data
+
+
+def test_catchment_margins_are_named_once_for_each_copy_of_the_inputs():
+    measure_cache.forget_shared()
+    for data in (_catchment_only(), _catchment_only()):  # the second reuses the first's shares
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            measures.weekly_share(data)
+            measures.measure_design(data, "AE1")
+            measures.weekly_share(data)
+        said = [w for w in caught if "describe the catchment population" in str(w.message)]
+        assert len(said) == 1
+    measure_cache.forget_shared()

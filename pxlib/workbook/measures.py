@@ -205,15 +205,7 @@ def _measure_design(data, question_id: str, scored: pd.DataFrame | None) -> Meas
     )
     if weighted is None:
         weighted = unweighted
-        if len(catchment_margins(getattr(data, "margins", None))) and not entry["warned"]:
-            entry["warned"] = True
-            warnings.warn(
-                f"{getattr(data, 'trust_code', None) or 'the data'}: the margins describe the "
-                "catchment population, not the patients of each unit, so the Always Event "
-                "measures are not weighted (add describes=eligible margins per unit)",
-                WeightingWarning,
-                stacklevel=3,
-            )
+        _warn_catchment_only(data, entry, stacklevel=4)
     units = weighted.groups.copy()
     units["reason"] = np.where(
         units["weighted"],
@@ -230,6 +222,21 @@ def _measure_design(data, question_id: str, scored: pd.DataFrame | None) -> Meas
     md = MeasureDesign(question_id, weighted, unweighted, units.reset_index(drop=True))
     entry["designs"][question_id] = md
     return md
+
+
+def _warn_catchment_only(data, entry: dict, stacklevel: int) -> None:
+    """Once per data object: margins of the catchment only leave the measures unweighted."""
+    if entry["warned"] or len(eligible_margins(getattr(data, "margins", None))):
+        return
+    if len(catchment_margins(getattr(data, "margins", None))):
+        entry["warned"] = True
+        warnings.warn(
+            f"{getattr(data, 'trust_code', None) or 'the data'}: the margins describe the "
+            "catchment population, not the patients of each unit, so the Always Event "
+            "measures are not weighted (add describes=eligible margins per unit)",
+            WeightingWarning,
+            stacklevel=stacklevel,
+        )
 
 
 def _designs(
@@ -285,8 +292,6 @@ def weekly_share(
     ``weighted`` (every answer of the group weighted), and ``y`` = share × ess,
     ``n`` = ess for a p chart.
     """
-    from pxlib.survey.summaries import domain_shares
-
     scored = _scored(data, measure_type, question_ids)
     chosen = _chosen_questions(scored)
     by = list(by)
@@ -295,6 +300,22 @@ def weekly_share(
     missing = [c for c in by if c not in scored.columns]
     if missing:
         raise ColumnError(f"the scored responses have no column(s) {missing}")
+    entry = cache_entry(data)
+    if chosen:
+        _warn_catchment_only(data, entry, stacklevel=3)
+    choice = (measure_type, None if question_ids is None else tuple(question_ids))
+    key = ("weekly_share", choice, tuple(by), bool(weighted), repr(start), repr(end))
+    return remembered(
+        entry, key, lambda: _weekly_share(data, scored, chosen, by, weighted, start, end)
+    )
+
+
+def _weekly_share(
+    data, scored: pd.DataFrame, chosen: list[str], by: list[str], weighted: bool, start, end
+) -> pd.DataFrame:
+    """:func:`weekly_share` of the scored answers of the ``chosen`` questions."""
+    from pxlib.survey.summaries import domain_shares
+
     frames = []
     for qid in chosen:
         md = _measure_design(data, qid, scored)
