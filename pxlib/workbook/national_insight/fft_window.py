@@ -14,11 +14,10 @@ import pandas as pd
 
 from pxlib import fmt
 from pxlib.disclosure import SmallNumbers
-from pxlib.errors import PxlibError
 from pxlib.escape import markdown
 from pxlib.workbook.national_insight.common import labelled, org_name
 from pxlib.workbook.national_insight.files import NATIONAL_DIR, NationalFiles, Unreadable
-from pxlib.workbook.national_insight.section import Section, missing_sentence, unreadable_section
+from pxlib.workbook.national_insight.section import Section, read_or_reason
 
 __all__ = [
     "FFT_TITLE",
@@ -140,12 +139,11 @@ def fft_window_or_reason(
 ) -> FFTWindow | Section:
     """The trust's FFT window, or the section saying why there is nothing to show (no
     files, unreadable files, or none of the trust)."""
-    if not national.fft:
-        return Section("fft", title, missing_sentence("fft"), available=False)
-    try:
-        window = fft_window(national, code, months, orgs, workers)
-    except PxlibError as exc:
-        return unreadable_section("fft", title, exc)
+    window = read_or_reason(
+        "fft", title, national.fft, lambda: fft_window(national, code, months, orgs, workers)
+    )
+    if isinstance(window, Section):
+        return window
     if window is None:
         text = markdown(
             "The Friends and Family Test files in `{folder}/` have no inpatient results for "

@@ -13,7 +13,6 @@ import pandas as pd
 
 from pxlib import fmt
 from pxlib.disclosure import small_numbers
-from pxlib.errors import PxlibError
 from pxlib.escape import markdown, md_text
 from pxlib.workbook.national_insight.common import (
     labelled,
@@ -23,7 +22,7 @@ from pxlib.workbook.national_insight.common import (
     title_html,
 )
 from pxlib.workbook.national_insight.files import NationalFiles, find_national
-from pxlib.workbook.national_insight.section import Section, missing_sentence, unreadable_section
+from pxlib.workbook.national_insight.section import Section, missing_section, read_or_reason
 
 __all__ = ["gpps_section"]
 
@@ -105,7 +104,7 @@ def gpps_section(
     orgs = organisations_for(data_dir, organisations)
     title = "GP Patient Survey: the trust's catchment practices"
     if not national.gpps:
-        return Section("gpps", title, missing_sentence("gpps"), available=False)
+        return missing_section("gpps", title)
     practices = _catchment(orgs, code)
     if practices.empty:
         text = markdown(
@@ -115,10 +114,9 @@ def gpps_section(
             code=code,
         )
         return Section("gpps", title, text, available=False)
-    try:
-        gpps = national.gpps_frame(item)
-    except PxlibError as exc:
-        return unreadable_section("gpps", title, exc)
+    gpps = read_or_reason("gpps", title, national.gpps, lambda: national.gpps_frame(item))
+    if isinstance(gpps, Section):
+        return gpps
     labels = {i.key: i.label for i in GPPS_ITEMS}
     label = labels.get(item, item)
     codes = set(practices["org_code"].astype(str))

@@ -5,14 +5,28 @@ which file to download and from where (:data:`SOURCES`, after ``../shared/nation
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
+from pxlib.errors import PxlibError
 from pxlib.escape import md_text
 from pxlib.workbook.national_insight.files import NATIONAL_DIR
 
-__all__ = ["SOURCES", "Section", "Source", "missing_sentence", "unreadable_section"]
+__all__ = [
+    "SOURCES",
+    "Section",
+    "Source",
+    "missing_section",
+    "missing_sentence",
+    "read_or_reason",
+    "unreadable_section",
+]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -101,3 +115,21 @@ def unreadable_section(key: str, title: str, exc: Exception) -> Section:
         f"({SOURCES[key].where})."
     )
     return Section(key, title, text, available=False)
+
+
+def missing_section(key: str, title: str) -> Section:
+    """A section saying data set ``key`` is missing: :func:`missing_sentence`."""
+    return Section(key, title, missing_sentence(key), available=False)
+
+
+def read_or_reason(
+    key: str, title: str, files: Sequence[Path], read: Callable[[], T]
+) -> T | Section:
+    """``read()``, or the section saying why data set ``key`` cannot be shown: no ``files``
+    (:func:`missing_section`) or a reading error (:func:`unreadable_section`)."""
+    if not files:
+        return missing_section(key, title)
+    try:
+        return read()
+    except PxlibError as exc:
+        return unreadable_section(key, title, exc)

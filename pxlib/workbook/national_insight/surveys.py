@@ -12,7 +12,6 @@ import pandas as pd
 
 from pxlib import fmt
 from pxlib.disclosure import small_numbers
-from pxlib.errors import PxlibError
 from pxlib.escape import markdown, md_text
 from pxlib.workbook.national_insight.common import (
     labelled,
@@ -22,7 +21,7 @@ from pxlib.workbook.national_insight.common import (
     title_html,
 )
 from pxlib.workbook.national_insight.files import NationalFiles, find_national
-from pxlib.workbook.national_insight.section import Section, missing_sentence, unreadable_section
+from pxlib.workbook.national_insight.section import Section, read_or_reason
 
 __all__ = ["cqc_section", "ncpes_section", "staff_section"]
 
@@ -42,12 +41,9 @@ def ncpes_section(
     national = find_national(data_dir)
     code = normalised_code(trust_code)
     title = "National Cancer Patient Experience Survey"
-    if not national.ncpes:
-        return Section("ncpes", title, missing_sentence("ncpes"), available=False)
-    try:
-        frame = national.ncpes_frame()
-    except PxlibError as exc:
-        return unreadable_section("ncpes", title, exc)
+    frame = read_or_reason("ncpes", title, national.ncpes, national.ncpes_frame)
+    if isinstance(frame, Section):
+        return frame
     name = org_name(code, organisations_for(data_dir, organisations), code)
     rows = frame[(frame["level"] == "trust") & (frame["org_code"].astype(str).str.upper() == code)]
     if rows.empty:
@@ -137,12 +133,9 @@ def cqc_section(
     national = find_national(data_dir)
     code = normalised_code(trust_code)
     title = "CQC Adult Inpatient Survey"
-    if not national.cqc:
-        return Section("cqc", title, missing_sentence("cqc"), available=False)
-    try:
-        frame = national.cqc_frame()
-    except PxlibError as exc:
-        return unreadable_section("cqc", title, exc)
+    frame = read_or_reason("cqc", title, national.cqc, national.cqc_frame)
+    if isinstance(frame, Section):
+        return frame
     frame = frame[frame["survey"].astype(str) == "ip"] if (frame["survey"] == "ip").any() else frame
     rows = frame[frame["trust_code"].astype(str).str.upper() == code]
     name = org_name(code, organisations_for(data_dir, organisations), code)
@@ -214,12 +207,9 @@ def staff_section(
     national = find_national(data_dir)
     code = normalised_code(trust_code)
     title = "NHS Staff Survey: People Promise"
-    if not national.staff:
-        return Section("staff", title, missing_sentence("staff"), available=False)
-    try:
-        frame = national.staff_frame()
-    except PxlibError as exc:
-        return unreadable_section("staff", title, exc)
+    frame = read_or_reason("staff", title, national.staff, national.staff_frame)
+    if isinstance(frame, Section):
+        return frame
     rows = frame[
         (frame["org_code"].astype(str).str.upper() == code)
         & frame["element_type"].fillna("").astype(str).ne("")
