@@ -28,6 +28,7 @@ from national_workbooks import (
 
 from pxlib.report.isolation import plan_staging, stage_organisations
 from pxlib.workbook import national_insight as ni
+from pxlib.workbook.national_insight.files import published
 
 NOTE = "fewer than 10 answers: not shown"
 HOSTILE = "Zed <script>alert(1)</script> *Valley* NHS Trust"
@@ -494,10 +495,10 @@ def test_published_files_are_parsed_once_per_contents_and_handed_out_as_copies(t
     for folder in (first, second):
         folder.mkdir()
         (folder / "a.xlsx").write_bytes(b"the same published bytes")
-    got = ni._published("test", [first / "a.xlsx"], reader(first))
+    got = published("test", [first / "a.xlsx"], reader(first))
     got.loc[0, "x"] = 99
-    again = ni._published("test", [second / "a.xlsx"], reader(second))
+    again = published("test", [second / "a.xlsx"], reader(second))
     assert calls == [first] and list(again["x"]) == [1, 2, 3]
     (second / "a.xlsx").write_bytes(b"a newer month")
-    ni._published("test", [second / "a.xlsx"], reader(second))
+    published("test", [second / "a.xlsx"], reader(second))
     assert calls == [first, second]
