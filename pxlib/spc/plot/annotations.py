@@ -24,7 +24,7 @@ from pxlib.spc.plot.words import LINE_NAMES
 from pxlib.spc.plot.xaxis import MAX_LABEL_LEVELS, XScale, stagger
 from pxlib.spc.theme import NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY, text_width_px
 
-PDSA_COLUMNS = {
+PDSA_COLUMNS: dict[str, Any] = {
     "x": "start_date",
     "label": "change_idea",
     "short": "cycle_id",
@@ -50,7 +50,7 @@ def phase_band_px(levels: int) -> int:
     return 3 + _PHASE_STEP_PX * max(levels, 1)
 
 
-def _midpoint(a: object, b: object, dates: bool) -> object:
+def _midpoint(a: Any, b: Any, dates: bool) -> Any:
     if dates:
         ta, tb = pd.Timestamp(a), pd.Timestamp(b)
         return (ta + (tb - ta) / 2).strftime("%Y-%m-%d %H:%M")
@@ -154,7 +154,7 @@ def pdsa_rows(table: pd.DataFrame, cols: dict[str, Any]) -> pd.DataFrame:
 def _pdsa_hover(row: pd.Series, cols: dict[str, Any], short: str) -> str:
     start = row[cols["x"]]
     when = pd.Timestamp(start).strftime("%d %b %Y") if is_date_like(start) else value_text(start)
-    end = row.get(cols["end"]) if cols["end"] else None
+    end: Any = row.get(cols["end"]) if cols["end"] else None
     if not is_blank(end) and is_date_like(end):
         when += f" to {pd.Timestamp(end).strftime('%d %b %Y')}"
     lines = [f"<b>{html_text(short)}</b> ({when})", wrap_hover(as_text(row[cols["label"]]))]
@@ -248,7 +248,8 @@ def pdsa_marks(
         else:
             note["ay"] = -(_PDSA_ARROW_PX + level * _PDSA_STEP_PX)
     # lower labels drawn last, over the arrows of the labels stacked above them
-    order = sorted(range(len(notes)), key=lambda i: -(levels[i] if levels[i] is not None else 9))
+    depth = [9 if level is None else level for level in levels]
+    order = sorted(range(len(notes)), key=lambda i: -depth[i])
     return shapes, [notes[i] for i in order]
 
 
@@ -285,10 +286,10 @@ def phases_from_pdsa(
         when = when.fillna(pd.to_datetime(kept[fallback_x], errors="coerce"))
     kept = kept.assign(_when=when)
     kept = kept[kept["_when"].notna()]
-    grid = None
+    grid: np.ndarray | None = None
     if x_values is not None:
-        grid = pd.Series(pd.to_datetime(pd.Series(x_values).dropna().unique())).sort_values()
-        grid = grid.to_numpy()
+        plotted = pd.Series(pd.to_datetime(pd.Series(x_values).dropna().unique()))
+        grid = plotted.sort_values().to_numpy()
 
     def snap(values: pd.Series) -> list:
         out = sorted(set(values))

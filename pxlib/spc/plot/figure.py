@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -61,9 +61,12 @@ from pxlib.spc.plot.words import LINE_NAMES, icon_words
 from pxlib.spc.plot.xaxis import DATE_AXIS, XScale, x_ticks
 from pxlib.spc.theme import NHS_DARK_GREY
 
+if TYPE_CHECKING:
+    from pxlib.spc.result import SPCResult
+
 
 def spc_figure(
-    result,
+    result: SPCResult,
     *,
     group: object = None,
     annotations: pd.DataFrame | None = None,
@@ -265,7 +268,9 @@ def _add_pdsa(ctx, key, xa, ya, dates, seen, traces, shapes, notes, scale=None) 
         traces.append(pdsa_legend())
 
 
-def _multiples(ctx: dict, keys: list[tuple], frames: dict, cols: int | None, shared_y: bool):
+def _multiples(
+    ctx: dict, keys: list[tuple], frames: dict, cols: int | None, shared_y: bool
+) -> go.Figure:
     result, spec = ctx["result"], ctx["spec"]
     count = len(keys)
     cols = cols or (count if count <= 4 else 4 if count <= 12 else 5)

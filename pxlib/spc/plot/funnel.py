@@ -8,6 +8,8 @@ colour and marker of improvement or concern.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -19,6 +21,9 @@ from pxlib.spc.plot.layout import figure_title, title_extra_px
 from pxlib.spc.plot.panel import CL_COLOUR, LIMIT_COLOUR
 from pxlib.spc.plot.values import as_bools, as_floats, as_text
 from pxlib.spc.theme import LINE_HEIGHT, NHS_DARK_GREY, NHS_MID_GREY, TEMPLATE, text_width_px
+
+if TYPE_CHECKING:
+    from pxlib.spc.result import FunnelResult
 
 
 def _funnel_curve(points: pd.DataFrame, z: float, upper_bound: float) -> tuple | None:
@@ -45,7 +50,7 @@ def _funnel_curve(points: pd.DataFrame, z: float, upper_bound: float) -> tuple |
 
 
 def funnel_figure(
-    result,
+    result: FunnelResult,
     *,
     improvement: str = "neutral",
     show_2sigma: bool = True,
@@ -248,7 +253,7 @@ def _outlier_labels(
         h = _OUTLIER_FONT * LINE_HEIGHT + 4
         # straight above (below) the point, else just beside a label in the way,
         # else one level further out
-        dx, dist, box = 0.0, _OUTLIER_ARROW_PX, (0.0, 0.0, 0.0, 0.0)
+        dx, dist, box = 0.0, float(_OUTLIER_ARROW_PX), (0.0, 0.0, 0.0, 0.0)
         for level in range(8):
             dist = _OUTLIER_ARROW_PX + level * (h + 2)
             cy = py + dist if up else py - dist

@@ -4,6 +4,7 @@ group's last phase (its icons) and the order that puts groups needing attention 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -11,8 +12,11 @@ from pxlib.errors import ChartError, ColumnError
 from pxlib.spc import vocabulary
 from pxlib.spc.plot.values import as_text
 
+if TYPE_CHECKING:
+    from pxlib.spc.result import SPCResult
 
-def check_points(result) -> pd.DataFrame:
+
+def check_points(result: SPCResult) -> pd.DataFrame:
     points = result.points
     missing = [c for c in ("x", "y", "cl") if c not in points.columns]
     missing += [c for c in result.by if c not in points.columns]
@@ -44,7 +48,7 @@ def group_frames(frame: pd.DataFrame, by: Sequence[str]) -> dict[tuple, pd.DataF
     }
 
 
-def latest_rows(result) -> dict[tuple, pd.Series]:
+def latest_rows(result: SPCResult) -> dict[tuple, pd.Series]:
     """{group key: the summary row of the group's last phase}."""
     return {tuple(row[c] for c in result.by): row for _, row in result.latest().iterrows()}
 
@@ -55,7 +59,7 @@ def icon_types(row: pd.Series | None) -> tuple[str, str]:
     return as_text(row.get("variation_type")), as_text(row.get("assurance_type"))
 
 
-def attention_order(result) -> list[tuple]:
+def attention_order(result: SPCResult) -> list[tuple]:
     """Groups ordered with those needing attention first.
 
     Ranked by the variation icon of the group's last phase (concern first, then a
@@ -81,7 +85,7 @@ def attention_order(result) -> list[tuple]:
     return [r[-1] for r in sorted(ranks, key=lambda r: r[:3])]
 
 
-def select_group(result, group: object) -> tuple:
+def select_group(result: SPCResult, group: object) -> tuple:
     key = group if isinstance(group, tuple) else (group,)
     if len(key) != len(result.by):
         raise ChartError(

@@ -7,7 +7,7 @@ symbols, each with its hover in plain words; plus the phase lines and labels
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from pxlib.spc.plot.words import LINE_NAMES, signal_texts, split_rules, target_t
 from pxlib.spc.plot.xaxis import XScale
 from pxlib.spc.spec import ChartSpec
 from pxlib.spc.theme import NHS_DARK_GREY, NHS_MID_GREY
+
+if TYPE_CHECKING:
+    from pxlib.spc.result import SPCResult
 
 _MEDIAN_KINDS = {"run", "g"}  # kinds whose centre line is the median
 LIMIT_COLOUR = NHS_MID_GREY
@@ -89,7 +92,7 @@ class Panel:
 
     def __init__(
         self,
-        result,
+        result: SPCResult,
         spec: ChartSpec,
         opts: dict[str, Any],
         seen: set[str],

@@ -4,6 +4,8 @@ caveats, groups needing attention first."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -20,14 +22,19 @@ from pxlib.spc.plot.values import as_text, is_blank, is_date_like
 from pxlib.spc.plot.words import target_text
 from pxlib.spc.theme import table_styles
 
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+
+    from pxlib.spc.result import SPCResult
+
 
 def summary_table(
-    result,
+    result: SPCResult,
     *,
     order: str = "attention",
     icon_size: int = 32,
     caption: str | None = None,
-):
+) -> Styler:
     """A pandas Styler: one row per group with its latest value, limits and icons.
 
     Columns: the ``by`` columns, the latest x with a value, that value, the centre
@@ -98,7 +105,7 @@ def summary_table(
     text = caption if caption is not None else default
     if text:
         styler = styler.set_caption(html_text(text))
-    return styler.set_table_styles(table_styles(vertical_align="middle"))
+    return styler.set_table_styles(cast(Any, table_styles(vertical_align="middle")))
 
 
 def _icon_cell(svg: str, words: str) -> str:

@@ -7,12 +7,13 @@ import math
 import numbers
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 
-def is_blank(value: object) -> bool:
+def is_blank(value: Any) -> bool:
     if value is None:
         return True
     try:

@@ -7,6 +7,8 @@ Point types, colours, chart kinds and rule set names come from
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from pxlib.escape import html_text
@@ -14,6 +16,9 @@ from pxlib.spc import rules as R
 from pxlib.spc import vocabulary
 from pxlib.spc.plot.values import as_text
 from pxlib.spc.spec import ChartSpec
+
+if TYPE_CHECKING:
+    from pxlib.spc.result import SPCResult
 
 LINE_NAMES = {
     "cl_mean": "Centre line (mean)",
@@ -216,7 +221,7 @@ def icon_phrases(
     return parts
 
 
-def subtitle(result) -> str:
+def subtitle(result: SPCResult) -> str:
     kind = vocabulary.KIND_NAMES.get(result.kind, f"{result.kind} chart")
     rules = ", ".join(vocabulary.RULE_SET_NAMES.get(r, r) for r in result.rules)
     out = kind

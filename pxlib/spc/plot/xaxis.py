@@ -67,7 +67,7 @@ class XScale:
             return np.asarray(vals, dtype=float)
         return None
 
-    def px(self, value: object) -> float | None:
+    def px(self, value: Any) -> float | None:
         if is_blank(value):
             return None
         try:
@@ -101,9 +101,8 @@ def stagger(boxes: Sequence[tuple[float, float] | None], max_levels: int) -> lis
     """
     out: list[int | None] = [0] * len(boxes)
     ends: list[float] = []  # right edge of the last label of each level
-    placed = sorted((b[0], i) for i, b in enumerate(boxes) if b is not None)
-    for left, i in placed:
-        right = boxes[i][1]
+    placed = sorted((b[0], i, b[1]) for i, b in enumerate(boxes) if b is not None)
+    for left, i, right in placed:  # i is unique: rights are never compared
         for level, end in enumerate(ends):
             if left >= end + _LABEL_GAP_PX:
                 ends[level] = right
@@ -165,7 +164,7 @@ def _date_tick_labels(lo_ms: float, hi_ms: float, nticks: int) -> tuple[list[str
         when = pd.Timestamp(2000 + first // 12, first % 12 + 1, 1)
         offset = pd.DateOffset(months=months)
         step_ms = months * _MONTH_MS
-    labels = []
+    labels: list[str] = []
     while when <= end and len(labels) < 50:
         if unit == "D":  # "%-d %b<br>%Y"
             labels.append(f"{when.day} {when:%b}<br>{when:%Y}")
@@ -217,6 +216,8 @@ def x_ticks(scale: XScale, axis_px: float) -> dict[str, Any]:
 
 def _tick_labels(scale: XScale, axis_px: float, nticks: int) -> tuple[list[str], float]:
     """The labels an axis with at most ``nticks`` ticks shows, and their spacing in px."""
+    labels: list[str]
+    step: float
     span = scale.hi - scale.lo
     if scale.kind == "date" and span > 0:
         labels, step = _date_tick_labels(scale.lo, scale.hi, nticks)
