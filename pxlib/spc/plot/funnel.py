@@ -26,7 +26,27 @@ if TYPE_CHECKING:
     from pxlib.spc.result import FunnelResult
 
 
-def _funnel_curve(points: pd.DataFrame, z: float, upper_bound: float) -> tuple | None:
+def _funnel_curve(
+    result: FunnelResult, points: pd.DataFrame, z: float, upper_bound: float
+) -> tuple | None:
+    """The funnel limits cl -/+ z sigma on a grid of denominators spanning the units'
+    (0.85 times the smallest to 1.1 times the largest, 80 steps, geometric), or None
+    where the per-unit limits are drawn instead (fewer than two units with a limit not
+    cut at a bound, or limits not of the funnel form: :func:`_fitted_curve`).
+
+    The values are the engine's exact limits (:meth:`FunnelResult.limits`) when the
+    result carries its centre line and sigma_z; for a table built by hand, the curve
+    fitted from the units' own limits.
+    """
+    fitted = _fitted_curve(points, z, upper_bound)
+    if fitted is None or not (np.isfinite(result.cl) and np.isfinite(result.sigma_z)):
+        return fitted
+    grid = fitted[0]
+    lo, hi = result.limits(grid, sigmas=z)
+    return grid, lo, hi
+
+
+def _fitted_curve(points: pd.DataFrame, z: float, upper_bound: float) -> tuple | None:
     """Smooth funnel limits cl ± z·k/√n fitted from the units' own limits.
 
     For p and u funnels (with or without Laney's overdispersion factor) the 3-sigma
@@ -106,8 +126,8 @@ def funnel_figure(
             "hoverinfo": "skip",
         }
 
-    curve3 = _funnel_curve(pts, 3, upper_bound)
-    curve2 = _funnel_curve(pts, 2, upper_bound) if show_2sigma else None
+    curve3 = _funnel_curve(result, pts, 3, upper_bound)
+    curve2 = _funnel_curve(result, pts, 2, upper_bound) if show_2sigma else None
     xs = [float(np.nanmin(n)) * 0.85, float(np.nanmax(n)) * 1.1]
     traces.append(
         line(xs, [float(cl[0])] * 2, "Centre line (all units)", "solid", 1.5, colour=CL_COLOUR)
