@@ -159,7 +159,13 @@ def signal_texts(
 ) -> list[str]:
     """Hover lines of every point of one group (sorted by x): each fired rule in words,
     with the size of its pattern counted from the neighbouring points flagged by the
-    same rule on the same side (shift, run) or in the same direction (trend)."""
+    same rule on the same side (shift, run) or in the same direction (trend).
+
+    Read from the points' ``special_cause`` rather than ``SPCResult.signals``: results
+    whose points were replaced after the chart (the workbook blanks small numbers,
+    demotes signals and joins baselines with ``dataclasses.replace``) keep the old
+    signals frame, and the frame counts a run across its excluded points, where the
+    figures have always counted the flagged points next to each other."""
     m = len(rules)
     out: list[list[str]] = [[] for _ in range(m)]
     names = sorted({r for rs in rules for r in rs})
