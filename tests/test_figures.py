@@ -16,7 +16,9 @@ import plotly.graph_objects as go
 import pytest
 
 from pxlib.errors import ChartError, ColumnError
-from pxlib.spc import figures, icons, theme
+from pxlib.spc import icons, theme
+from pxlib.spc import plot as figures
+from pxlib.spc.plot.words import signal_texts
 from pxlib.spc.result import FunnelResult, SPCResult
 
 MDC = {
@@ -584,7 +586,7 @@ def test_rule_words():
 def test_trend_counted_across_a_peak():
     y = np.array([1, 2, 3, 4, 5, 6, 7, 6, 5, 4, 3, 2, 1.0])
     rules = [["trend"]] * 13
-    texts = figures._signal_texts(rules, y, np.full(13, 4.0), np.full(13, 9.0), "increase")
+    texts = signal_texts(rules, y, np.full(13, 4.0), np.full(13, 9.0), "increase")
     assert texts[0] == "7 points in a row rising: improvement"
     assert texts[6] == "7 points in a row rising: improvement"
     assert texts[7] == "7 points in a row falling: concern"  # the peak belongs to both

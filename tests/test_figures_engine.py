@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from conftest import require_reference
 
-from pxlib.spc import chart, figures, funnel, icons
+from pxlib.spc import chart, funnel, icons
+from pxlib.spc import plot as figures
 
 
 def _svg(image) -> str:

@@ -143,14 +143,14 @@ class SPCResult(_ReadsSpec):
         return self.spec.rules
 
     def figure(self, **kwargs: Any):
-        """A plotly Figure of the chart (see :func:`pxlib.spc.figures.spc_figure`)."""
-        from pxlib.spc.figures import spc_figure
+        """A plotly Figure of the chart (see :func:`pxlib.spc.plot.spc_figure`)."""
+        from pxlib.spc.plot import spc_figure
 
         return spc_figure(self, **kwargs)
 
     def summary_table(self, **kwargs: Any):
         """A pandas Styler: each group's latest value, limits and icons."""
-        from pxlib.spc.figures import summary_table
+        from pxlib.spc.plot import summary_table
 
         return summary_table(self, **kwargs)
 
@@ -199,7 +199,7 @@ class FunnelResult(_ReadsSpec):
         )
 
     def figure(self, **kwargs: Any):
-        """A plotly Figure of the funnel (see :func:`pxlib.spc.figures.funnel_figure`)."""
-        from pxlib.spc.figures import funnel_figure
+        """A plotly Figure of the funnel (see :func:`pxlib.spc.plot.funnel_figure`)."""
+        from pxlib.spc.plot import funnel_figure
 
         return funnel_figure(self, **kwargs)
