@@ -17,17 +17,21 @@ QUIET_EDITABLE := -W "ignore:Editable installation:UserWarning"
 demo: setup
 	$(BIN)/pxlib demo
 
-# unit, reference and property tests: a few minutes
+# the type check, then the unit, reference and property tests: a few minutes
 test: setup
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -m "not slow"
 
-# everything, with the tests marked slow (notebooks, batches, browser)
+# the type check and every test, with those marked slow (notebooks, batches, browser)
 test-all: setup
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
-# in a git checkout, also register the filter that stores notebooks without outputs
+# in a git checkout, also register the filter that stores notebooks without outputs and
+# the pre-commit hook (.pre-commit-config.yaml: ruff, ruff format, stripped notebooks, mypy)
 setup: $(STAMP)
 	@$(BIN)/python -m pxlib.workbook.nbtools install-filter
+	@if [ -e .git ]; then $(BIN)/pre-commit install --allow-missing-config >/dev/null; fi
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +42,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m mypy
 
 sample: setup
 	$(BIN)/pxlib sample --out data/sample
