@@ -42,9 +42,9 @@ _WORDS = {
 def _respondents(data) -> pd.DataFrame:
     """One row per answer to the outcome measure: unit, ``happened`` (0/1, missing for
     don't know) and the respondent's attributes."""
-    from pxlib.workbook.measures import _scored
+    from pxlib.workbook.measure_design import scored_answers
 
-    scored = _scored(data, "outcome", None)  # cached on ``data``: scored once per notebook
+    scored = scored_answers(data, "outcome", None)  # cached on ``data``: scored once per notebook
     return scored.dropna(subset=["happened"]).reset_index(drop=True)
 
 
