@@ -26,7 +26,7 @@ from pxlib.weighting.adjust import nonresponse_adjust as _nr_adjust
 from pxlib.weighting.adjust import poststratify_fit
 from pxlib.weighting.adjust import trim as _trim
 from pxlib.weighting.calibration import calibrate_fit
-from pxlib.weighting.diagnostics import weight_summary
+from pxlib.weighting.diagnostics import kish_ess, weight_summary
 from pxlib.weighting.raking import rake_fit
 
 from .ci import proportion_ci
@@ -221,13 +221,13 @@ class Design(LinearisedVariance):
         return val
 
     def _wfacts(self) -> tuple[bool, int, float, float]:
-        """(all weights positive, count positive, sum w, sum w^2), cached per weights."""
+        """(all weights positive, count positive, sum w, Kish ESS), cached per weights."""
         cached = self.__dict__.get("_wfacts_cache")
         if cached is not None and cached[0] is self._w:
             return cached[1]
         pos = self._w > 0
         npos = int(np.count_nonzero(pos))
-        val = (npos == self._w.size, npos, float(self._w.sum()), dot(self._w, self._w))
+        val = (npos == self._w.size, npos, float(self._w.sum()), kish_ess(self._w))
         self.__dict__["_wfacts_cache"] = (self._w, val)
         return val
 
@@ -412,14 +412,13 @@ class Design(LinearisedVariance):
         check_01(y, col)
         level = check_level(level)
         est, z, n = self._mean_parts(col, y)
-        all_pos, npos, sw, sw2 = self._wfacts()
+        all_pos, npos, _, ess = self._wfacts()
         if all_pos and n == y.size:
-            ones, n_keep, ess = int(np.count_nonzero(y == 1)), n, sw**2 / sw2
+            ones, n_keep = int(np.count_nonzero(y == 1)), n
         else:
             keep = (self._w > 0) & ~np.isnan(y)
             ones, n_keep = int(np.count_nonzero(y[keep] == 1)), int(np.count_nonzero(keep))
-            wk = self._w[keep]
-            ess = wk.sum() ** 2 / dot(wk, wk)
+            ess = kish_ess(self._w[keep])
         if ones in (0, n_keep):
             # everyone agrees: exact 0 or 1, no rounding residue in p or its SE
             est, se = float(ones > 0), 0.0

@@ -15,6 +15,7 @@ import pandas as pd
 from pxlib.distributions import norm_ppf, t_ppf
 from pxlib.errors import DesignError
 from pxlib.weighting._margins import show
+from pxlib.weighting.diagnostics import kish_ess_by
 
 from .ci import proportion_ci
 from .columns import check_01, check_ddf, check_level, column_of, numeric_column
@@ -278,9 +279,7 @@ class Domains:
         df = self._domain_df(m, g)
         self._explain_missing(m, g, df, col, with_ci=False)  # intervals take df >= 1
         G = len(est)
-        w2 = np.bincount(g, weights=wm * wm, minlength=G)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ess = np.where(w2 > 0, den**2 / w2, 0.0)
+        ess = kish_ess_by(g, wm, G)
         pos = m & (self.design._w > 0)
         n_one = np.bincount(g, weights=(pos & (y0 == 1)).astype(float), minlength=G)
         n_pos = np.bincount(g, weights=pos.astype(float), minlength=G)
