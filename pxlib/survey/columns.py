@@ -59,8 +59,11 @@ def numeric_column(df: pd.DataFrame, name: str) -> np.ndarray:
     return y
 
 
-def check_level(level) -> float:
-    if not (isinstance(level, numbers.Real) and not isinstance(level, bool) and 0 < level < 1):
+def check_level(level: object) -> float:
+    """A confidence level strictly between 0 and 1, as a float."""
+    if not (
+        isinstance(level, numbers.Real) and not isinstance(level, bool) and 0 < float(level) < 1
+    ):
         raise DesignError(f"level must be a confidence level between 0 and 1, not {show(level)}")
     return float(level)
 

@@ -113,8 +113,9 @@ class LinearisedVariance:
             "similar stratum or use lonely_psu='certainty' or 'adjust'"
         )
 
-    def _variance(self, U: np.ndarray) -> np.ndarray:
-        """Linearised variance of totals of U (n or n x k): with-replacement PSUs."""
+    def _variance(self, U: np.ndarray) -> np.ndarray | float:
+        """Linearised variance of totals of U (n or n x k): with-replacement PSUs (a float
+        for one column, an array of k for k)."""
         H = len(self._strata_labels)
         if self._psu is None and H == 1 and self._lonely == "fail":
             n = U.shape[0]
@@ -174,7 +175,7 @@ class LinearisedVariance:
     def _se_from_z(self, z: np.ndarray) -> np.ndarray:
         a = self._changed_since_calibration()
         w = self._w
-        if a is not None:
+        if a is not None and self._w_cal is not None:  # a is None without a calibration
             z = a * z if z.ndim == 1 else a[:, None] * z
             w = self._w_cal
         e = self._residualize(z)
