@@ -358,7 +358,7 @@ def _reject_unequal_margin_totals(conv: pd.DataFrame, issues: RowIssues) -> None
         in_group = (
             (keyed["org_code"] == org) & (keyed["unit"] == unit) & (keyed["describes"] == describes)
         )
-        values = totals.loc[(org, unit, describes)].dropna().items()
+        values = totals.xs((org, unit, describes)).dropna().items()
         where = f"{org} {unit}".strip()
         reason = (
             f"the {describes} margins of {where} add up to different totals by variable "

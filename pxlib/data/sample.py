@@ -193,7 +193,7 @@ def sample_readme(seed: int) -> str:
     ]
     for trust in TRUSTS:
         for plan in trust.units:
-            if plan.after is not None:
+            if plan.after is not None and plan.change_week is not None:
                 share = (
                     f"{plan.base:.0%} until week {plan.change_week - 1}, then {plan.after:.0%} from week "
                     f"{plan.change_week} ({_week_start(plan.change_week)})"

@@ -186,7 +186,7 @@ def draw_answers(
             FIRST_WEEK + pd.to_timedelta((people["week_no"] - 1) * 7 + people["day"], unit="D")
         ).dt.strftime("%Y-%m-%d"),
     )
-    frames = []
+    frames: list[pd.DataFrame] = []
     for qid, answer, com in (
         (OUTCOME_ID, outcome, comment),
         ("PR1", pr1, ""),

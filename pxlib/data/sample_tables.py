@@ -44,7 +44,7 @@ def margins_table() -> pd.DataFrame:
     eligible = (("age_band", AGE_BANDS, AGE_ELIGIBLE), ("sex", SEXES, SEX_ELIGIBLE))
     rows = []
     for trust in TRUSTS:
-        groups = [("", "catchment", trust.population, catchment)]
+        groups: list[tuple[str, str, int, tuple]] = [("", "catchment", trust.population, catchment)]
         groups += [(plan.unit, "eligible", plan.eligible, eligible) for plan in trust.units]
         for unit, describes, total, margins in groups:
             for variable, levels, shares in margins:
