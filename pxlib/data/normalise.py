@@ -22,6 +22,27 @@ MONTHS = (
 )
 
 
+#: cells looked at to judge whether a column repeats its values (see :func:`strip_cells`)
+_SAMPLE_CELLS = 1000
+
+
+def strip_cells(values: pd.Series) -> pd.Series:
+    """The cells as text without surrounding whitespace: ``values.astype(str).str.strip()``.
+
+    The same result, faster on the columns an input file mostly has, which repeat a
+    few values (codes, units, dates, answers): each distinct value is stripped once and
+    the results are spread back by position (``pd.factorize``). A column whose first
+    cells are mostly distinct (ids, comments) is stripped cell by cell.
+    """
+    text = values.astype(str)
+    head = text.iloc[:_SAMPLE_CELLS]
+    if len(text) < 2 * _SAMPLE_CELLS or head.nunique(dropna=False) * 8 > len(head):
+        return text.str.strip()
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    stripped = pd.Index(uniques).str.strip().to_numpy(dtype=object)
+    return pd.Series(stripped[codes], index=text.index, name=text.name, dtype=text.dtype)
+
+
 def normalise_name(name: str) -> str:
     """Column name for matching: lower case, runs of spaces, hyphens and underscores as one '_'."""
     return re.sub(r"[\s_\-]+", "_", str(name).strip().lower()).strip("_")
@@ -39,7 +60,7 @@ def normalise_code(values: str | pd.Series) -> str | pd.Series:
     """
     if isinstance(values, str):
         return values.strip()
-    return values.astype(str).str.strip()
+    return strip_cells(values)
 
 
 def as_of_date(as_of: str | date | None = None) -> pd.Timestamp:
@@ -71,7 +92,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns the dates (datetime64, NaT where empty or unparsed) and a mask of
     non-empty cells that did not parse. A time of day, if present, is dropped.
     """
-    text = values.astype(str).str.strip()
+    text = strip_cells(values)
     text = text.str.replace(r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", regex=True)
     iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     uk_text = text.str.replace(r"[-.]", "/", regex=True)
@@ -89,7 +110,7 @@ def iso_week_start(dates: pd.Series) -> pd.Series:
 
 def normalise_choice(values: pd.Series) -> pd.Series:
     """Lower case with runs of spaces and hyphens as '_' (e.g. 'GP practice' -> 'gp_practice')."""
-    return values.astype(str).str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    return strip_cells(values).str.lower().str.replace(r"[\s\-]+", "_", regex=True)
 
 
 def normalise_answer(values: pd.Series) -> pd.Series:
@@ -105,7 +126,7 @@ def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     numbers here (``pd.to_numeric`` would accept them): a count or population
     cannot be infinite, and a missing value is an empty cell.
     """
-    text = raw.astype(str).str.strip()
+    text = strip_cells(raw)
     empty = text == ""
     numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float)
     numbers = numbers.where(np.isfinite(numbers))

@@ -32,6 +32,7 @@ from pxlib.data.normalise import (
     normalise_name,
     parse_dates,
     parse_numbers,
+    strip_cells,
 )
 from pxlib.data.reading import DataWarning, read_table
 from pxlib.data.schema_types import Column, Schema
@@ -178,7 +179,7 @@ def _check_column(
     if column.kind == "code":
         raw = normalise_code(frame[column.name])
     else:
-        raw = frame[column.name].astype(str).str.strip()
+        raw = strip_cells(frame[column.name])
     empty = raw == ""
     if column.required:
         issues.add(empty, column.name, f"{column.name} is empty")
