@@ -29,7 +29,14 @@ from pxlib.data.journey_schemas import (
     VOTES,
     WHAT_MATTERS,
 )
-from pxlib.data.loaders import LoadResult, _check_known_orgs, _finish, _Issues, _load, _pairs_in
+from pxlib.data.validation import (
+    LoadResult,
+    RowIssues,
+    check_known_orgs,
+    finish_load,
+    pairs_in,
+    read_and_validate,
+)
 
 #: the levels of the Sustainability Model's descriptions, weakest to strongest
 SUSTAINABILITY_LEVELS = (1, 4)
@@ -51,12 +58,12 @@ BOX_WORDS = {
 }
 
 
-def _check_units(conv: pd.DataFrame, units: pd.DataFrame | None, issues: _Issues) -> None:
+def _check_units(conv: pd.DataFrame, units: pd.DataFrame | None, issues: RowIssues) -> None:
     """Reject rows whose unit is not a unit of their organisation in units.csv."""
     if units is None or units.empty:
         return
     named = conv["unit"].notna() & conv["unit"].astype(str).ne("")
-    known = _pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
+    known = pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
     issues.add(
         named & ~known,
         "unit",
@@ -69,7 +76,7 @@ def _check_units(conv: pd.DataFrame, units: pd.DataFrame | None, issues: _Issues
 
 
 def _same_within(
-    conv: pd.DataFrame, issues: _Issues, key: list[str], columns: list[str], what: str
+    conv: pd.DataFrame, issues: RowIssues, key: list[str], columns: list[str], what: str
 ) -> None:
     """Reject rows of a group whose ``columns`` differ from the group's first row."""
     for column in columns:
@@ -91,8 +98,8 @@ def load_team(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """The project team: one row per member; project, setting and start date agree per project."""
-    frame, conv, issues, source, notes = _load(path, TEAM, as_of=as_of)
-    _check_known_orgs(conv, organisations, issues)
+    frame, conv, issues, source, notes = read_and_validate(path, TEAM, as_of=as_of)
+    check_known_orgs(conv, organisations, issues)
     _check_units(conv, units, issues)
     _same_within(
         conv,
@@ -101,7 +108,7 @@ def load_team(
         ["project", "care_setting", "start_date", "vision", "aim"],
         "project",
     )
-    return _finish(frame, conv, issues, source, strict, notes)
+    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_codesign_sessions(
@@ -113,8 +120,8 @@ def load_codesign_sessions(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """Co-design sessions; every session needs at least one participant counted."""
-    frame, conv, issues, source, notes = _load(path, CODESIGN_SESSIONS, as_of=as_of)
-    _check_known_orgs(conv, organisations, issues)
+    frame, conv, issues, source, notes = read_and_validate(path, CODESIGN_SESSIONS, as_of=as_of)
+    check_known_orgs(conv, organisations, issues)
     _check_units(conv, units, issues)
     people = conv[["patients", "carers", "staff"]]
     issues.add(
@@ -122,7 +129,7 @@ def load_codesign_sessions(
         "patients, carers, staff",
         "no one is counted as taking part: give how many patients, carers and staff came",
     )
-    return _finish(frame, conv, issues, source, strict, notes)
+    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_what_matters(
@@ -133,11 +140,11 @@ def load_what_matters(
     strict: bool = False,
 ) -> LoadResult:
     """Statements heard; a ``session_id`` must be a session of the same organisation."""
-    frame, conv, issues, source, notes = _load(path, WHAT_MATTERS)
-    _check_known_orgs(conv, organisations, issues)
+    frame, conv, issues, source, notes = read_and_validate(path, WHAT_MATTERS)
+    check_known_orgs(conv, organisations, issues)
     if sessions is not None and not sessions.empty:
         named = conv["session_id"].notna()
-        known = _pairs_in(
+        known = pairs_in(
             conv["org_code"], conv["session_id"], sessions["org_code"], sessions["session_id"]
         )
         issues.add(
@@ -147,7 +154,7 @@ def load_what_matters(
             + conv["session_id"].astype(str)
             + "' is not in the co-design sessions file",
         )
-    return _finish(frame, conv, issues, source, strict, notes)
+    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_votes(
@@ -159,8 +166,8 @@ def load_votes(
     strict: bool = False,
 ) -> LoadResult:
     """Candidate statements and votes; a ``question_id`` must be in the question bank."""
-    frame, conv, issues, source, notes = _load(path, VOTES)
-    _check_known_orgs(conv, organisations, issues)
+    frame, conv, issues, source, notes = read_and_validate(path, VOTES)
+    check_known_orgs(conv, organisations, issues)
     _check_units(conv, units, issues)
     if question_bank is not None and not question_bank.empty:
         named = conv["question_id"].notna()
@@ -169,7 +176,7 @@ def load_votes(
             "question_id",
             "question '" + conv["question_id"].astype(str) + "' is not in the question bank",
         )
-    return _finish(frame, conv, issues, source, strict, notes)
+    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_driver_diagram(
@@ -185,8 +192,8 @@ def load_driver_diagram(
     a primary driver, a change idea to a primary or secondary driver; one aim per
     organisation and unit.
     """
-    frame, conv, issues, source, notes = _load(path, DRIVER_DIAGRAM)
-    _check_known_orgs(conv, organisations, issues)
+    frame, conv, issues, source, notes = read_and_validate(path, DRIVER_DIAGRAM)
+    check_known_orgs(conv, organisations, issues)
     _check_units(conv, units, issues)
     level_of = conv.set_index([conv["org_code"].astype(str), conv["node_id"].astype(str)])["level"]
     level_of = level_of[~level_of.index.duplicated()]
@@ -237,7 +244,7 @@ def load_driver_diagram(
         "level",
         "a second aim for this organisation and unit: a driver diagram has one aim",
     )
-    return _finish(frame, conv, issues, source, strict, notes)
+    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_audits(
@@ -249,8 +256,8 @@ def load_audits(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """Staff audits of a process step; ``done`` ≤ ``opportunities``, one name per measure."""
-    frame, conv, issues, source, notes = _load(path, AUDITS, as_of=as_of)
-    _check_known_orgs(conv, organisations, issues)
+    frame, conv, issues, source, notes = read_and_validate(path, AUDITS, as_of=as_of)
+    check_known_orgs(conv, organisations, issues)
     _check_units(conv, units, issues)
     issues.add(
         conv["done"] > conv["opportunities"],
@@ -259,7 +266,7 @@ def load_audits(
     )
     _same_within(conv, issues, ["org_code", "measure_id"], ["measure_name"], "measure")
     conv["week"] = loaders.iso_week_start(conv["audit_date"])
-    return _finish(frame, conv, issues, source, strict, notes)
+    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_spread_plan(
@@ -271,10 +278,10 @@ def load_spread_plan(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """The spread plan: one row per unit, its wave, lead, start (may be ahead) and adaptations."""
-    frame, conv, issues, source, notes = _load(path, SPREAD_PLAN, as_of=as_of)
-    _check_known_orgs(conv, organisations, issues)
+    frame, conv, issues, source, notes = read_and_validate(path, SPREAD_PLAN, as_of=as_of)
+    check_known_orgs(conv, organisations, issues)
     _check_units(conv, units, issues)
-    return _finish(frame, conv, issues, source, strict, notes)
+    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_sustainability(
@@ -286,8 +293,8 @@ def load_sustainability(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """Sustainability Model self-assessment; every level is 1 to 4."""
-    frame, conv, issues, source, notes = _load(path, SUSTAINABILITY, as_of=as_of)
-    _check_known_orgs(conv, organisations, issues)
+    frame, conv, issues, source, notes = read_and_validate(path, SUSTAINABILITY, as_of=as_of)
+    check_known_orgs(conv, organisations, issues)
     _check_units(conv, units, issues)
     low, high = SUSTAINABILITY_LEVELS
     issues.add(
@@ -296,7 +303,7 @@ def load_sustainability(
         f"level is outside {low} to {high} (1 = the weakest description of the factor, "
         f"{high} = the strongest)",
     )
-    return _finish(frame, conv, issues, source, strict, notes)
+    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 #: each journey table's loader, in the order the cross-checks need

@@ -398,7 +398,13 @@ def casemix_figure(
         "99.8 % expected range at this n: %{customdata[2]:.1%} to %{customdata[3]:.1%}"
         "<extra></extra>"
     )
-    for reading, name in ((WITHIN, "Within the expected range"), (ABOVE, None), (BELOW, None)):
+    #: each reading's legend name (None: said from the direction of improvement)
+    series: tuple[tuple[str, str | None], ...] = (
+        (WITHIN, "Within the expected range"),
+        (ABOVE, None),
+        (BELOW, None),
+    )
+    for reading, legend in series:
         sel = (units["reading"] == reading).to_numpy()
         if not sel.any():
             continue
@@ -412,9 +418,9 @@ def casemix_figure(
             colour, symbol, size = (
                 (icons.IMPROVEMENT, "diamond", 9) if good else (icons.CONCERN, "square", 9)
             )
-        if name is None:
-            name = ("Above" if reading == ABOVE else "Below") + " the expected range"
-            name += "" if better is None else (": better" if reading == better else ": worse")
+        if legend is None:
+            legend = ("Above" if reading == ABOVE else "Below") + " the expected range"
+            legend += "" if better is None else (": better" if reading == better else ": worse")
         labels = [html_text(u) for u in units.loc[sel, "unit"]]
         traces.append(
             {
@@ -428,7 +434,7 @@ def casemix_figure(
                 "mode": "markers" if reading == WITHIN else "markers+text",
                 "textposition": "top center" if reading == ABOVE else "bottom center",
                 "marker": {"color": colour, "symbol": symbol, "size": size},
-                "name": name,
+                "name": legend,
                 "hovertemplate": hover,
             }
         )

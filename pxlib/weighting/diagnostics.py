@@ -32,6 +32,19 @@ def kish_ess(weights) -> float:
     return float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
 
 
+def kish_ess_by(groups: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:
+    """Kish effective sample size within each group, (sum_g w)^2 / sum_g w^2; 0 for a
+    group with no weight.
+
+    ``groups`` holds each weight's group code (0 to ``n_groups - 1``); the weights must
+    be finite (a weight of 0 leaves a row out of its group).
+    """
+    total = np.bincount(groups, weights=weights, minlength=n_groups)
+    squares = np.bincount(groups, weights=weights * weights, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(squares > 0, total**2 / squares, 0.0)
+
+
 def design_effect(weights) -> float:
     """Kish design effect of unequal weighting, n sum w^2 / (sum w)^2 (n: weights > 0)."""
     w = _arr(weights)
