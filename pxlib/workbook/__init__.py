@@ -21,19 +21,24 @@ compute beyond charts and survey estimates lives here, tested:
 - :mod:`~pxlib.workbook.themes` and :mod:`~pxlib.workbook.polarity`: comment themes,
   counted as problems or praise (01);
 - :mod:`~pxlib.workbook.forms`: the fixed-wording and easy-read forms (02);
-- :mod:`~pxlib.workbook.drivers`, :mod:`~pxlib.workbook.pdsa_study`,
+- :mod:`~pxlib.workbook.driver_tree` (the driver diagram's tree, words and table) and
+  :mod:`~pxlib.workbook.drivers` (its figure), :mod:`~pxlib.workbook.pdsa_study`,
   :mod:`~pxlib.workbook.audits`, :mod:`~pxlib.workbook.equality`: the driver diagram,
   each PDSA cycle's prediction against the data, staff audits as p charts, and whether
   the improvement reaches every group (03);
 - :mod:`~pxlib.workbook.spread`, :mod:`~pxlib.workbook.sustainability`,
   :mod:`~pxlib.workbook.storyboard`: the spread ladder, the Sustainability Model and the
   step-down rule, and the printable storyboards (04);
-- :mod:`~pxlib.workbook.display`: notebook helpers (renderer, suppressed tables,
-  labelled gaps, alt text);
+- :mod:`~pxlib.workbook.views`: what a notebook shows of a chart or table, computed
+  (suppressed tables and points, labelled gaps, alt text, a figure with its words);
+  :mod:`~pxlib.workbook.plots`: the workbook's own dot and line figures;
+- :mod:`~pxlib.workbook.display`: notebook display only (renderer, tables, captions,
+  chart views, widgets);
 - :mod:`~pxlib.workbook.printable`: the data-collection template and one-page
   plan as printable HTML;
-- :mod:`~pxlib.workbook.steps`: one call per thing a notebook shows (insight,
-  reliability, spread and sustain, the records for the batch index);
+- :mod:`~pxlib.workbook.steps`: one call per thing a notebook shows, one module per
+  notebook step (insight, define, measurement, spread and sustain, the records for the
+  batch index);
 - :mod:`~pxlib.workbook.workshop`: the training workshop's simulations;
 - :mod:`~pxlib.workbook.nbtools`: strip notebook outputs except golden cells,
   refresh golden outputs.
