@@ -106,7 +106,7 @@ from pxlib.report.batch_setup import (
     validate_parameters,
     with_as_of,
 )
-from pxlib.report.results import _atomic_write_text
+from pxlib.report.io import atomic_write_text
 from pxlib.report.runner import (
     Job,
     clean_error,
@@ -199,9 +199,7 @@ class Manifest:
         self.save()
 
     def save(self) -> None:
-        _atomic_write_text(
-            self.path, json.dumps({"version": 1, "jobs": self.jobs}, indent=1) + "\n"
-        )
+        atomic_write_text(self.path, json.dumps({"version": 1, "jobs": self.jobs}, indent=1) + "\n")
 
 
 def _results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -213,7 +211,7 @@ def _results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def _write_results(path: Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = _results_frame(rows)
-    _atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
     return frame
 
 

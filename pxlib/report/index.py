@@ -31,10 +31,10 @@ import pandas as pd
 from pxlib import fmt
 from pxlib.disclosure import SMALL_NUMBER_THRESHOLD, redact_comments, small_numbers
 from pxlib.escape import html_text
+from pxlib.report.io import atomic_write_text
 from pxlib.report.results import (
     RESULTS_SUFFIX,
     RecordResultsError,
-    _atomic_write_text,
     organisation_file,
     read_results,
     unit_anchor,
@@ -226,7 +226,9 @@ def _sparkline(values: Sequence[Any] | None, percent: bool) -> str:
     """An inline SVG line of the recent weekly values (gaps where a week is not shown)."""
     if not values:
         return ""
-    ys = [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None for v in values]
+    ys = [
+        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None for v in values
+    ]
     known = [y for y in ys if y is not None]
     if not known:
         return '<span class="supp">not shown</span>'
@@ -263,7 +265,9 @@ def _icons(record: Mapping[str, Any]) -> str:
     improvement = str(record.get("improvement") or "neutral")
     parts = []
     try:
-        parts.append(icons.variation_icon_svg(record.get("variation_type") or "", improvement, size=30))
+        parts.append(
+            icons.variation_icon_svg(record.get("variation_type") or "", improvement, size=30)
+        )
     except ChartError:
         parts.append(_e(_short(record.get("variation_type"))))
     try:
@@ -342,7 +346,11 @@ def _unit_row(out_dir: Path, code: str, org_name: str, unit: str, rec: Mapping[s
         n_text = fmt.number(n) if n is not None else fmt.MISSING
     verdict = str(rec.get("verdict") or "")
     order, css = _VERDICTS.get(verdict, (1, "st-common"))
-    since = f' <span class="small">since {_e(fmt.date(rec["since"]))}</span>' if rec.get("since") else ""
+    since = (
+        f' <span class="small">since {_e(fmt.date(rec["since"]))}</span>'
+        if rec.get("since")
+        else ""
+    )
     reason = " ".join(str(rec.get(k) or "") for k in ("reason", "next_step")).strip()
     tip = f' title="{_e(_short(reason, 600))}"' if reason else ""
     status = (
@@ -455,7 +463,9 @@ def _unchanged(results: pd.DataFrame) -> str:
 
 def _run_line(run_info: Mapping[str, Any], counts: pd.Series) -> str:
     params = run_info.get("parameters") or {}
-    params_text = "; ".join(f"{k} = {_value_text(k, v)}" for k, v in params.items()) or "notebook defaults"
+    params_text = (
+        "; ".join(f"{k} = {_value_text(k, v)}" for k, v in params.items()) or "notebook defaults"
+    )
     run_date = str(run_info.get("run_date", ""))
     when = fmt.date(run_date) + (f", {run_date[11:16]} UTC" if len(run_date) >= 16 else "")
     data = Path(str(run_info.get("data_dir", ""))).name or "?"
@@ -488,7 +498,11 @@ def render_index(
     by_pair = {(str(r.trust_code), str(r.notebook)): r for r in results.itertuples(index=False)}
     rows, statuses = [], []
     for code in codes:
-        made = {nb for nb in notebooks if (code, nb) in by_pair and str(by_pair[(code, nb)].status) in ("ok", "skipped")}
+        made = {
+            nb
+            for nb in notebooks
+            if (code, nb) in by_pair and str(by_pair[(code, nb)].status) in ("ok", "skipped")
+        }
         for unit, rec in _merge_units(out_dir, code, notebooks, made).items():
             rows.append(_unit_row(out_dir, code, names.get(code, ""), unit, rec))
             if rec.get("verdict"):
@@ -526,5 +540,5 @@ def write_index(
     ``<notebook>.results.json``.
     """
     path = Path(out_dir) / "index.html"
-    _atomic_write_text(path, render_index(out_dir, results, organisations, notebooks, run_info))
+    atomic_write_text(path, render_index(out_dir, results, organisations, notebooks, run_info))
     return path

@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from pxlib.report.export import strip_plotlyjs
-from pxlib.report.results import RESULTS_SUFFIX, _atomic_write_text
+from pxlib.report.io import atomic_write_text
+from pxlib.report.results import RESULTS_SUFFIX
 
 __all__ = ["Job", "execute_job", "clean_error", "WARM_IMPORTS", "notebook_imports", "worker_init"]
 
@@ -512,13 +513,16 @@ def _provenance_html(prov: dict[str, Any], run_date: str) -> str:
 
     def row(what: str, value: str, code: bool = False) -> str:
         shown = f"<code>{esc(value)}</code>" if code else esc(value)
-        return f"<tr><th scope=\"row\">{esc(what)}</th><td>{shown}</td></tr>"
+        return f'<tr><th scope="row">{esc(what)}</th><td>{shown}</td></tr>'
 
     when = fmt.date(run_date) + (f", {run_date[11:16]} UTC" if len(run_date) >= 16 else "")
     rows = [
         row("pxlib", str(prov.get("pxlib_version", ""))),
         row("Python", str(prov.get("python", ""))),
-        row("Notebook", f"{prov.get('notebook', '')} (sha256 {str(prov.get('notebook_sha256', ''))[:16]}…)"),
+        row(
+            "Notebook",
+            f"{prov.get('notebook', '')} (sha256 {str(prov.get('notebook_sha256', ''))[:16]}…)",
+        ),
         row("Kernel", str(prov.get("kernel", ""))),
         row("Run", when),
         row("Data folder", f"{prov.get('data_source', '')} (this organisation's rows only)"),
@@ -636,11 +640,11 @@ def execute_job(job: Job) -> dict[str, Any]:
         run_date = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         _add_provenance(nb, job, run_date)
         _promote(work, dest, skip={partial.name})
-        _atomic_write_text(dest / f"{job.notebook}.ipynb", nbformat.writes(strip_plotlyjs(nb)))
+        atomic_write_text(dest / f"{job.notebook}.ipynb", nbformat.writes(strip_plotlyjs(nb)))
         page = _exporter(job.plotlyjs).export(
             nb, title=f"{job.notebook} – {job.trust_code}", plotlyjs_src="../plotly.min.js"
         )
-        _atomic_write_text(dest / f"{job.notebook}.html", page)
+        atomic_write_text(dest / f"{job.notebook}.html", page)
         (dest / f"{job.notebook}.failed.ipynb").unlink(missing_ok=True)
         row["status"] = "ok"
     except BaseException as exc:
