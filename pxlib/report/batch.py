@@ -107,14 +107,10 @@ from pxlib.report.batch_setup import (
     with_as_of,
 )
 from pxlib.report.io import atomic_write_text
-from pxlib.report.runner import (
-    Job,
-    clean_error,
-    execute_job,
-    notebook_imports,
-    python_version,
-    worker_init,
-)
+from pxlib.report.job import RESULT_COLUMNS, Job, JobResult
+from pxlib.report.kernels import notebook_imports
+from pxlib.report.provenance import python_version
+from pxlib.report.runner import execute_job, worker_init
 
 __all__ = [
     "BATCH_PARAMETERS",
@@ -130,7 +126,6 @@ __all__ = [
 log = logging.getLogger("pxlib.report")
 
 
-RESULT_COLUMNS: list[str] = ["trust_code", "notebook", "status", "seconds", "error"]
 MANIFEST_NAME = ".pxlib-batch-manifest.json"
 LOG_NAME = "batch.log"
 
@@ -186,31 +181,30 @@ class Manifest:
             and (folder / f"{job.notebook}.ipynb").is_file()
         )
 
-    def record(self, row: Mapping[str, Any]) -> None:
-        label = f"{row['trust_code']}/{row['notebook']}"
-        if row["status"] == "ok":
-            self.jobs[label] = {
-                "key": row.get("key", ""),
+    def record(self, result: JobResult) -> None:
+        if result.status == "ok":
+            self.jobs[result.label] = {
+                "key": result.key,
                 "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-                "seconds": row["seconds"],
+                "seconds": result.seconds,
             }
-        elif row["status"] == "failed":
-            self.jobs.pop(label, None)
+        elif result.status == "failed":
+            self.jobs.pop(result.label, None)
         self.save()
 
     def save(self) -> None:
         atomic_write_text(self.path, json.dumps({"version": 1, "jobs": self.jobs}, indent=1) + "\n")
 
 
-def _results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+def _results_frame(results: list[JobResult]) -> pd.DataFrame:
+    frame = pd.DataFrame([r.row() for r in results], columns=RESULT_COLUMNS)
     frame["seconds"] = pd.to_numeric(frame["seconds"]).astype(float)
     frame["error"] = frame["error"].fillna("").astype(str)
     return frame
 
 
-def _write_results(path: Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = _results_frame(rows)
+def _write_results(path: Path, results: list[JobResult]) -> pd.DataFrame:
+    frame = _results_frame(results)
     atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
     return frame
 
@@ -221,7 +215,7 @@ def _write_results(path: Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
 def _pool_pass(
     jobs: list[Job],
     workers: int,
-    on_result: Callable[[dict[str, Any]], None],
+    on_result: Callable[[JobResult], None],
     on_start: Callable[[list[str]], None],
     init: tuple[Any, ...],
 ) -> tuple[list[Job], set[str]]:
@@ -250,7 +244,7 @@ def _pool_pass(
                         broken.append(job)
                         continue
                     except Exception as exc:  # pragma: no cover - execute_job catches
-                        row = _failed_row(job, f"{type(exc).__name__}: {exc}")
+                        row = JobResult.failed(job, exc)
                     on_result(row)
         except BaseException:
             # the executor has no public handle on its processes
@@ -288,7 +282,7 @@ def _stop_workers(processes: list[multiprocessing.Process]) -> None:
 def _run_pool(
     jobs: list[Job],
     workers: int,
-    on_result: Callable[[dict[str, Any]], None],
+    on_result: Callable[[JobResult], None],
     on_start: Callable[[list[str]], None],
     init: tuple[Any, ...],
 ) -> None:
@@ -313,18 +307,7 @@ def _run_pool(
         for job in suspects:
             lost, _ = _pool_pass([job], 1, on_result, on_start, init)
             if lost:
-                on_result(_failed_row(job, "WorkerDied: the process running this report died"))
-
-
-def _failed_row(job: Job, error: str, status: str = "failed") -> dict[str, Any]:
-    return {
-        "trust_code": job.trust_code,
-        "notebook": job.notebook,
-        "status": status,
-        "seconds": 0.0,
-        "error": clean_error(error),
-        "key": job.key,
-    }
+                on_result(JobResult.failed(job, "WorkerDied: the process running this report died"))
 
 
 # --- the batch ---------------------------------------------------------------------
@@ -422,22 +405,14 @@ def _make_jobs(
     return jobs
 
 
-def _refused_rows(batch: _Batch) -> list[dict[str, Any]]:
-    """A ``failed`` row per notebook of each organisation that cannot run."""
-    rows: list[dict[str, Any]] = []
+def _refused_results(batch: _Batch) -> list[JobResult]:
+    """A ``failed`` result per notebook of each organisation that cannot run."""
+    results: list[JobResult] = []
     for code, reason in batch.refused.items():
         for path in batch.nb_paths:
-            rows.append(
-                {
-                    "trust_code": code,
-                    "notebook": path.stem,
-                    "status": "failed",
-                    "seconds": 0.0,
-                    "error": reason,
-                }
-            )
+            results.append(JobResult.refused(code, path.stem, reason))
             log.error("%s/%s failed: %s", code, path.stem, reason)
-    return rows
+    return results
 
 
 def _run_jobs(
@@ -445,7 +420,7 @@ def _run_jobs(
     to_run: list[Job],
     n_workers: int,
     runtime_dir: str | None,
-    record: Callable[[dict[str, Any]], None],
+    record: Callable[[JobResult], None],
 ) -> None:
     """Run ``to_run`` (process pool or Dask) behind a progress bar; ``record`` each row."""
     from tqdm.auto import tqdm
@@ -467,9 +442,9 @@ def _run_jobs(
             refresh=True,
         )
 
-    def on_result(row: dict[str, Any]) -> None:
-        record(row)
-        counts["ok" if row["status"] == "ok" else "failed"] += 1
+    def on_result(result: JobResult) -> None:
+        record(result)
+        counts["ok" if result.status == "ok" else "failed"] += 1
         bar.update(1)
         on_start([])
 
@@ -494,11 +469,11 @@ def _execute(batch: _Batch, staging_root: Path, runtime_dir: str | None) -> pd.D
         batch.data_dir, staging_root, batch.codes, batch.staging_plan
     )
     manifest = Manifest(batch.out_dir / MANIFEST_NAME)
-    rows = _refused_rows(batch)
+    rows = _refused_results(batch)
     to_run: list[Job] = []
     for job in _make_jobs(batch, staging_root, hashes, runtime_dir):
         if batch.resume and manifest.done(job, batch.out_dir):
-            rows.append(_failed_row(job, "", status="skipped"))
+            rows.append(JobResult.skipped(job))
             log.info("%s skipped: unchanged since its last success", job.label)
         else:
             to_run.append(job)
@@ -517,20 +492,20 @@ def _execute(batch: _Batch, staging_root: Path, runtime_dir: str | None) -> pd.D
     results_path = batch.out_dir / "results.csv"
     _write_results(results_path, rows)
 
-    def record(row: dict[str, Any]) -> None:
-        rows.append(row)
-        manifest.record(row)
+    def record(result: JobResult) -> None:
+        rows.append(result)
+        manifest.record(result)
         _write_results(results_path, rows)
-        if row["status"] == "ok":
-            log.info("%s/%s ok in %.1f s", row["trust_code"], row["notebook"], row["seconds"])
+        if result.status == "ok":
+            log.info("%s ok in %.1f s", result.label, result.seconds)
         else:
-            log.error("%s/%s failed: %s", row["trust_code"], row["notebook"], row["error"])
+            log.error("%s failed: %s", result.label, result.error)
 
     _run_jobs(batch, to_run, n_workers, runtime_dir, record)
 
     order = {c: i for i, c in enumerate([*batch.codes, *batch.refused])}
     nb_order = {p.stem: i for i, p in enumerate(batch.nb_paths)}
-    rows.sort(key=lambda r: (order.get(r["trust_code"], 1e9), nb_order.get(r["notebook"], 1e9)))
+    rows.sort(key=lambda r: (order.get(r.trust_code, 1e9), nb_order.get(r.notebook, 1e9)))
     frame = _write_results(results_path, rows)
     write_index(
         batch.out_dir,
