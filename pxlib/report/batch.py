@@ -92,22 +92,19 @@ from pxlib.report.batch_guard import (
     _staging_base,
 )
 from pxlib.report.batch_setup import (
-    BATCH_PARAMETERS,
     DEFAULT_NOTEBOOKS,
     _check_kernel,
     _default_workers,
-    check_as_of,
     default_notebooks_dir,
     read_organisations,
     select_notebooks,
     select_organisations,
-    validate_parameters,
-    with_as_of,
 )
 from pxlib.report.io import atomic_write_text
 from pxlib.report.job import RESULT_COLUMNS, Job, JobResult
 from pxlib.report.kernels import notebook_imports
 from pxlib.report.manifest import MANIFEST_NAME, Manifest
+from pxlib.report.params import BATCH_PARAMETERS, check_as_of, validate_parameters, with_as_of
 from pxlib.report.plan import BatchPlan, make_jobs, refused_results
 from pxlib.report.pool import run_pool as _run_pool  # the name tests replace
 
