@@ -1,7 +1,7 @@
 """Running batch jobs on a Dask distributed cluster (``pxlib batch --scheduler ADDRESS``).
 
 Optional: needs ``dask`` and ``distributed`` (``pip install pxlib[batch-dask]``).
-The jobs are the same :class:`~pxlib.report.runner.Job` objects the process
+The jobs are the same :class:`~pxlib.report.job.Job` objects the process
 pool runs, executed by :func:`~pxlib.report.runner.execute_job` on the
 workers, so the outputs are the same. Requirements of the cluster:
 
