@@ -138,7 +138,7 @@ def start_kernel(
     cwd: str | None,
     warm_imports: tuple[str, ...],
     runtime_dir: str | None = None,
-):
+) -> Kernel:
     """Start (not wait for) a kernel; it imports ``warm_imports`` before it is ready."""
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
@@ -177,7 +177,7 @@ _KERNEL_STATE = "__import__('pxlib.report.kernel_state', fromlist=['reset'])"
 class Kernel:
     """A started kernel, its client, and how many reports it has made."""
 
-    def __init__(self, km) -> None:
+    def __init__(self, km: Any) -> None:
         self.km = km
         self.kc = None
         self.reports = 0
@@ -192,7 +192,7 @@ class Kernel:
         except Exception:
             return False
 
-    def client(self, timeout: float):
+    def client(self, timeout: float) -> Any:
         """The kernel's client (one for the kernel's life), once the kernel is ready."""
         from jupyter_core.utils import run_sync
 
@@ -270,6 +270,7 @@ _STATE: dict[str, Any] = {"kernel": None, "finalizer": None, "engine": None}
 
 
 def shutdown_kept_kernel() -> None:
+    """Shut down the kernel the worker keeps for its next report, if any (at the worker's exit)."""
     kernel = _STATE.get("kernel")
     _STATE["kernel"] = None
     if kernel is not None:
