@@ -564,7 +564,7 @@ def test_a_worker_that_ignores_the_interruption_is_ended_after_the_grace(monkeyp
     import multiprocessing
     import time
 
-    from pxlib.report import batch as batch_module
+    from pxlib.report import pool as batch_module
 
     monkeypatch.setattr(batch_module, "WORKER_GRACE_SECONDS", 0.5)
     worker = multiprocessing.get_context("spawn").Process(target=_ignore_sigint_and_sleep)

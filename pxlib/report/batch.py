@@ -5,9 +5,12 @@ everything that can be checked before a kernel starts, staging each
 organisation's inputs, running the jobs in a spawn-safe process pool (or on a
 Dask cluster), and writing ``results.csv``, the resume manifest, the log and
 the index page. What is checked before a kernel starts lives in
-:mod:`pxlib.report.batch_setup`, the care of folders, the lock, staging and
-signals in :mod:`pxlib.report.batch_guard`, the command line in
-:mod:`pxlib.report.batch_cli`; one job's run in :mod:`pxlib.report.runner`.
+:mod:`pxlib.report.batch_setup`, the plan and its jobs in
+:mod:`pxlib.report.plan`, the resume manifest in :mod:`pxlib.report.manifest`,
+the process pool in :mod:`pxlib.report.pool`, the care of folders, the lock,
+staging and signals in :mod:`pxlib.report.batch_guard`, the command line in
+:mod:`pxlib.report.batch_cli`; one job's run in :mod:`pxlib.report.runner` and
+its outcome, a :class:`~pxlib.report.job.JobResult`, in :mod:`pxlib.report.job`.
 
 Output layout (``<out>``)::
 
@@ -64,15 +67,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
-import hashlib
-import json
 import logging
-import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -94,27 +92,21 @@ from pxlib.report.batch_guard import (
     _staging_base,
 )
 from pxlib.report.batch_setup import (
-    BATCH_PARAMETERS,
     DEFAULT_NOTEBOOKS,
     _check_kernel,
     _default_workers,
-    check_as_of,
     default_notebooks_dir,
     read_organisations,
     select_notebooks,
     select_organisations,
-    validate_parameters,
-    with_as_of,
 )
-from pxlib.report.results import _atomic_write_text
-from pxlib.report.runner import (
-    Job,
-    clean_error,
-    execute_job,
-    notebook_imports,
-    python_version,
-    worker_init,
-)
+from pxlib.report.io import atomic_write_text
+from pxlib.report.job import RESULT_COLUMNS, Job, JobResult
+from pxlib.report.kernels import notebook_imports
+from pxlib.report.manifest import MANIFEST_NAME, Manifest
+from pxlib.report.params import BATCH_PARAMETERS, check_as_of, validate_parameters, with_as_of
+from pxlib.report.plan import BatchPlan, make_jobs, refused_results
+from pxlib.report.pool import run_pool as _run_pool  # the name tests replace
 
 __all__ = [
     "BATCH_PARAMETERS",
@@ -129,325 +121,34 @@ __all__ = [
 
 log = logging.getLogger("pxlib.report")
 
-
-RESULT_COLUMNS: list[str] = ["trust_code", "notebook", "status", "seconds", "error"]
-MANIFEST_NAME = ".pxlib-batch-manifest.json"
 LOG_NAME = "batch.log"
 
 
-# --- manifest, results ------------------------------------------------------------
+# --- results.csv ------------------------------------------------------------------
 
 
-def _sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _job_key(
-    pxlib_version: str,
-    notebook_sha: str,
-    params: Mapping[str, Any],
-    inputs: Mapping[str, str],
-    extra: Mapping[str, Any],
-) -> str:
-    blob = json.dumps(
-        {
-            "pxlib": pxlib_version,
-            "notebook": notebook_sha,
-            "params": params,
-            "inputs": inputs,
-            **extra,
-        },
-        sort_keys=True,
-        default=str,
-    )
-    return _sha256_bytes(blob.encode())
-
-
-class Manifest:
-    """``{<org>/<notebook>: {key, finished, seconds}}`` of every successful run, saved after each."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.jobs: dict[str, dict[str, Any]] = {}
-        if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                self.jobs = dict(data.get("jobs", {}))
-            except (OSError, ValueError, AttributeError):
-                log.warning("resume manifest %s unreadable: every job will run", path)
-
-    def done(self, job: Job, out_dir: Path) -> bool:
-        entry = self.jobs.get(job.label)
-        folder = out_dir / job.trust_code
-        return bool(
-            entry
-            and entry.get("key") == job.key
-            and (folder / f"{job.notebook}.html").is_file()
-            and (folder / f"{job.notebook}.ipynb").is_file()
-        )
-
-    def record(self, row: Mapping[str, Any]) -> None:
-        label = f"{row['trust_code']}/{row['notebook']}"
-        if row["status"] == "ok":
-            self.jobs[label] = {
-                "key": row.get("key", ""),
-                "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-                "seconds": row["seconds"],
-            }
-        elif row["status"] == "failed":
-            self.jobs.pop(label, None)
-        self.save()
-
-    def save(self) -> None:
-        _atomic_write_text(
-            self.path, json.dumps({"version": 1, "jobs": self.jobs}, indent=1) + "\n"
-        )
-
-
-def _results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+def _results_frame(results: list[JobResult]) -> pd.DataFrame:
+    frame = pd.DataFrame([r.row() for r in results], columns=RESULT_COLUMNS)
     frame["seconds"] = pd.to_numeric(frame["seconds"]).astype(float)
     frame["error"] = frame["error"].fillna("").astype(str)
     return frame
 
 
-def _write_results(path: Path, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = _results_frame(rows)
-    _atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+def _write_results(path: Path, results: list[JobResult]) -> pd.DataFrame:
+    frame = _results_frame(results)
+    atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
     return frame
-
-
-# --- executing jobs -------------------------------------------------------------------
-
-
-def _pool_pass(
-    jobs: list[Job],
-    workers: int,
-    on_result: Callable[[dict[str, Any]], None],
-    on_start: Callable[[list[str]], None],
-    init: tuple[Any, ...],
-) -> tuple[list[Job], set[str]]:
-    """One process pool over ``jobs``: (jobs lost to a broken pool, labels seen running)."""
-    broken: list[Job] = []
-    seen_running: set[str] = set()
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=worker_init,
-        initargs=init,
-    ) as pool:
-        futures = {pool.submit(execute_job, job): job for job in jobs}
-        pending = set(futures)
-        try:
-            while pending:
-                running = [futures[f].label for f in pending if f.running()]
-                seen_running.update(running)
-                on_start(running[:workers])
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    job = futures[fut]
-                    try:
-                        row = fut.result()
-                    except BrokenProcessPool:
-                        broken.append(job)
-                        continue
-                    except Exception as exc:  # pragma: no cover - execute_job catches
-                        row = _failed_row(job, f"{type(exc).__name__}: {exc}")
-                    on_result(row)
-        except BaseException:
-            # the executor has no public handle on its processes
-            workers_now = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            _stop_workers(workers_now)
-            raise
-    return broken, seen_running
-
-
-#: seconds an interrupted worker has to stop its notebook and kernel before it is ended
-WORKER_GRACE_SECONDS = 10.0
-
-
-def _stop_workers(processes: list[multiprocessing.Process]) -> None:
-    """End the pool's workers after an interruption, so leaving the pool never waits for a cell.
-
-    Each worker was sent SIGINT and normally stops its notebook and shuts its
-    kernel down at once; one still running after :data:`WORKER_GRACE_SECONDS`
-    (a cell that ignores the interruption) is terminated, then killed.
-    """
-    deadline = time.monotonic() + WORKER_GRACE_SECONDS
-    for process in processes:
-        process.join(max(0.0, deadline - time.monotonic()))
-    for process in processes:
-        if process.is_alive():
-            log.warning("worker %s did not stop when interrupted; ending it", process.pid)
-            process.terminate()
-            process.join(5)
-            if process.is_alive():
-                process.kill()
-                process.join(5)
-
-
-def _run_pool(
-    jobs: list[Job],
-    workers: int,
-    on_result: Callable[[dict[str, Any]], None],
-    on_start: Callable[[list[str]], None],
-    init: tuple[Any, ...],
-) -> None:
-    """Jobs in a spawn-safe process pool; ``on_result`` for each finished row.
-
-    Should a worker process die, the pool is broken for every job in it: the
-    jobs that were running then are run again one at a time, each in a pool
-    of its own (a job that kills that one too is recorded as failed), and the
-    others go to a new pool. One organisation cannot stop the others.
-    """
-    remaining = list(jobs)
-    while remaining:
-        broken, seen_running = _pool_pass(remaining, workers, on_result, on_start, init)
-        suspects = [j for j in broken if j.label in seen_running] or broken
-        remaining = [j for j in broken if j not in suspects]
-        if broken:
-            log.warning(
-                "a worker process died: %d report(s) rerun alone, %d in a new pool",
-                len(suspects),
-                len(remaining),
-            )
-        for job in suspects:
-            lost, _ = _pool_pass([job], 1, on_result, on_start, init)
-            if lost:
-                on_result(_failed_row(job, "WorkerDied: the process running this report died"))
-
-
-def _failed_row(job: Job, error: str, status: str = "failed") -> dict[str, Any]:
-    return {
-        "trust_code": job.trust_code,
-        "notebook": job.notebook,
-        "status": status,
-        "seconds": 0.0,
-        "error": clean_error(error),
-        "key": job.key,
-    }
 
 
 # --- the batch ---------------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class _Batch:
-    """What a batch was asked to do, once checked (shared by the steps of :func:`run_batch`)."""
-
-    data_dir: Path
-    out_dir: Path
-    nb_dir: Path
-    nb_paths: list[Path]
-    typed: dict[str, dict[str, Any]]
-    orgs: pd.DataFrame
-    codes: list[str]
-    refused: dict[str, str]
-    kernel_name: str
-    scheduler: str | None
-    timeout: float | None
-    start_timeout: float
-    plotlyjs: str
-    resume: bool
-    workers: int | None
-    progress: bool | None
-    warm: tuple[str, ...]
-    run_date: str
-    started: float
-    staging_plan: isolation.StagingPlan
-    fresh_kernels: bool = False
-
-
-def _make_jobs(
-    batch: _Batch,
-    staging_root: Path,
-    hashes: Mapping[str, Mapping[str, str]],
-    runtime_dir: str | None,
-) -> list[Job]:
-    """One job per organisation × notebook, reading the organisation's staged inputs."""
-    import pxlib
-
-    nb_sha = {p.stem: _sha256_bytes(p.read_bytes()) for p in batch.nb_paths}
-    jobs: list[Job] = []
-    for code in batch.codes:
-        for path in batch.nb_paths:
-            stem = path.stem
-            parameters = {
-                **batch.typed[stem],
-                "trust_code": code,
-                "data_dir": str(staging_root / code),
-                "interactive": False,
-            }
-            # what reports show: the real data folder, not the temporary staged copy
-            shown = {
-                **parameters,
-                "data_dir": str(batch.data_dir),
-                "output_dir": str(batch.out_dir / code),
-            }
-            # paths are left out of the key: a moved output folder still resumes
-            key = _job_key(
-                pxlib.__version__,
-                nb_sha[stem],
-                {k: v for k, v in parameters.items() if k != "data_dir"},
-                hashes[code],
-                {"kernel": batch.kernel_name, "plotlyjs": batch.plotlyjs},
-            )
-            jobs.append(
-                Job(
-                    trust_code=code,
-                    notebook=stem,
-                    notebook_path=str(path),
-                    out_dir=str(batch.out_dir),
-                    parameters=parameters,
-                    kernel_name=batch.kernel_name,
-                    cwd=str(batch.nb_dir),
-                    timeout=batch.timeout,
-                    start_timeout=batch.start_timeout,
-                    plotlyjs=batch.plotlyjs,
-                    key=key,
-                    provenance={
-                        "pxlib_version": pxlib.__version__,
-                        "python": python_version(),
-                        "notebook": path.name,
-                        "notebook_sha256": nb_sha[stem],
-                        "kernel": batch.kernel_name,
-                        "parameters": shown,
-                        "inputs": hashes[code],
-                        "batch_started": batch.run_date,
-                        "data_source": str(batch.data_dir),
-                    },
-                    warm_imports=batch.warm,
-                    runtime_dir=runtime_dir,
-                )
-            )
-    return jobs
-
-
-def _refused_rows(batch: _Batch) -> list[dict[str, Any]]:
-    """A ``failed`` row per notebook of each organisation that cannot run."""
-    rows: list[dict[str, Any]] = []
-    for code, reason in batch.refused.items():
-        for path in batch.nb_paths:
-            rows.append(
-                {
-                    "trust_code": code,
-                    "notebook": path.stem,
-                    "status": "failed",
-                    "seconds": 0.0,
-                    "error": reason,
-                }
-            )
-            log.error("%s/%s failed: %s", code, path.stem, reason)
-    return rows
-
-
 def _run_jobs(
-    batch: _Batch,
+    batch: BatchPlan,
     to_run: list[Job],
     n_workers: int,
     runtime_dir: str | None,
-    record: Callable[[dict[str, Any]], None],
+    record: Callable[[JobResult], None],
 ) -> None:
     """Run ``to_run`` (process pool or Dask) behind a progress bar; ``record`` each row."""
     from tqdm.auto import tqdm
@@ -469,9 +170,9 @@ def _run_jobs(
             refresh=True,
         )
 
-    def on_result(row: dict[str, Any]) -> None:
-        record(row)
-        counts["ok" if row["status"] == "ok" else "failed"] += 1
+    def on_result(result: JobResult) -> None:
+        record(result)
+        counts["ok" if result.status == "ok" else "failed"] += 1
         bar.update(1)
         on_start([])
 
@@ -487,7 +188,7 @@ def _run_jobs(
         bar.close()
 
 
-def _execute(batch: _Batch, staging_root: Path, runtime_dir: str | None) -> pd.DataFrame:
+def _execute(batch: BatchPlan, staging_root: Path, runtime_dir: str | None) -> pd.DataFrame:
     """Stage, run, write ``results.csv`` and the index (called under the ``--out`` lock)."""
     import pxlib
     from pxlib.report.index import write_index
@@ -496,11 +197,11 @@ def _execute(batch: _Batch, staging_root: Path, runtime_dir: str | None) -> pd.D
         batch.data_dir, staging_root, batch.codes, batch.staging_plan
     )
     manifest = Manifest(batch.out_dir / MANIFEST_NAME)
-    rows = _refused_rows(batch)
+    rows = refused_results(batch)
     to_run: list[Job] = []
-    for job in _make_jobs(batch, staging_root, hashes, runtime_dir):
+    for job in make_jobs(batch, staging_root, hashes, runtime_dir):
         if batch.resume and manifest.done(job, batch.out_dir):
-            rows.append(_failed_row(job, "", status="skipped"))
+            rows.append(JobResult.skipped(job))
             log.info("%s skipped: unchanged since its last success", job.label)
         else:
             to_run.append(job)
@@ -519,20 +220,20 @@ def _execute(batch: _Batch, staging_root: Path, runtime_dir: str | None) -> pd.D
     results_path = batch.out_dir / "results.csv"
     _write_results(results_path, rows)
 
-    def record(row: dict[str, Any]) -> None:
-        rows.append(row)
-        manifest.record(row)
+    def record(result: JobResult) -> None:
+        rows.append(result)
+        manifest.record(result)
         _write_results(results_path, rows)
-        if row["status"] == "ok":
-            log.info("%s/%s ok in %.1f s", row["trust_code"], row["notebook"], row["seconds"])
+        if result.status == "ok":
+            log.info("%s ok in %.1f s", result.label, result.seconds)
         else:
-            log.error("%s/%s failed: %s", row["trust_code"], row["notebook"], row["error"])
+            log.error("%s failed: %s", result.label, result.error)
 
     _run_jobs(batch, to_run, n_workers, runtime_dir, record)
 
     order = {c: i for i, c in enumerate([*batch.codes, *batch.refused])}
     nb_order = {p.stem: i for i, p in enumerate(batch.nb_paths)}
-    rows.sort(key=lambda r: (order.get(r["trust_code"], 1e9), nb_order.get(r["notebook"], 1e9)))
+    rows.sort(key=lambda r: (order.get(r.trust_code, 1e9), nb_order.get(r.notebook, 1e9)))
     frame = _write_results(results_path, rows)
     write_index(
         batch.out_dir,
@@ -637,7 +338,7 @@ def run_batch(
         raise BatchError(f"no trust or other provider in {data_dir / 'organisations.csv'}")
     if scheduler is None:
         _check_kernel(kernel_name)
-    batch = _Batch(
+    batch = BatchPlan(
         data_dir=data_dir,
         out_dir=out_dir,
         nb_dir=nb_dir,
@@ -681,7 +382,7 @@ def run_batch(
 
 
 def _run_locked(
-    batch: _Batch, undo: contextlib.ExitStack, staging_base: Path, keep_staging: bool
+    batch: BatchPlan, undo: contextlib.ExitStack, staging_base: Path, keep_staging: bool
 ) -> pd.DataFrame:
     """The batch once ``<out>`` is locked and logged to: kernels' folder, plotly.js, staging."""
     import pxlib

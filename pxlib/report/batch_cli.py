@@ -20,7 +20,8 @@ from pxlib.errors import (
 )
 from pxlib.report import isolation
 from pxlib.report.batch import run_batch
-from pxlib.report.batch_setup import load_config, parse_param_pairs
+from pxlib.report.batch_setup import load_config
+from pxlib.report.params import parse_param_pairs
 
 __all__ = [
     "add_batch_arguments",

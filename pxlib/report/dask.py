@@ -1,7 +1,7 @@
 """Running batch jobs on a Dask distributed cluster (``pxlib batch --scheduler ADDRESS``).
 
 Optional: needs ``dask`` and ``distributed`` (``pip install pxlib[batch-dask]``).
-The jobs are the same :class:`~pxlib.report.runner.Job` objects the process
+The jobs are the same :class:`~pxlib.report.job.Job` objects the process
 pool runs, executed by :func:`~pxlib.report.runner.execute_job` on the
 workers, so the outputs are the same. Requirements of the cluster:
 
@@ -26,10 +26,10 @@ another job will follow, and a warmed kernel left behind would outlive it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from pxlib.errors import BatchError
-from pxlib.report.runner import Job, clean_error, execute_job
+from pxlib.report.job import Job, JobResult
+from pxlib.report.runner import execute_job
 
 __all__ = ["run_on_dask"]
 
@@ -45,7 +45,7 @@ def _check_worker(kernel_name: str) -> str:
     return ""
 
 
-def run_on_dask(jobs: list[Job], address: str, on_result: Callable[[dict[str, Any]], None]) -> None:
+def run_on_dask(jobs: list[Job], address: str, on_result: Callable[[JobResult], None]) -> None:
     """Run ``jobs`` on the cluster at ``address``; ``on_result`` for each finished row."""
     try:
         from dask.distributed import Client, as_completed
@@ -83,14 +83,7 @@ def run_on_dask(jobs: list[Job], address: str, on_result: Callable[[dict[str, An
                 try:
                     row = fut.result()
                 except Exception as exc:  # the worker died (KilledWorker ...)
-                    row = {
-                        "trust_code": job.trust_code,
-                        "notebook": job.notebook,
-                        "status": "failed",
-                        "seconds": 0.0,
-                        "error": clean_error(f"{type(exc).__name__}: {exc}"),
-                        "key": job.key,
-                    }
+                    row = JobResult.failed(job, exc)
                 on_result(row)
     finally:
         client.close()

@@ -201,7 +201,7 @@ def write_plotlyjs(directory: str | Path) -> Path:
     import plotly
     from plotly.offline import get_plotlyjs
 
-    from pxlib.report.results import _atomic_write_text
+    from pxlib.report.io import atomic_write_text
 
     path = Path(directory) / PLOTLYJS_FILENAME
     stamp = f"/* plotly.py {plotly.__version__} */\n"
@@ -209,7 +209,7 @@ def write_plotlyjs(directory: str | Path) -> Path:
         with open(path, encoding="utf-8") as fh:
             if fh.readline() == stamp:
                 return path
-    _atomic_write_text(path, stamp + get_plotlyjs())
+    atomic_write_text(path, stamp + get_plotlyjs())
     return path
 
 

@@ -14,7 +14,9 @@ only what notebooks recorded with :func:`pxlib.report.record_results`:
   escaped, no traceback) and those left as they were because nothing changed.
 
 Records whose respondent count is under :data:`SUPPRESS_BELOW` have their
-values suppressed here too, whatever the notebook recorded. Every value is
+values suppressed here too, whatever the notebook recorded. What the page
+shows is gathered (records read and merged per unit) by
+:mod:`pxlib.report.index_data`; this module writes it as HTML. Every value is
 escaped (:func:`pxlib.escape.html_text`); numbers and dates go through
 :mod:`pxlib.fmt`.
 """
@@ -29,31 +31,27 @@ from typing import Any
 import pandas as pd
 
 from pxlib import fmt
-from pxlib.disclosure import SMALL_NUMBER_THRESHOLD, redact_comments, small_numbers
+from pxlib.disclosure import redact_comments
 from pxlib.escape import html_text
-from pxlib.report.results import (
-    RESULTS_SUFFIX,
-    RecordResultsError,
-    _atomic_write_text,
-    organisation_file,
-    read_results,
-    unit_anchor,
-    unit_file,
+from pxlib.report.index_data import (
+    COUNT_KEYS,
+    SUPPRESS_BELOW,
+    VALUE_KEYS,
+    gather,
+    is_suppressed,
+    record_count,
 )
+from pxlib.report.io import atomic_write_text
+from pxlib.report.results import organisation_file, unit_anchor, unit_file
 
 __all__ = ["write_index", "render_index", "notebook_title", "SUPPRESS_BELOW"]
 
-#: records with fewer respondents than this show no values (the one rule of pxlib.disclosure)
-SUPPRESS_BELOW = SMALL_NUMBER_THRESHOLD
-_RULE = small_numbers(SUPPRESS_BELOW)
-_COUNT_KEYS = ("n_respondents", "respondents", "n")
-_VALUE_KEYS = ("latest_value", "value", "estimate", "latest", "mean", "proportion")
 #: keys the unit row shows in its own columns (everything else goes under "More")
 _SHOWN = (
     "unit", "latest_value", "latest_week", "verdict", "since", "variation_type",
     "assurance_type", "reason", "next_step", "signal", "estimate", "ci_low", "ci_high",
     "recent_values", "recent_from", "value_format", "improvement", "trust_code",
-    *_COUNT_KEYS,
+    *COUNT_KEYS,
 )  # fmt: skip
 #: what recorded keys are called on the page
 LABELS = {
@@ -196,29 +194,6 @@ def _label(key: str) -> str:
     return LABELS.get(key) or (key.replace("_", " ").strip().capitalize() or key)
 
 
-def _count(record: Mapping[str, Any]) -> float | None:
-    for key in _COUNT_KEYS:
-        n = record.get(key)
-        if isinstance(n, int | float) and not isinstance(n, bool):
-            return float(n)
-    return None
-
-
-def _suppressed(record: Mapping[str, Any]) -> bool:
-    n = _count(record)
-    return n is not None and not _RULE.shows(n)
-
-
-def _load_records(out_dir: Path, code: str, notebook: str) -> list[Mapping[str, Any]]:
-    path = out_dir / code / f"{notebook}{RESULTS_SUFFIX}"
-    if not path.is_file():
-        return []
-    try:
-        return [r for r in read_results(path)["results"] if isinstance(r, Mapping)]
-    except (OSError, ValueError, RecordResultsError):
-        return []
-
-
 # --- the unit table ---------------------------------------------------------------------
 
 
@@ -226,7 +201,9 @@ def _sparkline(values: Sequence[Any] | None, percent: bool) -> str:
     """An inline SVG line of the recent weekly values (gaps where a week is not shown)."""
     if not values:
         return ""
-    ys = [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None for v in values]
+    ys = [
+        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None for v in values
+    ]
     known = [y for y in ys if y is not None]
     if not known:
         return '<span class="supp">not shown</span>'
@@ -263,7 +240,9 @@ def _icons(record: Mapping[str, Any]) -> str:
     improvement = str(record.get("improvement") or "neutral")
     parts = []
     try:
-        parts.append(icons.variation_icon_svg(record.get("variation_type") or "", improvement, size=30))
+        parts.append(
+            icons.variation_icon_svg(record.get("variation_type") or "", improvement, size=30)
+        )
     except ChartError:
         parts.append(_e(_short(record.get("variation_type"))))
     try:
@@ -271,33 +250,6 @@ def _icons(record: Mapping[str, Any]) -> str:
     except ChartError:
         parts.append(_e(_short(record.get("assurance_type"))))
     return "".join(parts)
-
-
-def _merge_units(
-    out_dir: Path, code: str, notebooks: Sequence[str], made: set[str]
-) -> dict[str, dict[str, Any]]:
-    """{unit: record} from every made report of ``code``.
-
-    Records that carry a verdict (the unit's reading, notebooks 03 and 04) are
-    merged first, so the latest value, n and status are the reading's; for any
-    other key the first notebook giving it wins. ``_notebooks`` lists the
-    unit's reports in notebook order.
-    """
-    loaded = {nb: _load_records(out_dir, code, nb) for nb in notebooks if nb in made}
-    reading_first = sorted(loaded, key=lambda nb: not any("verdict" in r for r in loaded[nb]))
-    units: dict[str, dict[str, Any]] = {}
-    for nb in reading_first:
-        for rec in loaded[nb]:
-            name = rec.get("unit")
-            if name is None or str(name) == "":
-                continue
-            merged = units.setdefault(str(name), {"_notebooks": set()})
-            merged["_notebooks"].add(nb)
-            for key, value in rec.items():
-                merged.setdefault(key, value)
-    for merged in units.values():
-        merged["_notebooks"] = [nb for nb in notebooks if nb in merged["_notebooks"]]
-    return units
 
 
 def _unit_links(out_dir: Path, code: str, unit: str, rec: Mapping[str, Any]) -> str:
@@ -319,16 +271,16 @@ def _more(rec: Mapping[str, Any], hide: bool) -> str:
         for k, v in rec.items()
         if k not in _SHOWN
         and not k.startswith("_")
-        and not (hide and (k in _VALUE_KEYS or isinstance(v, float)))
+        and not (hide and (k in VALUE_KEYS or isinstance(v, float)))
     ]
     return f"<details><summary>More</summary><dl>{''.join(items)}</dl></details>" if items else ""
 
 
 def _unit_row(out_dir: Path, code: str, org_name: str, unit: str, rec: Mapping[str, Any]) -> str:
-    hide = _suppressed(rec)
+    hide = is_suppressed(rec)
     percent = rec.get("value_format") == "percent"
     value = rec.get("latest_value")
-    n = _count(rec)
+    n = record_count(rec)
     # a reading whose latest week rests on too few answers records neither value nor n
     week_hidden = value is None and "n_respondents" in rec and rec["n_respondents"] is None
     if hide or week_hidden:
@@ -342,7 +294,11 @@ def _unit_row(out_dir: Path, code: str, org_name: str, unit: str, rec: Mapping[s
         n_text = fmt.number(n) if n is not None else fmt.MISSING
     verdict = str(rec.get("verdict") or "")
     order, css = _VERDICTS.get(verdict, (1, "st-common"))
-    since = f' <span class="small">since {_e(fmt.date(rec["since"]))}</span>' if rec.get("since") else ""
+    since = (
+        f' <span class="small">since {_e(fmt.date(rec["since"]))}</span>'
+        if rec.get("since")
+        else ""
+    )
     reason = " ".join(str(rec.get(k) or "") for k in ("reason", "next_step")).strip()
     tip = f' title="{_e(_short(reason, 600))}"' if reason else ""
     status = (
@@ -455,7 +411,9 @@ def _unchanged(results: pd.DataFrame) -> str:
 
 def _run_line(run_info: Mapping[str, Any], counts: pd.Series) -> str:
     params = run_info.get("parameters") or {}
-    params_text = "; ".join(f"{k} = {_value_text(k, v)}" for k, v in params.items()) or "notebook defaults"
+    params_text = (
+        "; ".join(f"{k} = {_value_text(k, v)}" for k, v in params.items()) or "notebook defaults"
+    )
     run_date = str(run_info.get("run_date", ""))
     when = fmt.date(run_date) + (f", {run_date[11:16]} UTC" if len(run_date) >= 16 else "")
     data = Path(str(run_info.get("data_dir", ""))).name or "?"
@@ -480,20 +438,13 @@ def render_index(
     """The index page as text (see :func:`write_index`)."""
     out_dir = Path(out_dir)
     run_info = dict(run_info or {})
-    org_names = (
-        organisations["org_name"] if "org_name" in organisations else [""] * len(organisations)
-    )
-    names = dict(zip(organisations["org_code"].astype(str), org_names, strict=False))
-    codes = list(dict.fromkeys(results["trust_code"].astype(str)))
-    by_pair = {(str(r.trust_code), str(r.notebook)): r for r in results.itertuples(index=False)}
-    rows, statuses = [], []
-    for code in codes:
-        made = {nb for nb in notebooks if (code, nb) in by_pair and str(by_pair[(code, nb)].status) in ("ok", "skipped")}
-        for unit, rec in _merge_units(out_dir, code, notebooks, made).items():
-            rows.append(_unit_row(out_dir, code, names.get(code, ""), unit, rec))
-            if rec.get("verdict"):
-                statuses.append(str(rec["verdict"]))
-    statuses = sorted(set(statuses), key=lambda s: _VERDICTS.get(s, (9, ""))[0])
+    data = gather(out_dir, results, organisations, notebooks)
+    codes, names, by_pair = data.codes, data.names, data.by_pair
+    rows = [
+        _unit_row(out_dir, code, names.get(code, ""), unit, rec) for code, unit, rec in data.units
+    ]
+    verdicts = {str(rec["verdict"]) for _, _, rec in data.units if rec.get("verdict")}
+    statuses = sorted(verdicts, key=lambda s: _VERDICTS.get(s, (9, ""))[0])
     counts = results["status"].value_counts()
     return (
         '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
@@ -526,5 +477,5 @@ def write_index(
     ``<notebook>.results.json``.
     """
     path = Path(out_dir) / "index.html"
-    _atomic_write_text(path, render_index(out_dir, results, organisations, notebooks, run_info))
+    atomic_write_text(path, render_index(out_dir, results, organisations, notebooks, run_info))
     return path

@@ -16,15 +16,14 @@ import datetime as _dt
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any
 
 from pxlib.errors import PxlibError
+from pxlib.report.io import atomic_write_text
 
 __all__ = [
     "RecordResultsError",
@@ -119,23 +118,6 @@ def json_safe(value: Any) -> Any:
     )
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        # mkstemp creates the file readable by its owner only; give it the permissions
-        # an ordinary file would get, so reports on a shared drive can be opened by colleagues.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def record_results(
     output_dir: str | Path, notebook: str, results: Mapping[str, Any] | list[Mapping[str, Any]]
 ) -> Path:
@@ -164,7 +146,7 @@ def record_results(
         "results": [json_safe(dict(r)) for r in records],
     }
     path = Path(output_dir) / f"{name}{RESULTS_SUFFIX}"
-    _atomic_write_text(path, json.dumps(payload, indent=1, allow_nan=False) + "\n")
+    atomic_write_text(path, json.dumps(payload, indent=1, allow_nan=False) + "\n")
     return path
 
 
