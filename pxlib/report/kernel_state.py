@@ -1,6 +1,6 @@
 """What a batch kernel runs so that one kernel can serve many reports, one after another.
 
-Imported INSIDE a report kernel by :mod:`pxlib.report.runner`, never by the
+Imported INSIDE a report kernel by :mod:`pxlib.report.kernels`, never by the
 batch itself. Starting a kernel and importing numpy, pandas, plotly and pxlib
 costs about as much CPU as a whole report, so a worker keeps its kernel and,
 between two reports, puts it back into the state it had when it was new:
