@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+TESTS_DIR = REPO_ROOT / "tests"
+#: test inputs kept with the tests (labelled comments, R survey cases)
+FIXTURES_DIR = TESTS_DIR / "fixtures"
 REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference"
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 

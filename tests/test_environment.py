@@ -59,18 +59,22 @@ def test_make_test_is_the_fast_split_and_ci_runs_everything():
     import conftest
 
     makefile = (REPO_ROOT / "Makefile").read_text()
-    targets = dict(re.findall(r"^([a-z-]+): setup\n\t(.+)$", makefile, flags=re.M))
-    assert targets["test"] == '$(BIN)/python -m pytest -m "not slow"'
-    assert targets["test-all"] == "$(BIN)/python -m pytest"
+    recipes = {
+        target: body.split("\n\t")
+        for target, body in re.findall(r"^([a-z-]+): setup\n\t((?:.+)(?:\n\t.+)*)", makefile, re.M)
+    }
+    assert recipes["test"] == ["$(BIN)/python -m mypy", '$(BIN)/python -m pytest -m "not slow"']
+    assert recipes["test-all"] == ["$(BIN)/python -m mypy", "$(BIN)/python -m pytest"]
     assert re.search(r"^make test-all$", (REPO_ROOT / ".ci" / "run").read_text(), flags=re.M)
     options = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
     assert any(m.startswith("slow:") for m in options["ini_options"]["markers"])
     # a renamed file or test must not slip into the fast run unnoticed
+    files = {path.name: path for path in (REPO_ROOT / "tests").rglob("test_*.py")}
     for name in conftest.SLOW_FILES:
-        assert (REPO_ROOT / "tests" / name).is_file(), f"tests/{name} (a slow file) is gone"
+        assert name in files, f"tests/**/{name} (a slow file) is gone"
     for node in conftest.SLOW_TESTS:
         file, test = node.split("::")
-        source = (REPO_ROOT / "tests" / file).read_text()
+        source = files[file].read_text()
         assert f"def {test}(" in source, f"{node} (a slow test) is gone"
 
 
@@ -81,12 +85,12 @@ SLOW_CALLS = ("execute_notebook(", "NotebookClient(", "run_batch(", ".launch(")
 def test_tests_that_start_kernels_batches_or_a_browser_are_marked_slow():
     import conftest
 
-    for path in sorted((REPO_ROOT / "tests").glob("test_*.py")):
+    for path in sorted((REPO_ROOT / "tests").rglob("test_*.py")):
         source = path.read_text(encoding="utf-8")
         calls = [c for c in SLOW_CALLS if c in source]
         if not calls or path.name in conftest.SLOW_FILES or "mark.slow" in source:
             continue
         assert any(t.startswith(f"{path.name}::") for t in conftest.SLOW_TESTS), (
-            f"tests/{path.name} calls {', '.join(calls)}: add it to SLOW_FILES (or its slow "
+            f"{path.relative_to(REPO_ROOT)} calls {', '.join(calls)}: add it to SLOW_FILES (or its slow "
             "tests to SLOW_TESTS) in tests/conftest.py, or mark them slow"
         )

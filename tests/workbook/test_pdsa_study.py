@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SAMPLE_DIR
 from scipy import stats
 
 from pxlib.data import load_data_dir
@@ -261,7 +262,7 @@ def reading_chances(share: float, n: int, prediction: float) -> dict[str, float]
 def sample():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return load_data_dir(Path(__file__).parents[1] / "data" / "sample", "ZA1",
+        return load_data_dir(SAMPLE_DIR, "ZA1",
                              as_of="2026-12-01")  # fmt: skip
 
 

@@ -14,6 +14,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TESTS_DIR
 
 from pxlib.errors import BatchError, ParameterError
 from pxlib.report import (
@@ -31,7 +32,7 @@ from pxlib.report.isolation import plan_staging, stage_organisations
 from pxlib.report.results import RecordResultsError, json_safe, read_results
 from pxlib.report.runner import _is_kernel_failure, clean_error, notebook_imports
 
-FIXTURES = Path(__file__).parent / "notebooks_fixtures"
+FIXTURES = TESTS_DIR / "notebooks_fixtures"
 
 DECLARED = {
     "trust_code": {"name": "trust_code", "inferred_type_name": "str", "default": '"ZZ1"'},

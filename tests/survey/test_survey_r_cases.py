@@ -7,17 +7,15 @@ Inputs are the ``api`` data in ../shared/reference/survey/.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import require_reference
+from conftest import FIXTURES_DIR, require_reference
 
 from pxlib.survey import Design, Domains
 
 pytestmark = pytest.mark.reference
-HERE = Path(__file__).parent / "data" / "survey_r"
+HERE = FIXTURES_DIR / "survey_r"
 EST = pd.read_csv(HERE / "estimates.csv")
 
 

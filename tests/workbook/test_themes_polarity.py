@@ -14,15 +14,14 @@ check (praise read as complaint or the reverse) is the one that matters most.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import FIXTURES_DIR
 
 from pxlib.workbook import polarity, themes
 
-LABELLED = Path(__file__).parent / "data" / "labelled_comments.csv"
+LABELLED = FIXTURES_DIR / "labelled_comments.csv"
 KINDNESS = "Kindness and being listened to"
 INFORMATION = "Information and explanation"
 MEDICINES = "Medicines"

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import REPO_ROOT
 
 from pxlib.workbook import display, drivers, steps
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 MODULES = {"steps": steps, "wd": display, "drivers": drivers}
 CALL = re.compile(r"\b(steps|wd|drivers)\.([A-Za-z_]\w*)")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 import warnings
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SAMPLE_DIR
 
 from pxlib.data import load_data_dir
 from pxlib.spc.theme import LINE_HEIGHT, text_width_px
@@ -24,7 +24,7 @@ PAIR = re.compile(r"(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
 def sample():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return load_data_dir(Path(__file__).parents[1] / "data" / "sample", "ZA1",
+        return load_data_dir(SAMPLE_DIR, "ZA1",
                              as_of="2026-12-01")  # fmt: skip
 
 
