@@ -105,7 +105,7 @@ chart with n = the Kish effective sample size (sum w)^2 / sum w^2 and y = the
 weighted proportion times it (both non-integer; :func:`pxlib.spc.weighted_counts`
 computes them). The limits then carry Kish's design effect of unequal weighting,
 deff = n / n_eff (Kish 1965, s. 11.7), and the false-alarm rate of the 3-sigma rule
-stays near its nominal level (tested by simulation in ``tests/test_spc_weighted.py``).
+stays near its nominal level (tested by simulation in ``tests/spc/test_spc_weighted.py``).
 
 Point types
 -----------

@@ -193,7 +193,7 @@ def trim(
     the calibrated estimator of the variable (w'/w) y, and is linearised as such
     (residuals of (w'/w) z from the calibration model, times the calibrated weights w).
     This matches R's SEs to 1e-6 after ``rake()`` (with ``variance="r_rake"``),
-    ``calibrate()`` and ``postStratify()`` (tests/data/survey_r/make_trim_cases.R).
+    ``calibrate()`` and ``postStratify()`` (tests/fixtures/survey_r/make_trim_cases.R).
     """
     if isinstance(weights, pd.DataFrame):
         raise WeightingError("trim: weights must be one column of weights, not a DataFrame")

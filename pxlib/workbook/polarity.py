@@ -7,14 +7,14 @@ me when I could go home", "I wasn't given any pain relief") or took too long; th
 praise is about people ("the nurses were lovely"). General-purpose sentiment
 lexicons read such text badly. VADER (Hutto & Gilbert 2014; PyPI ``vaderSentiment``
 3.3.2, its lexicon inside the package, no release since May 2020) agreed with the
-hand labels of ``tests/data/labelled_comments.csv`` for 49 % of its 136 comments
+hand labels of ``tests/fixtures/labelled_comments.csv`` for 49 % of its 136 comments
 (compound score cut at +/-0.05, the authors' thresholds; it scores "could be better" and "not given any pain relief" as praise and "nobody
 told me" as neutral); NLTK's copy of VADER needs its lexicon downloaded at run time,
 which hospital networks and this project forbid. So pxlib keeps a small lexicon for
 patient-experience comments, in the same spirit (a valence lexicon plus rules for
 negation and contrast, VADER's design), written out below where a team can read and
 extend it (:meth:`Lexicon.extend`). It runs offline, needs no model, and its accuracy
-on the labelled comments is tested (``tests/test_themes_polarity.py``): 132 of 136
+on the labelled comments is tested (``tests/workbook/test_themes_polarity.py``): 132 of 136
 comments agree (105 of the 106 written before the lexicon, which were used to build
 it; the 30 written after it agreed 23 times before five general words were added,
 every miss read as neutral), and no praise is read as a complaint or the reverse.

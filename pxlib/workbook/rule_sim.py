@@ -38,7 +38,7 @@ Run length after a shift (:func:`run_lengths`, :func:`arl_table`)
     known limits) and the plain mean when every series signalled. Its standard error
     is sd(T) / sqrt(sims) when all signalled, else ARL / sqrt(#signals).
 
-What to expect (the checks in ``tests/test_workshop_simulation.py``)
+What to expect (the checks in ``tests/workbook/test_workshop_simulation.py``)
     The 3-sigma rule with known limits flags a stable point with probability
     alpha = 2 Phi(-3) = 0.0027 (ARL0 = 1 / alpha = 370) and after a shift ``d`` has
     ARL = 1 / (Phi(d - 3) + Phi(-d - 3)) (Montgomery, *Introduction to Statistical

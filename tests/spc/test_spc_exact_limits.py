@@ -3,7 +3,7 @@ and the run rules switched off where most points sit at 100 % (pxlib/spc/limits.
 pxlib/spc/chart.py).
 
 Expected limits are worked out here from the binomial probabilities themselves
-(``math.comb``), not from scipy. ``python tests/test_spc_exact_limits.py`` prints the
+(``math.comb``), not from scipy. ``python tests/spc/test_spc_exact_limits.py`` prints the
 simulated false-alarm rates.
 """
 

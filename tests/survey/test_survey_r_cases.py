@@ -1,5 +1,5 @@
 """More parity cases with R survey 4.1-1 (Debian's r-cran-survey), made by pxlib's
-developers with ``tests/data/survey_r/make_cases.R`` and kept as test data:
+developers with ``tests/fixtures/survey_r/make_cases.R`` and kept as test data:
 raking and bounded (linear, logit) calibration, post-stratification, stratified
 and cluster designs with fpc, trimming, domain means and domain proportion CIs.
 Inputs are the ``api`` data in ../shared/reference/survey/.

@@ -1,6 +1,6 @@
 """Themes with polarity: praise is what to keep, only complaints make a theme a problem.
 
-``tests/data/labelled_comments.csv`` holds comments in the style of the sample's,
+``tests/fixtures/labelled_comments.csv`` holds comments in the style of the sample's,
 each labelled by hand with its polarity (negative, positive, mixed, neutral) and,
 per theme of :data:`pxlib.workbook.themes.DEFAULT_THEMES` it is about, the polarity
 of that mention. Its ``set`` column: ``development`` comments were written before
