@@ -1,8 +1,10 @@
 """The batch's spawn-safe process pool: jobs run in worker processes, a dying worker survived.
 
 Each worker (``spawn``: the same on Linux, macOS and Windows) is started by
-:func:`~pxlib.report.runner.worker_init` and runs
-:func:`~pxlib.report.runner.execute_job` for one job at a time; every finished
+:func:`~pxlib.report.runner.worker_init` and runs one organisation's reports at a
+time, one after another (:func:`organisation_chunks`,
+:func:`~pxlib.report.runner.execute_jobs`), so that the kernel it keeps reuses the
+inputs it loaded and weighted for that organisation's first report; every finished
 job's :class:`~pxlib.report.job.JobResult` goes to ``on_result`` in the batch's
 process. A worker that dies breaks the pool: :func:`run_pool` reruns the jobs it
 may have been running one at a time and the others in a new pool. When the
@@ -13,18 +15,61 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import queue
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from pxlib.report import runner
 from pxlib.report.job import Job, JobResult
-from pxlib.report.runner import execute_job, worker_init
+from pxlib.report.runner import worker_init
 
-__all__ = ["WORKER_GRACE_SECONDS", "run_pool"]
+__all__ = ["WORKER_GRACE_SECONDS", "organisation_chunks", "run_pool"]
 
 log = logging.getLogger("pxlib.report")
+
+
+def organisation_chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """The jobs a worker takes at once: every report of one organisation, in order.
+
+    Only for jobs that keep their kernel (``reuse_kernel``); others go one at a time.
+    With fewer organisations than workers, the largest chunks are halved until each
+    worker has one (or every chunk holds a single report), so no core stands idle.
+    """
+    if not all(job.reuse_kernel for job in jobs):
+        return [[job] for job in jobs]
+    by_org: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_org.setdefault(job.trust_code, []).append(job)
+    chunks = list(by_org.values())
+    while len(chunks) < workers:
+        largest = max(range(len(chunks)), key=lambda i: len(chunks[i]))
+        chunk = chunks[largest]
+        if len(chunk) < 2:
+            break
+        half = (len(chunk) + 1) // 2
+        chunks[largest : largest + 1] = [chunk[:half], chunk[half:]]
+    return chunks
+
+
+_FINISHED: Any = None  # in a worker: the queue its results go to as they are made
+
+
+def _start_worker(finished: Any, init: tuple[Any, ...]) -> None:
+    """Pool initializer: note the results queue, then :func:`~pxlib.report.runner.worker_init`."""
+    global _FINISHED
+    _FINISHED = finished
+    worker_init(*init)
+
+
+def _run_chunk(chunk: list[Job]) -> list[JobResult]:
+    return runner.execute_jobs(chunk, _FINISHED)
+
+
+def _running_label(chunk: list[Job]) -> str:
+    return chunk[0].label if len(chunk) == 1 else chunk[0].trust_code
 
 
 def _pool_pass(
@@ -37,30 +82,55 @@ def _pool_pass(
     """One process pool over ``jobs``: (jobs lost to a broken pool, labels seen running)."""
     broken: list[Job] = []
     seen_running: set[str] = set()
+    chunks = organisation_chunks(jobs, workers)
+    context = multiprocessing.get_context("spawn")
+    finished = context.Queue()  # each result as its report is made
+    delivered: set[str] = set()
+
+    def deliver(row: JobResult) -> None:
+        if row.label not in delivered:
+            delivered.add(row.label)
+            on_result(row)
+
+    def drain() -> None:
+        while True:
+            try:
+                deliver(finished.get_nowait())
+            except queue.Empty:
+                return
+
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=worker_init,
-        initargs=init,
+        max_workers=min(workers, len(chunks)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(finished, init),
     ) as pool:
-        futures = {pool.submit(execute_job, job): job for job in jobs}
+        futures = {pool.submit(_run_chunk, chunk): chunk for chunk in chunks}
         pending = set(futures)
         try:
             while pending:
-                running = [futures[f].label for f in pending if f.running()]
-                seen_running.update(running)
-                on_start(running[:workers])
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                running = [futures[f] for f in pending if f.running()]
+                seen_running.update(job.label for chunk in running for job in chunk)
+                on_start([_running_label(chunk) for chunk in running][:workers])
+                try:  # woken by each report made, or after half a second
+                    deliver(finished.get(timeout=0.5))
+                    drain()
+                except queue.Empty:
+                    pass
+                done = {f for f in pending if f.done()}
+                pending -= done
                 for fut in done:
-                    job = futures[fut]
+                    chunk = futures[fut]
                     try:
-                        row = fut.result()
+                        rows = fut.result()
                     except BrokenProcessPool:
-                        broken.append(job)
+                        drain()
+                        broken.extend(job for job in chunk if job.label not in delivered)
                         continue
                     except Exception as exc:  # pragma: no cover - execute_job catches
-                        row = JobResult.failed(job, exc)
-                    on_result(row)
+                        rows = [JobResult.failed(job, exc) for job in chunk]
+                    for row in rows:
+                        deliver(row)
         except BaseException:
             # the executor has no public handle on its processes
             workers_now = list((getattr(pool, "_processes", None) or {}).values())

@@ -53,6 +53,7 @@ __all__ = [
     "Job",
     "JobResult",
     "execute_job",
+    "execute_jobs",
     "clean_error",
     "WARM_IMPORTS",
     "notebook_imports",
@@ -225,3 +226,19 @@ def execute_job(job: Job) -> JobResult:
     if error is None:
         return JobResult.ok(job, seconds)
     return JobResult.failed(job, error, seconds=seconds, timeout=job.timeout)
+
+
+def execute_jobs(jobs: list[Job], finished: Any = None) -> list[JobResult]:
+    """Run ``jobs`` one after another in this worker (one organisation's reports, so that
+    its kernel serves them all); never raises (but ``KeyboardInterrupt``, ``SystemExit``).
+
+    ``finished``: a queue that gets each result as soon as its report is made, so the
+    batch records it at once (an interrupted run keeps every report already made).
+    """
+    results = []
+    for job in jobs:
+        result = execute_job(job)
+        if finished is not None:
+            finished.put(result)
+        results.append(result)
+    return results
