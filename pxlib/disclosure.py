@@ -271,9 +271,7 @@ def suppress(table: pd.DataFrame, rule: str = "gpps", **kwargs) -> pd.DataFrame:
 # --- free-text redaction ------------------------------------------------------
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-_MONTH = (
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (
     r"(?:\d{4}-\d{1,2}-\d{1,2}"
     r"|\d{1,2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{2,4}"
@@ -331,7 +329,7 @@ def _number(match: re.Match) -> str:
 
 
 def _is_name(word: str | None) -> bool:
-    return bool(word) and word.lower().strip("'\u2019-") not in _NOT_NAMES
+    return word is not None and bool(word) and word.lower().strip("'\u2019-") not in _NOT_NAMES
 
 
 def _name(match: re.Match) -> str:
@@ -388,7 +386,8 @@ def redact_comments(series: pd.Series) -> pd.Series:
     redacted = {value: redact_text(str(value)) for value in pd.unique(series[text])}
     out = series.astype(object).copy()
     out[text] = series[text].map(redacted)
-    return out.rename(series.name)
+    out.name = series.name
+    return out
 
 
 def redact_free_text(frame: pd.DataFrame, columns) -> pd.DataFrame:

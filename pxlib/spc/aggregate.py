@@ -54,7 +54,7 @@ def read_columns(
     yv = numeric(data, y, "y")
     nv = numeric(data, n, "n") if n is not None else None
     check_finite(yv, data.index, "y", y)
-    if nv is not None:
+    if nv is not None and n is not None:  # nv is None exactly when n is
         check_finite(nv, data.index, "n", n)
     label_v = data[phases].to_numpy() if isinstance(phases, str) else None
     if x_na.any():

@@ -21,6 +21,7 @@ only signal) and a ``<title>`` with its meaning in plain words for screen reader
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pandas as pd
 
@@ -54,7 +55,7 @@ _HIGH = (27, 28, 26, 23, 21, 19, 17)
 _LOW = (17, 16, 18, 21, 23, 25, 27)
 
 
-def _is_missing(value: object) -> bool:
+def _is_missing(value: Any) -> bool:  # Any: pandas-stubs type pd.isna for known types only
     """None, NaN/NA or the empty string: no type, so no icon."""
     if value is None:
         return True
@@ -168,11 +169,11 @@ def icon_pair_svg(
     Returns an empty string when there is neither icon.
     """
     parts, labels = [], []
-    if not _is_missing(variation_type):
+    if variation_type is not None and not _is_missing(variation_type):
         colour, body = _variation_body(variation_type, improvement)
         parts.append((colour, body))
         labels.append(variation_label(variation_type, improvement))
-    if not _is_missing(assurance_type):
+    if assurance_type is not None and not _is_missing(assurance_type):
         colour, body = _assurance_body(assurance_type)
         parts.append((colour, body))
         labels.append(assurance_label(assurance_type))

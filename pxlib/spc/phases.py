@@ -206,6 +206,7 @@ def membership(spec, what, g, xc, xuniq, labels, by_cols, notes, memo) -> np.nda
     out = np.zeros(npts, dtype=bool)
     if spec is None:
         return out
+    items: list[tuple[int | None, list]]  # (group, x values); group None: every group
     if isinstance(spec, dict):
         items = []
         for key, vals in spec.items():

@@ -103,7 +103,7 @@ def _special_cause_text(directions, fired_seg, seg, has_value, npts) -> pd.Categ
     table = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.int64)
     table[present] = np.arange(len(present))
     text = ["; ".join(R.RULE_LABELS[r] for r in order if (int(u) >> r) & 1) for u in present]
-    return pd.Categorical.from_codes(table[bits], categories=text)
+    return pd.Categorical.from_codes(table[bits], categories=text)  # type: ignore[call-overload]  # pandas-stubs: categories may be a list
 
 
 def _dense(run: np.ndarray) -> np.ndarray:
@@ -137,7 +137,7 @@ def _signals_frame(directions, runs, fired_seg, seg, has_value) -> pd.DataFrame:
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         cols: dict[str, Any] = dict.fromkeys(SIGNAL_COLUMNS, empty)
-        cols["rule"] = pd.Categorical.from_codes(empty, categories=names)
+        cols["rule"] = pd.Categorical.from_codes(empty, categories=names)  # type: ignore[call-overload]  # pandas-stubs: categories may be a list
         cols["direction"] = empty.astype(np.int8)
         return pd.DataFrame(cols)
     seen = 0
@@ -150,7 +150,7 @@ def _signals_frame(directions, runs, fired_seg, seg, has_value) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "point": np.concatenate([p[0] for p in parts]).astype(np.int64),
-            "rule": pd.Categorical.from_codes(
+            "rule": pd.Categorical.from_codes(  # type: ignore[call-overload]  # pandas-stubs: categories may be a list
                 np.repeat([order.index(p[1]) for p in parts], sizes), categories=names
             ),
             "direction": np.repeat([p[2] for p in parts], sizes).astype(np.int8),

@@ -200,12 +200,11 @@ def chart_spec(
     """The chart's spec, which validates itself (the other options are checked by
     :func:`pxlib.spc.validate.check_settings`); a text target is converted to plotted units by
     ``ChartSpec.to_plotted``."""
-    text_target = isinstance(target, str)
     spec = ChartSpec(
         kind=kind,
         rules=tuple(rule_set),
         improvement=improvement,
-        target=None if text_target else target,
+        target=None if isinstance(target, str) else target,
         multiply=float(multiply),
         percent=in_percent(kind, multiply, has_n),
         y_label=y_label,
@@ -213,7 +212,7 @@ def chart_spec(
         shift=int(shift),
         trend=int(trend),
     )
-    if text_target:
+    if isinstance(target, str):
         spec = dataclasses.replace(spec, target=spec.to_plotted(target))
     return spec
 

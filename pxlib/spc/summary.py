@@ -77,7 +77,9 @@ def points_frame(
             "sigma_signal": verdict.sig_dir != 0,
             **runs_columns(verdict.stats, sg.seg),
             "special_cause": verdict.special,
-            "point_type": pd.Categorical.from_codes(verdict.code, categories=list(R.POINT_TYPES)),
+            "point_type": pd.Categorical.from_codes(  # type: ignore[call-overload]  # pandas-stubs: categories may be a list
+                verdict.code, categories=list(R.POINT_TYPES)
+            ),
             "mixed_signal": verdict.mixed,
             "close_to_limits": verdict.close,
         },

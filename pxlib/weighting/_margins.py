@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,24 @@ def column(df: pd.DataFrame, name, what: str) -> pd.Series:
     return col
 
 
+@overload
+def check_number(
+    value: object,
+    name: str,
+    *,
+    positive: bool = ...,
+    integer: Literal[True],
+    minimum: float | None = ...,
+) -> int: ...
+@overload
+def check_number(
+    value: object,
+    name: str,
+    *,
+    positive: bool = ...,
+    integer: Literal[False] = ...,
+    minimum: float | None = ...,
+) -> float: ...
 def check_number(
     value, name: str, *, positive: bool = False, integer: bool = False, minimum: float | None = None
 ) -> float:
@@ -211,7 +230,7 @@ def encode(col: pd.Series, levels: list, name: str) -> np.ndarray:
     if (pos < 0).any():
         text = pd.Index([str(x) for x in levels])
         if text.is_unique:
-            alt = text.get_indexer([str(x) for x in uniques])
+            alt = text.get_indexer(pd.Index([str(x) for x in uniques]))
             pos = np.where(pos < 0, alt, pos)
     # levels that exist only as unused categories do not matter
     if (pos < 0).any():
@@ -263,7 +282,7 @@ class Prepared:
 def prepare(
     df: pd.DataFrame,
     margins,
-    base: np.ndarray,
+    base: np.ndarray | None,
     total: float | None = None,
     check: bool = True,
 ) -> Prepared:
@@ -348,7 +367,7 @@ def make_cells(codes: list[np.ndarray], sizes: list[int]) -> Cells:
     full = int(np.prod(sizes, dtype=np.float64)) if sizes else 1
     if full < 2**31:
         kt = np.int64 if full > 2**20 else np.int32
-        key = codes[0].astype(kt)
+        key: np.ndarray = codes[0].astype(kt)
         stride = sizes[0]
         for c, s in zip(codes[1:], sizes[1:], strict=True):
             key += np.multiply(c, stride, dtype=kt)

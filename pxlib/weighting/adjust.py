@@ -81,7 +81,8 @@ def class_codes(df: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, list]:
             raise WeightingError(
                 f"weighting class column {c!r}: {int(df[c].isna().sum())} row(s) have no value"
             )
-    codes, uniqs = [], []
+    codes: list[np.ndarray] = []
+    uniqs: list[list] = []
     for c in cols:
         try:
             k, u = pd.factorize(df[c])
@@ -94,16 +95,16 @@ def class_codes(df: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, list]:
         uniqs.append(list(u))
     key = np.zeros(len(df), dtype=np.int64)
     stride = 1
-    for k, u in zip(codes, uniqs, strict=True):
-        key += k * stride
-        stride *= max(len(u), 1)
+    for class_code, class_levels in zip(codes, uniqs, strict=True):
+        key += class_code * stride
+        stride *= max(len(class_levels), 1)
     ukeys, unit = np.unique(key, return_inverse=True)
     labels = []
     for uk in ukeys:
         parts, rem = [], int(uk)
-        for u in uniqs:
-            parts.append(u[rem % len(u)])
-            rem //= len(u)
+        for class_levels in uniqs:
+            parts.append(class_levels[rem % len(class_levels)])
+            rem //= len(class_levels)
         labels.append(parts[0] if len(cols) == 1 else tuple(parts))
     return unit.ravel(), labels
 
@@ -258,16 +259,16 @@ def nonresponse_adjust(
     if not pd.api.types.is_bool_dtype(r):
         num = pd.to_numeric(r, errors="coerce")
         if not pd.api.types.is_numeric_dtype(r) or not num.isin([0, 1]).all():
-            bad = int((~num.isin([0, 1])).sum())
+            n_bad = int((~num.isin([0, 1])).sum())
             raise WeightingError(
                 f"response indicator {responded!r} must be True/False or 1/0; "
-                f"{bad} row(s) hold other values"
+                f"{n_bad} row(s) hold other values"
             )
-    r = r.to_numpy().astype(bool)
+    did_respond = r.to_numpy().astype(bool)
     base = check_base_weights(resolve_base(df, base_weights), len(df), True)
     unit, labels = class_codes(df, cols)
     all_d = np.bincount(unit, weights=base, minlength=len(labels))
-    resp_d = np.bincount(unit, weights=base * r, minlength=len(labels))
+    resp_d = np.bincount(unit, weights=base * did_respond, minlength=len(labels))
     bad = (resp_d <= 0) & (all_d > 0)
     if bad.any():
         raise WeightingError(
@@ -276,4 +277,4 @@ def nonresponse_adjust(
             "collapse them"
         )
     f = np.divide(all_d, resp_d, out=np.zeros_like(all_d), where=resp_d > 0)
-    return pd.Series(np.where(r, base * f[unit], 0.0), index=df.index, name="weight")
+    return pd.Series(np.where(did_respond, base * f[unit], 0.0), index=df.index, name="weight")

@@ -34,6 +34,7 @@ import pandas as pd
 from pxlib.errors import ColumnError, ConvergenceError, WeightingError
 
 from ._margins import (
+    Prepared,
     check_base_weights,
     check_frame,
     check_number,
@@ -196,6 +197,8 @@ def calibrate_fit(
         raise WeightingError("logit calibration needs finite bounds, e.g. bounds=(0.3, 3)")
     cat, num = _split_margins(margins)
     names: list[str] = []
+    prep: Prepared | None
+    pop: float | None
     if cat is not None:
         prep = prepare(df, cat, base, total)
         sizes = [len(lv) for lv in prep.levels]
@@ -226,23 +229,25 @@ def calibrate_fit(
                 )
         n = len(df)
         unit = np.arange(n)
-        cols, T = [], []
+        cols: list[np.ndarray] = []
+        total_parts: list[np.ndarray] = []
         if prep is not None:
             Xcat = model_matrix(prep.codes, sizes)
             cols.append(Xcat)
-            T.append(_cat_totals(prep, sizes, pop))
+            total_parts.append(_cat_totals(prep, sizes, pop))
             names += _cat_names(prep, sizes)
         elif pop is not None:
             cols.append(np.ones((n, 1)))
-            T.append(np.array([pop]))
+            total_parts.append(np.array([pop]))
             names.append("(population size)")
         cols.append(np.column_stack([df[v].to_numpy(dtype=float) for v in num]))
-        T.append(np.array(list(num.values())))
+        total_parts.append(np.array(list(num.values())))
         names += list(num)
         X = np.hstack(cols)
-        T = np.concatenate(T)
+        T = np.concatenate(total_parts)
         D = base
     else:
+        assert prep is not None  # no numeric totals, so _split_margins gave categorical ones
         cells = make_cells(prep.codes, sizes)
         unit = cells.row_cell
         X = model_matrix(cells.level_codes, sizes)
