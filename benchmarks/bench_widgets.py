@@ -66,8 +66,10 @@ def main() -> None:
     def all_units(_i):
         _bundle([view for unit in units for view in wd.unit_view(rel, unit, pdsa=data.pdsa_log)])
 
-    print(f"pxlib: one widget change in notebook 03 ({args.trust}, {len(units)} units), "
-          f"median of {args.repeat} after a warm-up")
+    print(
+        f"pxlib: one widget change in notebook 03 ({args.trust}, {len(units)} units), "
+        f"median of {args.repeat} after a warm-up"
+    )
     for name, change in {**changes, f"batch: draw all {len(units)} units": all_units}.items():
         change(0)
         times = []
@@ -76,7 +78,9 @@ def main() -> None:
             change(i + 1)
             times.append(time.perf_counter() - t)
         ms = 1000 * statistics.median(times)
-        verdict = "" if name.startswith("batch") else ("  ok" if ms < 300 else "  SLOWER than 300 ms")
+        verdict = (
+            "" if name.startswith("batch") else ("  ok" if ms < 300 else "  SLOWER than 300 ms")
+        )
         print(f"  {name:<28} {ms:7.0f} ms{verdict}")
 
 

@@ -44,7 +44,10 @@ PLANTED = {
     "titled name": ("Nurse Okwuosa helped", "Okwuosa"),
 }
 PII_TEXT = "; ".join(text for text, _ in PLANTED.values())
-FREE_TEXT = {"responses.csv": ["comment"], "pdsa_log.csv": ["change_idea", "prediction", "what_happened"]}
+FREE_TEXT = {
+    "responses.csv": ["comment"],
+    "pdsa_log.csv": ["change_idea", "prediction", "what_happened"],
+}
 
 
 def _read(path: Path) -> pd.DataFrame:

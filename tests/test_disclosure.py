@@ -158,7 +158,9 @@ def test_names_after_matron_and_professor_titles_are_redacted():
 
     from pxlib.disclosure import redact_comments
 
-    out = redact_comments(pd.Series(["Matron Ellison and Prof. Quayle came round", "mx Ade helped"]))
+    out = redact_comments(
+        pd.Series(["Matron Ellison and Prof. Quayle came round", "mx Ade helped"])
+    )
     assert out.tolist() == ["Matron [name] and Prof. [name] came round", "mx [name] helped"]
 
 
@@ -184,7 +186,10 @@ def test_names_after_matron_and_professor_titles_are_redacted():
         ("dr smith explained", "dr [name] explained"),
         ("nurse jane smith helped", "nurse [name] helped"),
         ("MRS PATEL came", "MRS [name] came"),
-        ("the doctor was kind and the nurse listened", "the doctor was kind and the nurse listened"),
+        (
+            "the doctor was kind and the nurse listened",
+            "the doctor was kind and the nurse listened",
+        ),
         ("Sister on the ward helped", "Sister on the ward helped"),
         # ordinary numbers and dates stay
         ("seen on 03/04/2026 after 45 minutes", "seen on 03/04/2026 after 45 minutes"),
@@ -198,7 +203,9 @@ def test_redaction_covers_the_forms_people_write(text, expected):
 def test_redact_free_text_redacts_only_the_listed_columns():
     from pxlib.disclosure import redact_free_text
 
-    frame = pd.DataFrame({"unit": ["Dr Who Ward"], "change_idea": ["ask Dr Okafor on 07700 900123"]})
+    frame = pd.DataFrame(
+        {"unit": ["Dr Who Ward"], "change_idea": ["ask Dr Okafor on 07700 900123"]}
+    )
     out = redact_free_text(frame, ["change_idea", "prediction"])
     assert out["change_idea"][0] == "ask Dr [name] on [phone]"
     assert out["unit"][0] == "Dr Who Ward" and frame["change_idea"][0].startswith("ask Dr Okafor")

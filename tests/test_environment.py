@@ -14,7 +14,9 @@ from packaging.utils import canonicalize_name
 
 def pyproject_requirements() -> dict[str, Requirement]:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
-    reqs = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]]
+    reqs = [
+        Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]
+    ]
     return {canonicalize_name(r.name): r for r in reqs}
 
 
@@ -51,7 +53,9 @@ def test_constraints_pin_versions_that_pyproject_allows():
             pins[canonicalize_name(name)] = version
     for name, req in pyproject_requirements().items():
         assert name in pins, f"{name} is not pinned in constraints.txt"
-        assert req.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {req.specifier}"
+        assert req.specifier.contains(pins[name]), (
+            f"{name}=={pins[name]} is outside {req.specifier}"
+        )
 
 
 def test_make_test_is_the_fast_split_and_ci_runs_everything():

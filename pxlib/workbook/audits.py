@@ -54,6 +54,8 @@ WEEKLY_COLUMNS = (
     "y",
     "n",
 )
+
+
 def audit_weekly(data) -> pd.DataFrame:
     """Per measure, unit and week: the audits pooled, in :func:`weekly_share`'s columns.
 

@@ -44,6 +44,8 @@ _SENTENCE_NAME = {table: words for table, words in ATTRIBUTES.values()}
 def attribute_words(variables) -> str:
     """Respondent attributes in a sentence: ``("age_band", "sex")`` -> "age and sex"."""
     return fmt.join(ATTRIBUTES.get(v, (v, str(v).replace("_", " ")))[1] for v in variables)
+
+
 Z95 = 1.959963984540054
 READINGS = ("reached", "not clearly reached", "worse", "too few to tell")
 COLUMNS = [

@@ -69,7 +69,9 @@ def index(tmp_path_factory):
                 for unit, verdict, value, n in units
             ],
         )
-        rows.append({"trust_code": code, "notebook": NB, "status": "ok", "seconds": 1.0, "error": ""})
+        rows.append(
+            {"trust_code": code, "notebook": NB, "status": "ok", "seconds": 1.0, "error": ""}
+        )
     rows.append(
         {"trust_code": "ZA4", "notebook": NB, "status": "failed", "seconds": 0.1,
          "error": "cell 4: DataValidationError: responses.csv: no rows"}

@@ -35,7 +35,14 @@ FLOAT_REPR = re.compile(r"(?<![\w.])\d+\.\d{5,}(?![\w.])")
 #: an HTML entity drawn as its letters ("Ash &quot;Ward&quot;"): a label escaped twice or
 #: escaped in a form plotly does not decode
 ENTITY_SHOWN = re.compile(r"&(?:[a-z]+|#\d+|#x[0-9a-f]+);", re.I)
-SCAFFOLDING = ("batch mode", "checked automatically", "golden", "nbval", "pxlib-staging", "pxlib-kernels")
+SCAFFOLDING = (
+    "batch mode",
+    "checked automatically",
+    "golden",
+    "nbval",
+    "pxlib-staging",
+    "pxlib-kernels",
+)
 
 
 @pytest.fixture(scope="module")

@@ -124,7 +124,9 @@ def test_weighted_counts_never_drops_rows_without_a_period_or_group():
     from pxlib.errors import ChartError
     from pxlib.spc import weighted_counts
 
-    data = pd.DataFrame({"week": [1, 1, None], "unit": ["A", "A", "A"], "a": [1, 0, 1], "w": [1.0, 2.0, 1.0]})
+    data = pd.DataFrame(
+        {"week": [1, 1, None], "unit": ["A", "A", "A"], "a": [1, 0, 1], "w": [1.0, 2.0, 1.0]}
+    )
     with pytest.raises(ChartError, match=r"1 row\(s\) have no value in 'week'"):
         weighted_counts(data, "week", "a", "w", by="unit")
     data.loc[2, "week"] = 1

@@ -71,8 +71,6 @@ def test_small_wards_are_left_off_and_named(section):
 
 def test_one_unit_gives_a_sentence_not_a_funnel(monkeypatch):
     one = _simulated()
-    monkeypatch.setattr(
-        casemix_units, "_respondents", lambda data: one[one["unit"] == "Elm Ward"]
-    )
+    monkeypatch.setattr(casemix_units, "_respondents", lambda data: one[one["unit"] == "Elm Ward"])
     s = casemix_units.casemix_section(object())
     assert not s.available and s.figure is None and "at least two units" in s.text

@@ -74,8 +74,13 @@ def test_a_balancing_question_counts_the_unwanted_event_as_the_gap():
         {"question_id": ["BL1"], "wording": ["Waited over 2 h?"], "measure_type": ["balancing"]}
     )
     shares = pd.DataFrame(
-        {"question_id": ["BL1"], "share": [0.24], "ci_low": [0.21], "ci_high": [0.27],
-         "n_respondents": [800]}  # fmt: skip
+        {
+            "question_id": ["BL1"],
+            "share": [0.24],
+            "ci_low": [0.21],
+            "ci_high": [0.27],
+            "n_respondents": [800],
+        }  # fmt: skip
     )
     data = journey(
         question_bank=bank,
@@ -174,13 +179,25 @@ def test_missing_files_name_the_file_and_its_columns():
 
 def test_the_project_reads_vision_and_aim_with_the_driver_diagram_as_fallback():
     team = pd.DataFrame(
-        {"org_code": ["ZA1"], "unit": ["Ash Ward"], "project": ["Going home"],
-         "vision": ["I will always know"], "aim": [None], "member": ["Lead"],
-         "role": ["project_lead"]}  # fmt: skip
+        {
+            "org_code": ["ZA1"],
+            "unit": ["Ash Ward"],
+            "project": ["Going home"],
+            "vision": ["I will always know"],
+            "aim": [None],
+            "member": ["Lead"],
+            "role": ["project_lead"],
+        }  # fmt: skip
     )
     diagram = pd.DataFrame(
-        {"org_code": ["ZA1"], "unit": ["Ash Ward"], "node_id": ["A"], "level": ["aim"],
-         "parent_id": [None], "text": ["By March, 95%"]}  # fmt: skip
+        {
+            "org_code": ["ZA1"],
+            "unit": ["Ash Ward"],
+            "node_id": ["A"],
+            "level": ["aim"],
+            "parent_id": [None],
+            "text": ["By March, 95%"],
+        }  # fmt: skip
     )
     got = codesign.project(journey(team=team, driver_diagram=diagram), "Ash Ward")
     assert got == {"project": "Going home", "vision": "I will always know", "aim": "By March, 95%"}

@@ -116,7 +116,9 @@ def test_sustain_chart_for_the_reliable_unit(verdicts):
     assert status["status"].iloc[0] in ("holding", "deteriorating")
     # the status is the sustain chart's own reading
     reading = sustained.readings.set_index("unit").loc["Oak Ward"]
-    assert (status["status"].iloc[0] == "deteriorating") == (reading["signal"] in ("concern", "both"))
+    assert (status["status"].iloc[0] == "deteriorating") == (
+        reading["signal"] in ("concern", "both")
+    )
     assert steps.sustain(verdicts["ZA1"]) is None  # no reliable unit in ZA1
 
 
