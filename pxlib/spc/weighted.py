@@ -19,6 +19,7 @@ import pandas as pd
 
 from pxlib.errors import ChartError, ColumnError
 from pxlib.spc.validate import check_finite, numeric
+from pxlib.weighting.diagnostics import kish_ess_by
 
 
 def weighted_counts(
@@ -68,17 +69,18 @@ def weighted_counts(
         raise ChartError(f"answers in '{y}' must be 0/1 (or proportions in [0, 1])")
     frame = data.loc[ok, by_cols + [x]].copy()
     frame["_w"] = w[ok]
-    frame["_w2"] = w[ok] ** 2
     frame["_wa"] = w[ok] * a[ok]
     frame["_k"] = 1.0
-    agg = frame.groupby(by_cols + [x], sort=True, observed=True)[["_w", "_w2", "_wa", "_k"]].sum()
+    groups = frame.groupby(by_cols + [x], sort=True, observed=True)
+    agg = groups[["_w", "_wa", "_k"]].sum()
+    n_eff = kish_ess_by(groups.ngroup().to_numpy(), w[ok], len(agg))
+    n_eff = np.where(n_eff > 0, n_eff, np.nan)  # a group whose weights are all 0: no n
     with np.errstate(invalid="ignore", divide="ignore"):
-        n_eff = agg["_w"] ** 2 / agg["_w2"]
-        p = agg["_wa"] / agg["_w"]
+        p = (agg["_wa"] / agg["_w"]).to_numpy()
     out = agg.index.to_frame(index=False)
-    out["y"] = (p * n_eff).to_numpy()
-    out["n"] = n_eff.to_numpy()
-    out["p"] = p.to_numpy()
+    out["y"] = p * n_eff
+    out["n"] = n_eff
+    out["p"] = p
     out["respondents"] = agg["_k"].to_numpy().astype(np.int64)
-    out["deff"] = (agg["_k"] / n_eff).to_numpy()
+    out["deff"] = agg["_k"].to_numpy() / n_eff
     return out

@@ -44,6 +44,21 @@ def test_kish_counts_by_hand():
     assert out["n"].iloc[1] == pytest.approx(1.0)
 
 
+def test_kish_counts_by_group_and_a_week_of_zero_weights():
+    df = pd.DataFrame(
+        {
+            "unit": ["b", "a", "a", "b", "a"],
+            "week": [1, 1, 1, 1, 2],
+            "yes": [1, 0, 1, 0, 1],
+            "w": [2.0, 1.0, 1.0, 2.0, 0.0],
+        }
+    )
+    out = weighted_counts(df, "week", "yes", "w", by="unit").set_index(["unit", "week"])
+    assert out.loc[("a", 1), "n"] == pytest.approx(2.0)  # (1 + 1)^2 / (1 + 1)
+    assert out.loc[("b", 1), "n"] == pytest.approx(2.0)  # (2 + 2)^2 / (4 + 4)
+    assert np.isnan(out.loc[("a", 2), "n"]) and np.isnan(out.loc[("a", 2), "p"])
+
+
 def test_weighted_p_chart_keeps_false_alarm_rate_near_nominal():
     """3-sigma false alarms on in-control weighted data: the Kish-ESS p chart stays near
     the nominal 0.27 % (binomial skew allowed), the naive chart (n = respondents) raises
