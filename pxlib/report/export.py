@@ -234,6 +234,8 @@ class ReportExporter:
             exclude_input_prompt=True,
             exclude_output_prompt=True,
             anchor_link_text="",
+            # the notebook is validated once after the preprocessors, not after each one
+            optimistic_validation=True,
         )
         self._embedded: str | None = None
 
