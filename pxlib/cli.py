@@ -14,7 +14,9 @@ import os
 import sys
 import textwrap
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 from pxlib import __version__
 from pxlib.errors import (
@@ -230,7 +232,7 @@ COMMANDS: dict[str, dict[str, object]] = {
 }
 
 
-def examples_epilog(examples) -> str:
+def examples_epilog(examples: Iterable[tuple[str, str]]) -> str:
     """The ``examples:`` section of a ``--help``: each command, then what it does."""
     lines = []
     for command, what in examples:
@@ -241,7 +243,7 @@ def examples_epilog(examples) -> str:
 def _parser(sub, name: str, *statuses: int) -> argparse.ArgumentParser:
     """A subcommand whose ``--help`` has its description, examples and exit statuses."""
     info = COMMANDS[name]
-    epilog = examples_epilog(info["examples"])
+    epilog = examples_epilog(cast("list[tuple[str, str]]", info["examples"]))
     if statuses:
         epilog += "\n\n" + exit_status_epilog(*statuses)
     return sub.add_parser(

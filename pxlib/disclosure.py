@@ -33,10 +33,13 @@ co-design notes): every free-text column is redacted when it is loaded.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from pxlib.errors import ColumnError, DataValidationError
 
@@ -66,7 +69,7 @@ class SmallNumbers:
                 f"the small-number threshold must be at least 1, not {self.threshold}"
             )
 
-    def hides(self, n) -> np.ndarray:
+    def hides(self, n: ArrayLike | Sequence[float | None]) -> np.ndarray:
         """Which of the respondent counts ``n`` (array-like) may not be shown."""
         counts = pd.to_numeric(
             pd.Series(np.atleast_1d(np.asarray(n, dtype=object))), errors="coerce"
@@ -74,7 +77,7 @@ class SmallNumbers:
         v = counts.to_numpy(float)
         return np.isnan(v) | ((v > 0) & (v < self.threshold))
 
-    def shows(self, n) -> bool:
+    def shows(self, n: float | None) -> bool:
         """Whether one figure resting on ``n`` respondents may be shown."""
         return not bool(self.hides([n])[0])
 
@@ -136,9 +139,9 @@ def suppress_gpps(
     n_col: str = "n_respondents",
     *,
     threshold: int = 10,
-    value_cols=None,
-    keep=(),
-    fill=np.nan,
+    value_cols: Sequence[str] | None = None,
+    keep: Sequence[str] = (),
+    fill: Any = np.nan,
     reason_col: str = REASON_COL,
 ) -> pd.DataFrame:
     """GP Patient Survey rule: suppress results with fewer than ``threshold`` respondents.
@@ -161,9 +164,9 @@ def suppress_fft(
     id_col: str = "unit",
     parent_col: str | None = "parent",
     threshold: int = 5,
-    value_cols=None,
-    keep=(),
-    fill=np.nan,
+    value_cols: Sequence[str] | None = None,
+    keep: Sequence[str] = (),
+    fill: Any = np.nan,
     reason_col: str = REASON_COL,
 ) -> pd.DataFrame:
     """Friends and Family Test rule: primary, secondary and cascading suppression.
@@ -219,11 +222,11 @@ def suppress_fft(
 
 def suppress_option_counts(
     table: pd.DataFrame,
-    option_cols,
+    option_cols: Sequence[str],
     *,
     low: int = 1,
     high: int = 4,
-    fill=np.nan,
+    fill: Any = np.nan,
     reason_col: str = REASON_COL,
 ) -> pd.DataFrame:
     """GP Patient Survey rule for response-option counts (small practices).
@@ -257,7 +260,7 @@ def suppress_option_counts(
     return out
 
 
-def suppress(table: pd.DataFrame, rule: str = "gpps", **kwargs) -> pd.DataFrame:
+def suppress(table: pd.DataFrame, rule: str = "gpps", **kwargs: Any) -> pd.DataFrame:
     """Apply a suppression rule by name: ``"gpps"``, ``"fft"`` or ``"options"``."""
     if rule == "gpps":
         return suppress_gpps(table, **kwargs)
@@ -390,7 +393,7 @@ def redact_comments(series: pd.Series) -> pd.Series:
     return out
 
 
-def redact_free_text(frame: pd.DataFrame, columns) -> pd.DataFrame:
+def redact_free_text(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """``frame`` with every listed free-text column that it has redacted (a copy)."""
     present = [c for c in columns if c in frame.columns]
     if not present:

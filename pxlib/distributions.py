@@ -8,22 +8,23 @@ for these distributions, so the numbers are identical (``tests/test_distribution
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 __all__ = ["binom_ppf", "norm_ppf", "norm_sf", "t_ppf"]
 
 
-def norm_sf(x):
+def norm_sf(x: ArrayLike) -> np.ndarray | np.float64:
     """Upper tail area of the standard normal, 1 - Φ(x) = Φ(-x)."""
     return special.ndtr(-np.asarray(x, dtype=float))
 
 
-def norm_ppf(q):
+def norm_ppf(q: ArrayLike) -> np.ndarray | np.float64:
     """Standard normal quantile Φ⁻¹(q)."""
     return special.ndtri(np.asarray(q, dtype=float))
 
 
-def t_ppf(q, df):
+def t_ppf(q: ArrayLike, df: ArrayLike) -> np.ndarray:
     """Student's t quantile with ``df`` degrees of freedom (df > 0; infinite df: the normal)."""
     q, df = np.broadcast_arrays(np.asarray(q, dtype=float), np.asarray(df, dtype=float))
     finite = np.isfinite(df)
@@ -31,7 +32,7 @@ def t_ppf(q, df):
     return np.where(finite, out, special.ndtri(q))
 
 
-def binom_ppf(q, n, p):
+def binom_ppf(q: ArrayLike, n: ArrayLike, p: ArrayLike) -> np.ndarray | np.float64:
     """Binomial quantile: the smallest whole k with P(X <= k) >= q, for 0 < q < 1 and n >= 1.
 
     The incomplete-beta inverse ``bdtrik`` gives k to within a step or two; the

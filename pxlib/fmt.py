@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections.abc import Iterable
 from numbers import Real
 
 import numpy as np
@@ -78,12 +79,12 @@ def yes_no(value: object) -> str:
     return "yes" if bool(value) else "no"
 
 
-def join(items, last: str = "and") -> str:
+def join(items: Iterable[object], last: str = "and") -> str:
     """``"age"``, ``"age and sex"``, ``"age, sex and ethnic group"`` (``last="or"`` for a choice)."""
-    items = [str(i) for i in items]
-    if len(items) < 2:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {last} " + items[-1]
+    words = [str(i) for i in items]
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {last} " + words[-1]
 
 
 def date(value: object) -> str:
@@ -104,7 +105,7 @@ def date(value: object) -> str:
 # --- values inside error and warning messages ------------------------------------
 
 
-def literal(v) -> str:
+def literal(v: object) -> str:
     """A value as a message shows it: plain numbers (no ``np.int64(7)``), dates as
     2024-01-05, text quoted."""
     if isinstance(v, np.datetime64):
@@ -132,7 +133,7 @@ def literal(v) -> str:
     return str(v)
 
 
-def literals(values, k: int = 5) -> str:
+def literals(values: Iterable[object], k: int = 5) -> str:
     """The first ``k`` values, shown plainly and comma-separated ("..." if more)."""
     vals = list(values)
     text = ", ".join(literal(v) for v in vals[:k])

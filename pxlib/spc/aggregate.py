@@ -10,7 +10,9 @@ periods gaps (:func:`fill_date_gaps`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +41,7 @@ def read_columns(
     y: str,
     n: str | None,
     by_cols: list[str],
-    phases,
+    phases: Sequence[Any] | dict | str | None,
     kind: str,
     notes: list[str],
 ) -> Columns:
@@ -94,7 +96,7 @@ def subgroups(
     return sub, xuniq
 
 
-def group_codes(data: pd.DataFrame, by_cols: list[str]):
+def group_codes(data: pd.DataFrame, by_cols: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer group codes (sorted by the group values) and the group value table."""
     if not by_cols:
         return np.zeros(len(data), dtype=np.int64), pd.DataFrame(index=[0])
@@ -128,7 +130,15 @@ def group_codes(data: pd.DataFrame, by_cols: list[str]):
     return gid.astype(np.int64), labels
 
 
-def combine_rows(kind, gid, xcode, yv, nv, label_v, agg) -> dict[str, np.ndarray]:
+def combine_rows(
+    kind: str,
+    gid: np.ndarray,
+    xcode: np.ndarray,
+    yv: np.ndarray,
+    nv: np.ndarray | None,
+    label_v: np.ndarray | None,
+    agg: str | None,
+) -> dict[str, np.ndarray]:
     """One row per (group, x): sums, counts, mean and sd of y, sum of n, plotted y."""
     npts = len(gid)
     new = np.ones(npts, dtype=bool)
@@ -141,7 +151,7 @@ def combine_rows(kind, gid, xcode, yv, nv, label_v, agg) -> dict[str, np.ndarray
         y_mean = yv.copy()
         y_sd = np.full(npts, np.nan)
         n_sum = nv.copy() if nv is not None else np.full(npts, np.nan)
-        y_med = yv
+        y_med: np.ndarray | None = yv
         out = {"gid": gid, "xcode": xcode}
         if label_v is not None:
             out["label"] = label_v
@@ -168,7 +178,9 @@ def combine_rows(kind, gid, xcode, yv, nv, label_v, agg) -> dict[str, np.ndarray
             out["label"] = label_v[starts]
     with np.errstate(invalid="ignore", divide="ignore"):
         if nv is not None and kind not in ("xbar", "s", "c"):
-            y = np.where(n_sum > 0, y_sum / np.where(n_sum > 0, n_sum, 1), np.nan)
+            y: np.ndarray | None = np.where(
+                n_sum > 0, y_sum / np.where(n_sum > 0, n_sum, 1), np.nan
+            )
         elif kind == "xbar":
             y = y_mean
         elif kind == "s":
@@ -187,7 +199,9 @@ def combine_rows(kind, gid, xcode, yv, nv, label_v, agg) -> dict[str, np.ndarray
     return out
 
 
-def fill_date_gaps(sub: dict, xuniq: pd.DatetimeIndex):
+def fill_date_gaps(
+    sub: dict[str, np.ndarray], xuniq: pd.DatetimeIndex
+) -> tuple[dict[str, np.ndarray], pd.DatetimeIndex]:
     """Insert missing points for absent periods of regular dates inside each group's span."""
     dates = pd.DatetimeIndex(xuniq)
     if len(dates) < 3 or not (dates == dates.normalize()).all():

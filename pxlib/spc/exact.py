@@ -148,7 +148,17 @@ def boundary_share(
     return seg_nanmean(mass, seg, nseg, mask)
 
 
-def p_exact_lines(lines, n, y_sum, cl_s, cl_fixed, seg, nseg, ok, limits: str):
+def p_exact_lines(
+    lines: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    n: np.ndarray,
+    y_sum: np.ndarray,
+    cl_s: np.ndarray,
+    cl_fixed: np.ndarray,
+    seg: np.ndarray,
+    nseg: int,
+    ok: np.ndarray,
+    limits: str,
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
     """Replace, in the p chart's normal ``lines`` (lcl, ucl, lcl_2s, ucl_2s per point),
     those of the segments that get exact limits (:func:`exact_segments`) by
     :func:`binomial_limits` at the 3- and 2-sigma tail probabilities, built on

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pxlib.errors import ChartError
 from pxlib.spc import constants as K
@@ -388,7 +389,7 @@ def compute_limits(
 # --- funnels -----------------------------------------------------------------------------
 
 
-def funnel_sigma(c, n, kind: str):
+def funnel_sigma(c: float, n: np.ndarray, kind: str) -> np.ndarray:
     """Binomial sqrt(c(1 - c)/n) (p) or Poisson sqrt(c/n) (u) sigma at denominators n."""
     return np.sqrt(c * (1 - c) / n) if kind == "p" else np.sqrt(c / n)
 
@@ -399,7 +400,7 @@ def _funnel_cut(v, kind: str):
 
 def funnel_limits(
     cl: float,
-    n,
+    n: ArrayLike,
     *,
     kind: str = "p",
     sigma_z: float = 1.0,

@@ -11,7 +11,9 @@ given per group as a dict keyed by the ``by`` value (a tuple for several columns
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,10 +45,10 @@ def segments(
     labels: pd.DataFrame,
     by_cols: list[str],
     *,
-    phases,
+    phases: Sequence[Any] | dict | str | None,
     freeze: int | None,
-    exclude,
-    cl,
+    exclude: Sequence[Any] | dict | None,
+    cl: float | dict | None,
     multiply: float,
     notes: list[str],
 ) -> Segments:
@@ -153,7 +155,16 @@ def _group_key_to_gid(
     return found
 
 
-def phase_numbers(phases, g, xc, xuniq, label, labels, by_cols, memo) -> np.ndarray:
+def phase_numbers(
+    phases: Sequence[Any] | dict | str | None,
+    g: np.ndarray,
+    xc: np.ndarray,
+    xuniq: pd.Index,
+    label: np.ndarray | None,
+    labels: pd.DataFrame,
+    by_cols: list[str],
+    memo: dict,
+) -> np.ndarray:
     """The phase of every point (from 1 in each group): a new phase at the first x >= each
     start given (per group with a dict), or wherever a label column changes."""
     npts = len(g)
@@ -200,7 +211,17 @@ def _listify(v) -> list:
     return list(v)
 
 
-def membership(spec, what, g, xc, xuniq, labels, by_cols, notes, memo) -> np.ndarray:
+def membership(
+    spec: Sequence[Any] | dict | None,
+    what: str,
+    g: np.ndarray,
+    xc: np.ndarray,
+    xuniq: pd.Index,
+    labels: pd.DataFrame,
+    by_cols: list[str],
+    notes: list[str],
+    memo: dict,
+) -> np.ndarray:
     """True for points whose x is listed in ``spec`` (a list, or a dict per group)."""
     npts = len(g)
     out = np.zeros(npts, dtype=bool)
@@ -227,7 +248,15 @@ def membership(spec, what, g, xc, xuniq, labels, by_cols, notes, memo) -> np.nda
     return out
 
 
-def fixed_cl(cl, seg_gid, labels, by_cols, multiply, nseg, memo) -> np.ndarray:
+def fixed_cl(
+    cl: float | dict | None,
+    seg_gid: np.ndarray,
+    labels: pd.DataFrame,
+    by_cols: list[str],
+    multiply: float,
+    nseg: int,
+    memo: dict,
+) -> np.ndarray:
     """Per segment: the given centre line in the units of y before ``multiply``, or NaN."""
     out = np.full(nseg, np.nan)
     if cl is None:

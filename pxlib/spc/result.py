@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pxlib.spc.limits import funnel_limits
 from pxlib.spc.spec import ChartSpec
+
+if TYPE_CHECKING:
+    import numpy as np
+    import plotly.graph_objects as go
+    from numpy.typing import ArrayLike
+    from pandas.io.formats.style import Styler
 
 _UNSET: Any = object()
 
@@ -142,13 +148,13 @@ class SPCResult(_ReadsSpec):
         """The rule sets applied (``spec.rules``)."""
         return self.spec.rules
 
-    def figure(self, **kwargs: Any):
+    def figure(self, **kwargs: Any) -> go.Figure:
         """A plotly Figure of the chart (see :func:`pxlib.spc.plot.spc_figure`)."""
         from pxlib.spc.plot import spc_figure
 
         return spc_figure(self, **kwargs)
 
-    def summary_table(self, **kwargs: Any):
+    def summary_table(self, **kwargs: Any) -> Styler:
         """A pandas Styler: each group's latest value, limits and icons."""
         from pxlib.spc.plot import summary_table
 
@@ -192,13 +198,13 @@ class FunnelResult(_ReadsSpec):
         object.__setattr__(self, "cl", float(cl))
         object.__setattr__(self, "sigma_z", float(sigma_z))
 
-    def limits(self, n, sigmas: float = 3.0):
+    def limits(self, n: ArrayLike, sigmas: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper limits at denominators ``n`` (arrays), for drawing the funnel."""
         return funnel_limits(
             self.cl, n, kind=self.kind, sigma_z=self.sigma_z, sigmas=sigmas, multiply=self.multiply
         )
 
-    def figure(self, **kwargs: Any):
+    def figure(self, **kwargs: Any) -> go.Figure:
         """A plotly Figure of the funnel (see :func:`pxlib.spc.plot.funnel_figure`)."""
         from pxlib.spc.plot import funnel_figure
 

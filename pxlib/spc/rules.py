@@ -25,8 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import gammaln
 
 from pxlib.distributions import binom_ppf
@@ -122,7 +124,7 @@ def point_runs(direction: np.ndarray, mask: np.ndarray, seg: np.ndarray) -> Runs
     return Runs.of(len(direction), hit, run_id, np.bincount(run_id))
 
 
-def anhoej_limits(n_useful) -> tuple[np.ndarray, np.ndarray]:
+def anhoej_limits(n_useful: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Longest-run limit round(log2 n) + 3 and minimum crossings qbinom(0.05, n - 1, 0.5)
     (R rounds half to even, as numpy does; R's qbinom searches for P >= p (1 - 64 eps));
     NaN where n is 0. One quantile per segment: linear in the number of points."""
@@ -161,7 +163,32 @@ def _sides(y, cl, mask, seg, skip_centre: bool = True):
     return idx, side[idx], seg[idx]
 
 
-def anhoej(y, cl, include, seg, nseg, runs: bool = False):
+@overload
+def anhoej(
+    y: np.ndarray,
+    cl: np.ndarray,
+    include: np.ndarray,
+    seg: np.ndarray,
+    nseg: int,
+    runs: Literal[False] = False,
+) -> tuple[dict[str, np.ndarray], np.ndarray]: ...
+@overload
+def anhoej(
+    y: np.ndarray,
+    cl: np.ndarray,
+    include: np.ndarray,
+    seg: np.ndarray,
+    nseg: int,
+    runs: Literal[True],
+) -> tuple[dict[str, np.ndarray], np.ndarray, Runs]: ...
+def anhoej(
+    y: np.ndarray,
+    cl: np.ndarray,
+    include: np.ndarray,
+    seg: np.ndarray,
+    nseg: int,
+    runs: bool = False,
+) -> tuple[dict[str, np.ndarray], np.ndarray] | tuple[dict[str, np.ndarray], np.ndarray, Runs]:
     """Anhøj runs analysis per segment (Anhøj & Olesen 2014; qicharts2 0.8.1).
 
     Points on the centre line are dropped. A run is a stretch of consecutive points
@@ -210,7 +237,7 @@ def anhoej(y, cl, include, seg, nseg, runs: bool = False):
     return stats, long_dir
 
 
-def sigma_signal(y, lcl, ucl) -> np.ndarray:
+def sigma_signal(y: np.ndarray, lcl: np.ndarray, ucl: np.ndarray) -> np.ndarray:
     """Shewhart's 3-sigma rule: +1 above the upper limit, -1 below the lower limit
     (strictly, as qicharts2), else 0."""
     with np.errstate(invalid="ignore"):
@@ -229,7 +256,35 @@ def _spread_runs(points_idx, run_first, run_last, size):
     return out
 
 
-def shift_rule(y, cl, useful, seg, length: int, skip_centre: bool, runs: bool = False):
+@overload
+def shift_rule(
+    y: np.ndarray,
+    cl: np.ndarray,
+    useful: np.ndarray,
+    seg: np.ndarray,
+    length: int,
+    skip_centre: bool,
+    runs: Literal[False] = False,
+) -> np.ndarray: ...
+@overload
+def shift_rule(
+    y: np.ndarray,
+    cl: np.ndarray,
+    useful: np.ndarray,
+    seg: np.ndarray,
+    length: int,
+    skip_centre: bool,
+    runs: Literal[True],
+) -> tuple[np.ndarray, Runs]: ...
+def shift_rule(
+    y: np.ndarray,
+    cl: np.ndarray,
+    useful: np.ndarray,
+    seg: np.ndarray,
+    length: int,
+    skip_centre: bool,
+    runs: bool = False,
+) -> np.ndarray | tuple[np.ndarray, Runs]:
     """+1/-1 for points in ``length`` or more consecutive useful points on one side
     of the centre line (a point on the line breaks the run unless ``skip_centre``):
     the MDC shift (NHSRplotthedots, ``length`` 7) and the IHI shift (6, Provost &
@@ -246,7 +301,32 @@ def shift_rule(y, cl, useful, seg, length: int, skip_centre: bool, runs: bool = 
     return out
 
 
-def trend_rule(y, useful, seg, length: int, skip_ties: bool, runs: bool = False):
+@overload
+def trend_rule(
+    y: np.ndarray,
+    useful: np.ndarray,
+    seg: np.ndarray,
+    length: int,
+    skip_ties: bool,
+    runs: Literal[False] = False,
+) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def trend_rule(
+    y: np.ndarray,
+    useful: np.ndarray,
+    seg: np.ndarray,
+    length: int,
+    skip_ties: bool,
+    runs: Literal[True],
+) -> tuple[np.ndarray, np.ndarray, Runs, Runs]: ...
+def trend_rule(
+    y: np.ndarray,
+    useful: np.ndarray,
+    seg: np.ndarray,
+    length: int,
+    skip_ties: bool,
+    runs: bool = False,
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, Runs, Runs]:
     """Masks (up, down) of points in ``length`` or more useful points each strictly
     higher (lower) than the one before. A tie breaks the trend (MDC) or is skipped
     (IHI, ``skip_ties``). MDC: ``length`` 7 (NHSRplotthedots); IHI: 5 (Provost &
@@ -291,7 +371,9 @@ def trend_rule(y, useful, seg, length: int, skip_ties: bool, runs: bool = False)
     return done()
 
 
-def two_of_three(y, cl, close, useful, seg) -> np.ndarray:
+def two_of_three(
+    y: np.ndarray, cl: np.ndarray, close: np.ndarray, useful: np.ndarray, seg: np.ndarray
+) -> np.ndarray:
     """+1/-1 for points close to the limits that are part of a window of three
     consecutive useful points with at least two close and all three on the same side
     of the centre line (NHSRplotthedots)."""
@@ -318,7 +400,9 @@ def two_of_three(y, cl, close, useful, seg) -> np.ndarray:
     return out
 
 
-def close_to_limits(y, lcl2, ucl2, outside) -> np.ndarray:
+def close_to_limits(
+    y: np.ndarray, lcl2: np.ndarray, ucl2: np.ndarray, outside: np.ndarray
+) -> np.ndarray:
     """Beyond the 2-sigma line (cl +/- 2 sigma) but not outside the 3-sigma limits
     (NHSRplotthedots' "close to the limits")."""
     with np.errstate(invalid="ignore"):
@@ -364,7 +448,9 @@ def runs_bounds(n1: int, n2: int, alpha: float = 0.05) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def ihi_runs(y, cl, useful, seg, nseg):
+def ihi_runs(
+    y: np.ndarray, cl: np.ndarray, useful: np.ndarray, seg: np.ndarray, nseg: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per segment: (n_runs, lower, upper, signal) of the IHI runs test: with n1 useful
     points above and n2 below the median (points on it skipped), too few runs
     (< lower) or too many (> upper) by :func:`runs_bounds`, from 10 useful points on
@@ -393,7 +479,9 @@ def ihi_runs(y, cl, useful, seg, nseg):
 POINT_TYPES = np.array(VOCABULARY_POINT_TYPES, dtype=object)
 
 
-def point_types(directions: dict, improvement: int, n: int):
+def point_types(
+    directions: dict[int, tuple], improvement: int, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Point type codes (index into :data:`POINT_TYPES`) and the mixed-signal flag.
 
     ``directions`` maps a rule id to ``(high, low, prefer)``: boolean masks of points in a
@@ -425,7 +513,9 @@ def point_types(directions: dict, improvement: int, n: int):
     return code.astype(np.int8), any_hi & any_lo
 
 
-def assurance(target, lcl, ucl, improvement: int) -> np.ndarray:
+def assurance(
+    target: float | None, lcl: np.ndarray, ucl: np.ndarray, improvement: int
+) -> np.ndarray:
     """NHSRplotthedots' assurance icon from a phase's limits: target above the upper
     limit fails consistently when higher is better (passes when lower is better),
     target below the lower limit the reverse, otherwise inconsistent. Empty without a

@@ -9,21 +9,25 @@ import numpy as np
 from pxlib.spc.constants import D4
 
 
-def seg_sum(values: np.ndarray, seg: np.ndarray, nseg: int, mask=None) -> np.ndarray:
+def seg_sum(
+    values: np.ndarray, seg: np.ndarray, nseg: int, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Sum of ``values`` per segment (NaN-free input expected where ``mask`` is true)."""
     if mask is not None:
         return np.bincount(seg[mask], weights=values[mask], minlength=nseg)
     return np.bincount(seg, weights=values, minlength=nseg)
 
 
-def seg_count(seg: np.ndarray, nseg: int, mask=None) -> np.ndarray:
+def seg_count(seg: np.ndarray, nseg: int, mask: np.ndarray | None = None) -> np.ndarray:
     """Number of elements per segment (where ``mask`` is true)."""
     if mask is not None:
         seg = seg[mask]
     return np.bincount(seg, minlength=nseg).astype(float)
 
 
-def seg_nanmean(values: np.ndarray, seg: np.ndarray, nseg: int, mask=None) -> np.ndarray:
+def seg_nanmean(
+    values: np.ndarray, seg: np.ndarray, nseg: int, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Mean of the finite ``values`` per segment; NaN for a segment with none."""
     ok = np.isfinite(values)
     if mask is not None:
@@ -34,7 +38,9 @@ def seg_nanmean(values: np.ndarray, seg: np.ndarray, nseg: int, mask=None) -> np
         return np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
 
 
-def seg_nanmedian(values: np.ndarray, seg: np.ndarray, nseg: int, mask=None) -> np.ndarray:
+def seg_nanmedian(
+    values: np.ndarray, seg: np.ndarray, nseg: int, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Median of the finite ``values`` per segment (mean of the two middle values
     for an even count, as R's ``median``); NaN for a segment with none."""
     ok = np.isfinite(values)
@@ -55,7 +61,9 @@ def seg_nanmedian(values: np.ndarray, seg: np.ndarray, nseg: int, mask=None) -> 
     return out
 
 
-def seg_min_max(values: np.ndarray, seg: np.ndarray, nseg: int, mask: np.ndarray):
+def seg_min_max(
+    values: np.ndarray, seg: np.ndarray, nseg: int, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Smallest and largest of ``values`` per segment where ``mask`` is true
     (+inf and -inf for a segment with none)."""
     lo = np.full(nseg, np.inf)

@@ -39,11 +39,11 @@ def _int_col(v: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(mask, 0, v).astype(np.int64), mask)
 
 
-def by_frame(by_cols, labels, gid_per_row) -> dict[str, Any]:
+def by_frame(by_cols: list[str], labels: pd.DataFrame, gid_per_row: np.ndarray) -> dict[str, Any]:
     return {c: labels[c].take(gid_per_row).reset_index(drop=True) for c in by_cols}
 
 
-def runs_columns(stats: dict, at) -> dict[str, Any]:
+def runs_columns(stats: dict, at: slice | np.ndarray) -> dict[str, Any]:
     """The Anhøj statistics columns, per segment (``at`` = slice(None)) or per point
     (``at`` = the points' segment numbers)."""
     cols: dict[str, Any] = {"runs_signal": stats["runs_signal"][at]}
@@ -87,7 +87,9 @@ def points_frame(
     )
 
 
-def limits_used(kind: str, verdict: Verdict, cl: np.ndarray, sg: Segments):
+def limits_used(
+    kind: str, verdict: Verdict, cl: np.ndarray, sg: Segments
+) -> tuple[np.ndarray, np.ndarray]:
     """Per segment: how its limits were set ("exact", "normal"; empty for a run chart)
     and the note saying the run rules were off, if they were."""
     used = np.where(verdict.exact, "exact", "normal" if kind != "run" else "").astype(object)
@@ -101,20 +103,20 @@ def limits_used(kind: str, verdict: Verdict, cl: np.ndarray, sg: Segments):
 
 
 def summary_frame(
-    kind,
-    points,
-    by_cols,
-    seg,
-    seg_first,
-    stats,
-    code,
-    target,
-    direction,
-    sub,
-    notes,
-    used,
-    runs_note,
-):
+    kind: str,
+    points: pd.DataFrame,
+    by_cols: list[str],
+    seg: np.ndarray,
+    seg_first: np.ndarray,
+    stats: dict[str, np.ndarray],
+    code: np.ndarray,
+    target: float | None,
+    direction: int,
+    sub: dict[str, np.ndarray],
+    notes: list[str],
+    used: np.ndarray,
+    runs_note: np.ndarray,
+) -> tuple[pd.DataFrame, bool]:
     """One row per segment (group and phase) from the points table, and whether any
     segment carries a serious caveat."""
     nseg = len(seg_first)

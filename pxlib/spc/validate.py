@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,18 +37,18 @@ RESERVED = {
 }  # fmt: skip
 
 
-def is_number(v) -> bool:
+def is_number(v: object) -> bool:
     """A finite real number, numpy scalars (a value read from a DataFrame) included."""
     return isinstance(v, numbers.Real) and math.isfinite(v)
 
 
-def check_multiply(multiply) -> None:
+def check_multiply(multiply: Any) -> None:
     """ChartError unless ``multiply`` is a positive number."""
     if not (is_number(multiply) and multiply > 0):
         raise ChartError(f"multiply must be a positive number, not {_show(multiply)}")
 
 
-def as_list(by) -> list[str]:
+def as_list(by: str | Sequence[str] | None) -> list[str]:
     if by is None:
         return []
     if isinstance(by, str):
@@ -60,7 +62,7 @@ def check_kind(kind: str) -> str:
     return kind.lower()
 
 
-def check_rules(rules, kind: str) -> list[str]:
+def check_rules(rules: str | Sequence[str] | None, kind: str) -> list[str]:
     if rules is None:
         return ["mdc"] if kind == "xmr" else ["anhoej"]
     chosen = [rules] if isinstance(rules, str) else list(rules)
@@ -76,7 +78,9 @@ def check_rules(rules, kind: str) -> list[str]:
     return out
 
 
-def check_columns(data, x, y, n, by_cols, phases) -> None:
+def check_columns(
+    data: object, x: str, y: str, n: str | None, by_cols: list[str], phases: object
+) -> None:
     """The data is a DataFrame holding every named column; no ``by`` column clashes with
     a result column."""
     if not isinstance(data, pd.DataFrame):
@@ -107,7 +111,16 @@ def check_columns(data, x, y, n, by_cols, phases) -> None:
         )
 
 
-def check_settings(kind, n, multiply, freeze, shift, trend, centre_line, agg) -> None:
+def check_settings(
+    kind: str,
+    n: str | None,
+    multiply: Any,
+    freeze: Any,
+    shift: Any,
+    trend: Any,
+    centre_line: Any,
+    agg: Any,
+) -> None:
     if kind in NEEDS_N and n is None:
         raise ChartError(
             f"a {kind} chart needs a denominator: give n (e.g. the number of patients)"
@@ -212,7 +225,18 @@ def group_name(gid: int, labels: pd.DataFrame, by_cols: list[str]) -> str:
     return " in group " + ", ".join(f"{c}={_show(vals[c])}" for c in by_cols)
 
 
-def check_values(kind, yv, nv, gid, labels, by_cols, xs, row_index, y, n) -> None:
+def check_values(
+    kind: str,
+    yv: np.ndarray,
+    nv: np.ndarray | None,
+    gid: np.ndarray,
+    labels: pd.DataFrame,
+    by_cols: list[str],
+    xs: pd.Series,
+    row_index: pd.Index,
+    y: str,
+    n: str | None,
+) -> None:
     """Raise ChartError naming the first offending row for values a chart cannot take."""
 
     def fail(mask, what):

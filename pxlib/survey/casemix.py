@@ -42,10 +42,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from pxlib.errors import ColumnError, DataValidationError, DesignError
@@ -102,7 +104,7 @@ class CasemixResult:
     n_missing_outcome: int
     converged: bool
 
-    def figure(self, **kwargs) -> go.Figure:
+    def figure(self, **kwargs: Any) -> go.Figure:
         """:func:`casemix_figure` of this result."""
         return casemix_figure(self, **kwargs)
 
@@ -111,7 +113,7 @@ class CasemixResult:
         return casemix_alt_text(self, what=what, reference=reference)
 
 
-def binomial_limits(p: float, n, q: float) -> np.ndarray:
+def binomial_limits(p: float, n: ArrayLike, q: float) -> np.ndarray:
     """The q-quantile funnel limit of a proportion at denominators ``n`` for true rate ``p``:
     exact binomial with Spiegelhalter's (2005, appendix A.1.1) interpolation (module
     docstring, step 4), cut at [0, 1]."""

@@ -34,6 +34,7 @@ method except ``wilson`` (which is well defined there), the ``beta``
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from pxlib.distributions import norm_ppf, t_ppf
@@ -90,13 +91,13 @@ def _likelihood(p, neff, crit):
 
 
 def proportion_ci(
-    p,
-    se,
-    df,
+    p: ArrayLike,
+    se: ArrayLike,
+    df: ArrayLike,
     method: str = "logit",
     level: float = 0.95,
-    n=None,
-    ess=None,
+    n: ArrayLike | None = None,
+    ess: ArrayLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Confidence interval (low, high) for proportions p with standard errors se.
 
@@ -155,7 +156,9 @@ def proportion_ci(
     return lo, hi
 
 
-def wilson_interval(p, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(
+    p: ArrayLike, n: ArrayLike, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval (Wilson 1927) for proportions ``p`` from (effective) sizes ``n``.
 
     low, high = (p + t²/2n ∓ t·√(p(1-p)/n + t²/4n²)) / (1 + t²/n), t the normal

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ def check_level(level: object) -> float:
     return float(level)
 
 
-def check_ddf(ddf) -> float | None:
+def check_ddf(ddf: Any) -> float | None:
     if ddf is None:
         return None
     ok = isinstance(ddf, numbers.Real) and not isinstance(ddf, bool)

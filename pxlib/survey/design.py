@@ -16,6 +16,8 @@ whole population are methods of :class:`Design`; domain estimates (``by``, in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -255,7 +257,7 @@ class Design(LinearisedVariance):
     # --------------------------------------------------------------- weighting
     def rake(
         self,
-        margins,
+        margins: pd.DataFrame | dict,
         tol: float = 1e-6,
         max_iter: int = 100,
         *,
@@ -289,7 +291,7 @@ class Design(LinearisedVariance):
 
     def calibrate(
         self,
-        margins,
+        margins: pd.DataFrame | dict,
         method: str = "linear",
         bounds: tuple[float, float] | None = None,
         *,
@@ -313,7 +315,9 @@ class Design(LinearisedVariance):
         }
         return self._new(fit.weights, step, entry)
 
-    def poststratify(self, cells, totals) -> Design:
+    def poststratify(
+        self, cells: str | Sequence[str], totals: dict | pd.Series | pd.DataFrame
+    ) -> Design:
         """Post-stratify (see :func:`pxlib.weighting.poststratify`)."""
         fit = poststratify_fit(self._df, cells, totals, self._w, True)
         step = make_step(fit.unit, fit.X, self._w)
@@ -331,7 +335,7 @@ class Design(LinearisedVariance):
         w = _trim(self._w, lower, upper, strict=strict).to_numpy()
         return self._new(w, None, {"step": "trim", "detail": f"[{lower}, {upper}]"})
 
-    def nonresponse_adjust(self, responded: str, classes) -> Design:
+    def nonresponse_adjust(self, responded: str, classes: str | Sequence[str]) -> Design:
         """Weighting-class non-response adjustment; non-respondents get weight 0."""
         w = _nr_adjust(self._df, responded, classes, self._w).to_numpy()
         return self._new(w, None, {"step": "nonresponse_adjust", "detail": f"{classes}"})
@@ -429,6 +433,6 @@ class Design(LinearisedVariance):
             est, se, float(lo), float(hi), level, self.degf, method, n, f"proportion({col})"
         )
 
-    def by(self, cols) -> Domains:
+    def by(self, cols: str | Sequence[str]) -> Domains:
         """Domain estimates: ``d.by("unit").mean("y")`` gives one row per domain."""
         return Domains(self, [cols] if isinstance(cols, str) else list(cols))

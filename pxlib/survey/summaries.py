@@ -10,6 +10,7 @@ importable from here too.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,7 @@ def _share_table(
 
 def always_event_share(
     df: pd.DataFrame,
-    by=("unit", "week"),
+    by: str | Sequence[str] = ("unit", "week"),
     margins: pd.DataFrame | None = None,
     ci_method: str = "wilson",
     level: float = 0.95,
@@ -122,10 +123,10 @@ def always_event_share(
 def top_box(
     df: pd.DataFrame,
     item: str,
-    top_levels,
-    by=("unit", "week"),
+    top_levels: str | Sequence[str],
+    by: str | Sequence[str] = ("unit", "week"),
     *,
-    exclude=("Don't know", "Dont know", "Not applicable"),
+    exclude: Sequence[str] = ("Don't know", "Dont know", "Not applicable"),
     margins: pd.DataFrame | None = None,
     ci_method: str = "wilson",
     level: float = 0.95,
@@ -164,7 +165,7 @@ def top_box(
     )
 
 
-def fft_scores(df: pd.DataFrame, by=None) -> pd.DataFrame:
+def fft_scores(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Friends and Family Test % positive and % negative.
 
     % positive = (very good + good) / all responses; % negative = (poor + very

@@ -46,7 +46,7 @@ class CalStep:
     Minv: np.ndarray = field(repr=False)  # (X' D X)^+ with D the unit sums of d
 
 
-def make_step(unit: np.ndarray, X, d: np.ndarray) -> CalStep:
+def make_step(unit: np.ndarray, X: np.ndarray | sparse.spmatrix, d: np.ndarray) -> CalStep:
     D = np.bincount(unit, weights=d, minlength=X.shape[0])
     if sparse.issparse(X):
         M = (X.T @ sparse.diags(D) @ X).toarray()

@@ -40,10 +40,12 @@ calibration residuals (``Design.rake``'s default).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import sparse
 
 from pxlib.errors import ColumnError, WeightingError, WeightingWarning
@@ -336,9 +338,9 @@ def _with_column(d: Design, name: str, values: np.ndarray) -> Design:
 def domain_shares(
     wd: WeightedDesign,
     outcome: str,
-    by,
+    by: str | Sequence[str],
     *,
-    within=None,
+    within: ArrayLike | None = None,
     count_name: str = "n_happened",
     ci_method: str = "wilson",
     level: float = 0.95,

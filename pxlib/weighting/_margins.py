@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from pxlib.errors import ColumnError, WeightingError
 from pxlib.fmt import literal as show
@@ -35,12 +37,12 @@ SHARE_TOL = 1e-6
 TOTAL_TOL = 1e-6
 
 
-def show_list(values, k: int = 5) -> str:
+def show_list(values: Iterable[Any], k: int = 5) -> str:
     """The first ``k`` values shown plainly, comma-separated, in brackets."""
     return "[" + literals(values, k) + "]"
 
 
-def check_frame(df, what: str = "df") -> None:
+def check_frame(df: object, what: str = "df") -> None:
     """WeightingError unless ``df`` is a DataFrame."""
     if not isinstance(df, pd.DataFrame):
         raise WeightingError(
@@ -48,7 +50,7 @@ def check_frame(df, what: str = "df") -> None:
         )
 
 
-def column(df: pd.DataFrame, name, what: str) -> pd.Series:
+def column(df: pd.DataFrame, name: Any, what: str) -> pd.Series:
     """One column of ``df``: ColumnError when it is absent or its name is not unique."""
     try:
         present = name in df.columns
@@ -86,7 +88,12 @@ def check_number(
     minimum: float | None = ...,
 ) -> float: ...
 def check_number(
-    value, name: str, *, positive: bool = False, integer: bool = False, minimum: float | None = None
+    value: Any,
+    name: str,
+    *,
+    positive: bool = False,
+    integer: bool = False,
+    minimum: float | None = None,
 ) -> float:
     """A finite real number (numpy scalars included), else WeightingError naming it."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -107,7 +114,9 @@ def check_number(
     return int(value) if integer else float(value)
 
 
-def resolve_base(df: pd.DataFrame, base_weights, what: str = "base_weights"):
+def resolve_base(
+    df: pd.DataFrame, base_weights: str | pd.Series | ArrayLike | None, what: str = "base_weights"
+) -> ArrayLike | None:
     """Base weights given as a column name, a Series (aligned with ``df`` by its index)
     or an array, as an array or None; raises for a missing column or a Series whose
     index is not the data's."""
@@ -134,7 +143,7 @@ def resolve_base(df: pd.DataFrame, base_weights, what: str = "base_weights"):
     return base_weights
 
 
-def margins_to_dict(margins) -> dict[str, dict]:
+def margins_to_dict(margins: pd.DataFrame | dict) -> dict[str, dict]:
     """Normalise the accepted margin forms to ``{variable: {level: value}}``."""
     if isinstance(margins, pd.DataFrame):
         cols = {c.lower(): c for c in margins.columns}
@@ -168,7 +177,9 @@ def margins_to_dict(margins) -> dict[str, dict]:
     return out
 
 
-def check_base_weights(base, n: int, allow_zero: bool, what: str = "base weights") -> np.ndarray:
+def check_base_weights(
+    base: ArrayLike | None, n: int, allow_zero: bool, what: str = "base weights"
+) -> np.ndarray:
     """Base weights as a float array; NaN, negative (and zero unless allowed) raise."""
     if base is None:
         return np.ones(n)
@@ -250,7 +261,12 @@ def encode(col: pd.Series, levels: list, name: str) -> np.ndarray:
     return pos.astype(small)[codes]
 
 
-def check_levels(names, levels, targets, haves) -> None:
+def check_levels(
+    names: Sequence[str],
+    levels: Sequence[list],
+    targets: Sequence[np.ndarray],
+    haves: Sequence[np.ndarray],
+) -> None:
     """Raise for levels with a population but no weight, or weight but no population."""
     for v, lv, t, have in zip(names, levels, targets, haves, strict=True):
         zero_pop = (t == 0) & (have > 0)
@@ -281,7 +297,7 @@ class Prepared:
 
 def prepare(
     df: pd.DataFrame,
-    margins,
+    margins: pd.DataFrame | dict,
     base: np.ndarray | None,
     total: float | None = None,
     check: bool = True,

@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from pxlib.errors import ColumnError, WeightingError
 
@@ -129,7 +131,11 @@ def _match(labels: list, tot: dict, cols: list[str]) -> np.ndarray:
 
 
 def poststratify_fit(
-    df: pd.DataFrame, cells, totals, base_weights=None, allow_zero: bool = False
+    df: pd.DataFrame,
+    cells: str | Sequence[str],
+    totals: dict | pd.Series | pd.DataFrame,
+    base_weights: str | pd.Series | ArrayLike | None = None,
+    allow_zero: bool = False,
 ) -> PostFit:
     cols = _as_cols(cells)
     check_frame(df)
@@ -157,7 +163,12 @@ def poststratify_fit(
 
 
 def poststratify(
-    df: pd.DataFrame, cells, totals, base_weights=None, *, allow_zero: bool = False
+    df: pd.DataFrame,
+    cells: str | Sequence[str],
+    totals: dict | pd.Series | pd.DataFrame,
+    base_weights: str | pd.Series | ArrayLike | None = None,
+    *,
+    allow_zero: bool = False,
 ) -> pd.Series:
     """Post-stratify: each class's weights sum to its population total.
 
@@ -170,7 +181,7 @@ def poststratify(
 
 
 def trim(
-    weights,
+    weights: pd.Series | ArrayLike,
     lower: float | None = None,
     upper: float | None = None,
     *,
@@ -238,8 +249,8 @@ def trim(
 def nonresponse_adjust(
     df: pd.DataFrame,
     responded: str,
-    classes,
-    base_weights=None,
+    classes: str | Sequence[str],
+    base_weights: str | pd.Series | ArrayLike | None = None,
 ) -> pd.Series:
     """Weighting-class non-response adjustment (see the module docstring).
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from pxlib.errors import ColumnError, ConvergenceError, WeightingError
 
@@ -162,8 +163,8 @@ def solve_calibration(
 
 def calibrate_fit(
     df: pd.DataFrame,
-    margins,
-    base_weights=None,
+    margins: pd.DataFrame | dict,
+    base_weights: str | pd.Series | ArrayLike | None = None,
     method: str = "linear",
     bounds: tuple[float, float] | None = None,
     tol: float = 1e-10,
@@ -283,8 +284,8 @@ def _cat_names(prep, sizes) -> list[str]:
 
 def calibrate(
     df: pd.DataFrame,
-    margins,
-    base_weights=None,
+    margins: pd.DataFrame | dict,
+    base_weights: str | pd.Series | ArrayLike | None = None,
     method: str = "linear",
     bounds: tuple[float, float] | None = None,
     *,

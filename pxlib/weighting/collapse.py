@@ -14,6 +14,8 @@ merge is reported with a :class:`pxlib.errors.WeightingWarning`; nothing stops.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +25,7 @@ from pxlib.errors import WeightingWarning
 from ._margins import check_frame, check_number, column, margins_to_dict
 
 
-def map_unique(series: pd.Series, func, na_value=np.nan) -> pd.Series:
+def map_unique(series: pd.Series, func: Callable[..., Any], na_value: Any = np.nan) -> pd.Series:
     """``series.map(func)`` evaluated once per distinct value (object dtype)."""
     obj = series.astype(object)
     table = {u: func(u) for u in pd.unique(obj.dropna())}
@@ -72,7 +74,7 @@ def collapse_levels(
 
 
 def collapse_sparse(
-    df: pd.DataFrame, margins, min_count: int = 5, *, context: str = ""
+    df: pd.DataFrame, margins: pd.DataFrame | dict, min_count: int = 5, *, context: str = ""
 ) -> tuple[pd.DataFrame, dict]:
     """Apply the collapsing rule to every margin.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from pxlib.errors import WeightingError
 
@@ -25,7 +26,7 @@ def _arr(weights) -> np.ndarray:
     return w[np.isfinite(w)]
 
 
-def kish_ess(weights) -> float:
+def kish_ess(weights: ArrayLike) -> float:
     """Kish effective sample size (sum w)^2 / sum w^2; 0 for no weight."""
     w = _arr(weights)
     s2 = float(np.dot(w, w))
@@ -45,7 +46,7 @@ def kish_ess_by(groups: np.ndarray, weights: np.ndarray, n_groups: int) -> np.nd
         return np.where(squares > 0, total**2 / squares, 0.0)
 
 
-def design_effect(weights) -> float:
+def design_effect(weights: ArrayLike) -> float:
     """Kish design effect of unequal weighting, n sum w^2 / (sum w)^2 (n: weights > 0)."""
     w = _arr(weights)
     w = w[w > 0]
@@ -53,7 +54,7 @@ def design_effect(weights) -> float:
     return float(w.size * np.dot(w, w) / s**2) if s > 0 else float("nan")
 
 
-def weight_summary(weights) -> pd.DataFrame:
+def weight_summary(weights: ArrayLike) -> pd.DataFrame:
     """One-row table a facilitator can read: how uneven the weights are.
 
     Columns: ``n`` (respondents), ``n_zero`` (weight 0), ``total`` (sum),

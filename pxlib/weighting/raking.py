@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from pxlib.errors import ConvergenceError
 
@@ -87,8 +88,8 @@ def rake_cells(
 
 def rake_fit(
     df: pd.DataFrame,
-    margins,
-    base_weights=None,
+    margins: pd.DataFrame | dict,
+    base_weights: str | pd.Series | ArrayLike | None = None,
     tol: float = 1e-6,
     max_iter: int = 100,
     total: float | None = None,
@@ -127,8 +128,8 @@ def rake_fit(
 
 def rake(
     df: pd.DataFrame,
-    margins,
-    base_weights=None,
+    margins: pd.DataFrame | dict,
+    base_weights: str | pd.Series | ArrayLike | None = None,
     tol: float = 1e-6,
     max_iter: int = 100,
     *,
