@@ -11,6 +11,7 @@ one place a table's file is looked for, by this module and by batch staging.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -112,7 +113,9 @@ class WorkbookData:
         )
         return orgs[own]
 
-    def scored(self, measure_type: str | None = "outcome", question_ids=None) -> pd.DataFrame:
+    def scored(
+        self, measure_type: str | None = "outcome", question_ids: Iterable[str] | None = None
+    ) -> pd.DataFrame:
         """Respondent-level scores of the chosen questions (see :func:`score_responses`)."""
         return score_responses(
             self.responses, self.question_bank, measure_type=measure_type, question_ids=question_ids
@@ -262,7 +265,7 @@ def score_responses(
     question_bank: pd.DataFrame,
     *,
     measure_type: str | None = "outcome",
-    question_ids=None,
+    question_ids: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """One row per respondent and question, with ``happened`` scored from the question bank.
 

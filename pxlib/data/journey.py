@@ -90,7 +90,7 @@ def _same_within(
 
 
 def load_team(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,
@@ -112,7 +112,7 @@ def load_team(
 
 
 def load_codesign_sessions(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,
@@ -133,7 +133,7 @@ def load_codesign_sessions(
 
 
 def load_what_matters(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     sessions: pd.DataFrame | None = None,
@@ -158,7 +158,7 @@ def load_what_matters(
 
 
 def load_votes(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,
@@ -180,7 +180,7 @@ def load_votes(
 
 
 def load_driver_diagram(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,
@@ -248,7 +248,7 @@ def load_driver_diagram(
 
 
 def load_audits(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,
@@ -270,7 +270,7 @@ def load_audits(
 
 
 def load_spread_plan(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,
@@ -285,7 +285,7 @@ def load_spread_plan(
 
 
 def load_sustainability(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,

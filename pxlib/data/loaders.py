@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -109,7 +110,7 @@ __all__ = [
 MARGIN_TOLERANCE = 0.01
 
 
-def load_organisations(path, *, strict: bool = False) -> LoadResult:
+def load_organisations(path: str | Path | pd.DataFrame, *, strict: bool = False) -> LoadResult:
     """Organisations: ``org_code``, ``org_name``, ``org_type`` (trust, gp_practice,
     other_provider), ``parent_code`` (ICB), ``catchment_of`` (for a GP practice, its trust)."""
     frame, conv, issues, source, notes = read_and_validate(path, ORGANISATIONS)
@@ -117,7 +118,10 @@ def load_organisations(path, *, strict: bool = False) -> LoadResult:
 
 
 def load_units(
-    path, *, organisations: pd.DataFrame | None = None, strict: bool = False
+    path: str | Path | pd.DataFrame,
+    *,
+    organisations: pd.DataFrame | None = None,
+    strict: bool = False,
 ) -> LoadResult:
     """Units of each organisation (``org_code``, ``unit``, ``site_code``, ``site_name``)."""
     frame, conv, issues, source, notes = read_and_validate(path, UNITS)
@@ -125,7 +129,7 @@ def load_units(
     return finish_load(frame, conv, issues, source, strict, notes)
 
 
-def load_question_bank(path, *, strict: bool = False) -> LoadResult:
+def load_question_bank(path: str | Path | pd.DataFrame, *, strict: bool = False) -> LoadResult:
     """Question bank: one row per question and answer option (``counts_as`` is
     happened / not_happened / excluded; an empty ``answer`` row scores blank answers)."""
     frame, conv, issues, source, notes = read_and_validate(path, QUESTION_BANK)
@@ -142,7 +146,7 @@ def load_question_bank(path, *, strict: bool = False) -> LoadResult:
 
 
 def load_responses(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     question_bank: pd.DataFrame | None = None,
@@ -210,7 +214,7 @@ def load_responses(
 
 
 def load_pdsa_log(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     change_ideas: pd.DataFrame | None = None,
@@ -278,7 +282,7 @@ def _predictions(conv: pd.DataFrame, issues: RowIssues) -> tuple[pd.Series, pd.S
 
 
 def load_margins(
-    path,
+    path: str | Path | pd.DataFrame,
     *,
     organisations: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,
@@ -370,7 +374,9 @@ def _reject_unequal_margin_totals(conv: pd.DataFrame, issues: RowIssues) -> None
         issues.add(in_group & valid, "population", reason)
 
 
-def load_fft(path, *, strict: bool = False, as_of: str | date | None = None) -> LoadResult:
+def load_fft(
+    path: str | Path | pd.DataFrame, *, strict: bool = False, as_of: str | date | None = None
+) -> LoadResult:
     """Friends and Family Test monthly extract in the published layout.
 
     Adds ``period`` (month start), ``pct_positive`` = (very good + good) / total and
@@ -405,7 +411,7 @@ def load_fft(path, *, strict: bool = False, as_of: str | date | None = None) -> 
     return finish_load(frame, conv, issues, source, strict, notes)
 
 
-def load_gpps(path, *, strict: bool = False) -> LoadResult:
+def load_gpps(path: str | Path | pd.DataFrame, *, strict: bool = False) -> LoadResult:
     """GP Patient Survey practice results.
 
     Question columns (``qNNbase``, ``qNN_XXpct``) are read as numbers; -97 means

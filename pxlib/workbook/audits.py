@@ -31,6 +31,9 @@ Without audits the functions return None (or an empty dict) and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
@@ -40,6 +43,9 @@ from pxlib.errors import DataValidationError
 from pxlib.survey.ci import wilson_interval
 from pxlib.workbook import steps
 from pxlib.workbook.measures import SHARE_COLUMNS
+
+if TYPE_CHECKING:
+    from pxlib.data.folder import WorkbookData
 
 #: the columns of :func:`audit_weekly`, in order
 WEEKLY_COLUMNS = (
@@ -56,7 +62,7 @@ WEEKLY_COLUMNS = (
 )
 
 
-def audit_weekly(data) -> pd.DataFrame:
+def audit_weekly(data: WorkbookData) -> pd.DataFrame:
     """Per measure, unit and week: the audits pooled, in :func:`weekly_share`'s columns.
 
     ``opportunities`` and ``done`` are the week's sums over its audit dates;
@@ -101,11 +107,11 @@ def measure_label(weekly: pd.DataFrame, measure_id: str) -> str:
 
 
 def audit_charts(
-    data,
+    data: WorkbookData,
     *,
     target: float | str = 0.95,
     kind: str = "p",
-    rules=None,
+    rules: str | Sequence[str] | None = None,
     improvement: str = "increase",
     phases: str = "confirmed",
     limits: str = "auto",
@@ -144,7 +150,9 @@ def audit_charts(
     return out
 
 
-def audit_chart(data, measure_id: str | None = None, **options) -> steps.Reliability | None:
+def audit_chart(
+    data: WorkbookData, measure_id: str | None = None, **options: Any
+) -> steps.Reliability | None:
     """The chart and readings of one audited measure (:func:`audit_charts`), or None without audits.
 
     ``measure_id`` may be left out when the data hold one measure only; with

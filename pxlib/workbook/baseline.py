@@ -40,12 +40,16 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from pxlib.errors import ChartError, ChartWarning
 from pxlib.workbook.evidence import Z_SUSTAINED, level_test
+
+if TYPE_CHECKING:
+    from pxlib.spc.result import SPCResult
 
 #: MDC: limits from fewer points are "trial limits"
 MIN_BASELINE_WEEKS = 12
@@ -115,7 +119,7 @@ def _grid(weekly: pd.DataFrame, unit: str) -> tuple[np.ndarray, np.ndarray]:
     return grid, valued
 
 
-def chart_units(weekly: pd.DataFrame, *, freeze: dict, phases: dict, **chart_kw):
+def chart_units(weekly: pd.DataFrame, *, freeze: dict, phases: dict, **chart_kw: Any) -> SPCResult:
     """One chart of every unit with its own baseline length, as a single SPCResult.
 
     :func:`pxlib.spc.chart` takes one ``freeze`` for all groups, so units that
@@ -192,7 +196,7 @@ def plan_phases(
     *,
     mode: str = "confirmed",
     improvement: str = "increase",
-    **chart_kw,
+    **chart_kw: Any,
 ) -> PhasePlan:
     """Baselines and phases for every unit of ``weekly`` (see the module docstring).
 

@@ -17,6 +17,7 @@ and the text says so.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -25,6 +26,9 @@ from pxlib.disclosure import small_numbers
 from pxlib.errors import PxlibError
 from pxlib.escape import markdown, md_text
 from pxlib.workbook.national_insight import Section
+
+if TYPE_CHECKING:
+    from pxlib.data.folder import WorkbookData
 
 __all__ = ["CASEMIX_COVARIATES", "CASEMIX_TITLE", "casemix_section"]
 
@@ -49,7 +53,7 @@ def _respondents(data) -> pd.DataFrame:
 
 
 def casemix_section(
-    data,
+    data: WorkbookData,
     *,
     covariates: tuple[str, ...] = CASEMIX_COVARIATES,
     min_respondents: int | None = None,

@@ -15,12 +15,17 @@ facilitator are shown as written in ``team.csv``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from pxlib import fmt
 from pxlib.disclosure import small_numbers
 from pxlib.escape import md_text
+
+if TYPE_CHECKING:
+    from pxlib.data.folder import WorkbookData
 
 #: roles shown by name (the others are counted only)
 NAMED_ROLES = ("executive_sponsor", "project_lead", "facilitator")
@@ -56,7 +61,7 @@ def _unit_rows(table: pd.DataFrame, unit: str | None) -> pd.DataFrame:
     return table[table["unit"].isna() | table["unit"].eq(unit)]
 
 
-def project(data, unit: str) -> dict:
+def project(data: WorkbookData, unit: str) -> dict:
     """The unit's ``project``, ``vision`` and ``aim`` as the team wrote them (None where not
     written): from ``team.csv``, the aim falling back to the driver diagram's aim node."""
     team = _unit_rows(data.team, unit)
@@ -75,7 +80,7 @@ def project(data, unit: str) -> dict:
     }
 
 
-def team_text(data, unit: str | None = None) -> str:
+def team_text(data: WorkbookData, unit: str | None = None) -> str:
     """The project in one paragraph of Markdown (values escaped): name, setting, start,
     named roles, who else is in it."""
     team = _unit_rows(data.team, unit)
@@ -108,7 +113,7 @@ def team_text(data, unit: str | None = None) -> str:
     return " ".join(parts)
 
 
-def sessions_table(data, unit: str | None = None) -> pd.DataFrame:
+def sessions_table(data: WorkbookData, unit: str | None = None) -> pd.DataFrame:
     """Co-design sessions in date order: date, kind, patients, carers, staff."""
     sessions = _unit_rows(data.codesign_sessions, unit)
     columns = ["session_id", "session_date", "kind", "patients", "carers", "staff"]
@@ -117,7 +122,7 @@ def sessions_table(data, unit: str | None = None) -> pd.DataFrame:
     return out.fillna({"patients": 0, "carers": 0, "staff": 0})
 
 
-def sessions_text(data, unit: str | None = None) -> str:
+def sessions_text(data: WorkbookData, unit: str | None = None) -> str:
     """How many sessions of which kinds, when, and how many people took part."""
     sessions = sessions_table(data, unit)
     if sessions.empty:
@@ -137,7 +142,9 @@ def sessions_text(data, unit: str | None = None) -> str:
     )
 
 
-def what_matters_by_theme(data, unit: str | None = None, examples: int = 2) -> pd.DataFrame:
+def what_matters_by_theme(
+    data: WorkbookData, unit: str | None = None, examples: int = 2
+) -> pd.DataFrame:
     """What matters, per theme: how many statements, from whom, and examples (redacted on load)."""
     heard = _unit_rows(data.what_matters, unit)
     if heard.empty:
@@ -200,7 +207,7 @@ def _survey_evidence(
 
 
 def rank_candidates(
-    data,
+    data: WorkbookData,
     question_shares: pd.DataFrame,
     *,
     comment_problems: pd.DataFrame | None = None,

@@ -26,6 +26,7 @@ notebook cell displays.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,13 @@ from pxlib.workbook.views import (
     suppress,
     suppress_points,
 )
+
+if TYPE_CHECKING:
+    from IPython.display import HTML, Markdown
+    from pandas.io.formats.style import Styler
+
+    from pxlib.spc.result import FunnelResult, SPCResult
+    from pxlib.workbook.steps import Reliability
 
 __all__ = [
     "CONTROL_MIN_WIDTH",
@@ -98,7 +106,7 @@ def table(
     decimals: dict[str, int] | None = None,
     dates: Sequence[str] = (),
     escape: bool = True,
-):
+) -> Styler:
     """A pandas Styler with a caption, column headers and no index, for display.
 
     ``percent`` columns hold proportions (0.95 shows as 95%), ``integer`` whole
@@ -148,7 +156,7 @@ def table(
 # --- words for figures ---------------------------------------------------------------------------
 
 
-def alt(text: str):
+def alt(text: str) -> HTML:
     """A caption shown under a figure: its description in words (alt text)."""
     from IPython.display import HTML
 
@@ -158,7 +166,7 @@ def alt(text: str):
     )
 
 
-def md(text: str, /, **values: object):
+def md(text: str, /, **values: object) -> Markdown:
     """Markdown for display; ``values`` from data are escaped (:func:`pxlib.escape.markdown`).
 
     ``md("### {unit}", unit=name)``: the template is the workbook's own words,
@@ -243,7 +251,7 @@ def explorer(
     target: float,
     kinds: Sequence[str] = ("p", "run"),
     rules: bool = True,
-):
+) -> Any:
     """ipywidgets controls (unit, date range, target, chart kind, rules) calling ``draw``.
 
     ``draw(unit=..., start=..., end=..., target=..., kind=..., rules=...)`` is
@@ -301,7 +309,7 @@ def explorer(
 
 
 def spc_view(
-    result,
+    result: SPCResult,
     respondents: pd.DataFrame,
     *,
     group: object = None,
@@ -310,7 +318,7 @@ def spc_view(
     x: str = "week",
     what: str | None = None,
     readings: pd.DataFrame | None = None,
-    **figure_kw,
+    **figure_kw: Any,
 ) -> list:
     """[figure, alt caption] of an SPC result with small numbers suppressed and gaps labelled.
 
@@ -331,7 +339,7 @@ def spc_view(
     return [view.figure, alt(view.alt_text)]
 
 
-def verdict_md(row) -> object:
+def verdict_md(row: pd.Series) -> object:
     """A unit's verdict, reason and next step as Markdown."""
     return md(
         f"**Verdict: {md_text(row['verdict'])}.** {md_text(row['reason'])}\n\n"
@@ -340,7 +348,7 @@ def verdict_md(row) -> object:
 
 
 def unit_view(
-    rel,
+    rel: Reliability,
     unit: str,
     *,
     pdsa: pd.DataFrame | None = None,
@@ -399,7 +407,7 @@ def _controls_row(controls) -> object:
     )
 
 
-def choose(draw: Callable[..., None], **controls):
+def choose(draw: Callable[..., None], **controls: Any) -> Any:
     """Widgets for any keyword controls ({name: ipywidgets widget}) calling ``draw(**values)``."""
     import ipywidgets as w
 
@@ -408,7 +416,7 @@ def choose(draw: Callable[..., None], **controls):
 
 
 def funnel_view(
-    result,
+    result: FunnelResult,
     table: pd.DataFrame,
     *,
     min_respondents: int | None = None,

@@ -162,7 +162,9 @@ def _sentence(words: str) -> str:
     return words[0].upper() + words[1:] + "."
 
 
-def driver_alt_text(diagram: pd.DataFrame, pdsa: pd.DataFrame | None = None, *, unit=None) -> str:
+def driver_alt_text(
+    diagram: pd.DataFrame, pdsa: pd.DataFrame | None = None, *, unit: str | None = None
+) -> str:
     """The driver diagram in words: the aim, each driver, each change idea and its cycles.
 
     "Driver diagram of Ash Ward. The aim is “…”. It has 2 primary drivers. Primary

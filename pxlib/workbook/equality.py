@@ -19,7 +19,8 @@ Units without a phase change get the shares by group over the whole period.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,10 @@ import pandas as pd
 from pxlib import fmt
 from pxlib.disclosure import small_numbers
 from pxlib.workbook import measures
+
+if TYPE_CHECKING:
+    from pxlib.data.folder import WorkbookData
+    from pxlib.workbook.steps import Reliability
 
 #: respondent attributes compared, in the order shown: (name in a table, name in a sentence)
 ATTRIBUTES = {
@@ -41,7 +46,7 @@ ATTRIBUTES = {
 _SENTENCE_NAME = {table: words for table, words in ATTRIBUTES.values()}
 
 
-def attribute_words(variables) -> str:
+def attribute_words(variables: Iterable[str]) -> str:
     """Respondent attributes in a sentence: ``("age_band", "sex")`` -> "age and sex"."""
     return fmt.join(ATTRIBUTES.get(v, (v, str(v).replace("_", " ")))[1] for v in variables)
 
@@ -89,8 +94,8 @@ def _shares(data, attribute: str, start, end, weighted: bool) -> pd.DataFrame:
 
 
 def by_group(
-    data,
-    rel,
+    data: WorkbookData,
+    rel: Reliability,
     *,
     units: Sequence[str] | None = None,
     weighted: bool = True,

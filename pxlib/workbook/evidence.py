@@ -10,6 +10,8 @@ estimates when a new level began.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,11 +47,11 @@ def _side_word(side: int) -> str:
     return "above" if side > 0 else "below"
 
 
-def week_words(x) -> str:
+def week_words(x: object) -> str:
     return pd.Timestamp(x).strftime("%d %b %Y") if isinstance(x, pd.Timestamp) else str(x)
 
 
-def change_point(valued: pd.DataFrame):
+def change_point(valued: pd.DataFrame) -> Any:
     """The first week of the new level: the CUSUM change-point estimate, the t that
     maximises |sum of (y_i - mean y) over i < t| (Page 1954; Hinkley 1971) over the
     phase's weeks with a value."""
@@ -92,7 +94,9 @@ def _rules_in(frame: pd.DataFrame) -> list[str]:
     return rules
 
 
-def find_evidence(cur: pd.DataFrame, summary_row: pd.Series, fmt, multiply: float) -> list[dict]:
+def find_evidence(
+    cur: pd.DataFrame, summary_row: pd.Series, fmt: Callable[[float], str], multiply: float
+) -> list[dict]:
     """Evidence of change in the current phase: [{side, words, since}], side +1 higher / -1 lower.
 
     A week outside the limits among the last :data:`RECENT_WEEKS` counts on its
@@ -169,7 +173,13 @@ def find_evidence(cur: pd.DataFrame, summary_row: pd.Series, fmt, multiply: floa
 
 
 def phase_shift(
-    pts, last, summ, confirmed, fmt, multiply: float, direction: int = 0
+    pts: pd.DataFrame,
+    last: pd.Series,
+    summ: pd.DataFrame,
+    confirmed: pd.DataFrame,
+    fmt: Callable[[float], str],
+    multiply: float,
+    direction: int = 0,
 ) -> dict | None:
     """Evidence that the current phase sits at another level than the phase before it.
 

@@ -10,10 +10,14 @@ missing content.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pxlib.data.journey_schemas import JOURNEY_SCHEMAS
 from pxlib.data.schemas import FILE_NAMES
 from pxlib.errors import DataValidationError
+
+if TYPE_CHECKING:
+    from pxlib.data.folder import WorkbookData
 
 #: what each journey file is for
 PURPOSE = {
@@ -61,7 +65,7 @@ def missing_file(table: str) -> str:
     )
 
 
-def missing_files(data, names: Sequence[str]) -> list[str]:
+def missing_files(data: WorkbookData, names: Sequence[str]) -> list[str]:
     """:func:`missing_file` for each table of ``names`` with no rows for this organisation."""
     return [
         missing_file(name)

@@ -21,6 +21,7 @@ from pxlib.errors import ColumnError, WeightingWarning
 from pxlib.workbook.measure_cache import cache_entry, remembered
 
 if TYPE_CHECKING:
+    from pxlib.data.folder import WorkbookData
     from pxlib.survey.summaries import WeightedDesign
 
 ELIGIBLE, CATCHMENT = "eligible", "catchment"
@@ -73,7 +74,9 @@ def catchment_margins(margins: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def scored_with_sites(
-    data, measure_type: str | None = "outcome", question_ids: Sequence[str] | None = None
+    data: WorkbookData,
+    measure_type: str | None = "outcome",
+    question_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """``data.scored(...)`` with the unit's ``site_code`` and ``site_name`` added (from units.csv)."""
     scored = data.scored(measure_type=measure_type, question_ids=question_ids)
@@ -105,7 +108,9 @@ class MeasureDesign:
     units: pd.DataFrame
 
 
-def scored_answers(data, measure_type, question_ids) -> pd.DataFrame:
+def scored_answers(
+    data: WorkbookData, measure_type: str | None, question_ids: Sequence[str] | None
+) -> pd.DataFrame:
     """:func:`scored_with_sites`, cached on ``data`` per choice of questions."""
     key = (None, tuple(question_ids)) if question_ids is not None else (measure_type, None)
     entry = cache_entry(data)
@@ -146,7 +151,7 @@ def _units_with_rejected_margins(data) -> set[str]:
     return set(rejected.loc[from_margins, "unit"].astype(str).str.strip()) - {""}
 
 
-def measure_design(data, question_id: str) -> MeasureDesign:
+def measure_design(data: WorkbookData, question_id: str) -> MeasureDesign:
     """The weighted and unweighted designs of one question (cached on ``data``).
 
     The question's answers over every week, one row per respondent; each unit
@@ -158,7 +163,7 @@ def measure_design(data, question_id: str) -> MeasureDesign:
     return design_for(data, question_id, None)
 
 
-def design_for(data, question_id: str, scored: pd.DataFrame | None) -> MeasureDesign:
+def design_for(data: WorkbookData, question_id: str, scored: pd.DataFrame | None) -> MeasureDesign:
     """:func:`measure_design`, taking the question's rows from ``scored`` when given."""
     entry = cache_entry(data)
     cached = entry["designs"].get(question_id)
@@ -191,7 +196,7 @@ def design_for(data, question_id: str, scored: pd.DataFrame | None) -> MeasureDe
     return md
 
 
-def warn_catchment_only(data, entry: dict, stacklevel: int) -> None:
+def warn_catchment_only(data: WorkbookData, entry: dict, stacklevel: int) -> None:
     """Once per data object: margins of the catchment only leave the measures unweighted."""
     if entry["warned"] or len(eligible_margins(getattr(data, "margins", None))):
         return

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,12 @@ from pxlib.workbook.measure_design import (  # noqa: F401 (importable from here,
     warn_catchment_only,
 )
 
+if TYPE_CHECKING:
+    from datetime import date
+
+    from pxlib.data.folder import WorkbookData
+    from pxlib.spc.result import SPCResult
+
 WEEK = pd.Timedelta(days=7)
 POPULATION_USED = {True: "eligible patients of the unit", False: "none"}
 SHARE_COLUMNS = ["n_respondents", "n_happened", "share", "ci_low", "ci_high", "ess", "weighted"]
@@ -80,14 +87,14 @@ def _window(weeks: pd.Series, start, end) -> np.ndarray | None:
 
 
 def weekly_share(
-    data,
+    data: WorkbookData,
     *,
     measure_type: str | None = "outcome",
     question_ids: Sequence[str] | None = None,
     by: Sequence[str] = ("unit", "week"),
     weighted: bool = True,
-    start=None,
-    end=None,
+    start: str | date | None = None,
+    end: str | date | None = None,
 ) -> pd.DataFrame:
     """Per ``by`` group (unit and week by default): the share for whom it happened.
 
@@ -154,7 +161,10 @@ def _weekly_share(
 
 
 def weighting_summary(
-    data, measure_type: str | None = "outcome", *, question_ids: Sequence[str] | None = None
+    data: WorkbookData,
+    measure_type: str | None = "outcome",
+    *,
+    question_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """What weighting did to each unit over the whole period: one row per unit.
 
@@ -316,15 +326,15 @@ def measure_chart(
     *,
     kind: str = "p",
     by: str | Sequence[str] | None = "unit",
-    phases=None,
+    phases: Sequence[Any] | dict | str | None = None,
     freeze: int | None = None,
     target: float | None = None,
     improvement: str = "increase",
-    rules=None,
+    rules: str | Sequence[str] | None = None,
     y_label: str = "Patients for whom it happened (%)",
     x: str = "week",
     limits: str = "auto",
-):
+) -> SPCResult:
     """A chart of weekly shares in percent (``y``/``n`` from :func:`weekly_share`).
 
     ``kind`` "p" (control chart on the effective sample sizes; ``limits`` "auto"

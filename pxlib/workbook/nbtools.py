@@ -39,6 +39,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 KEEP_TAG = "keep_output"
 CHECK_TAG = "nbval-check-output"
@@ -166,7 +167,7 @@ def _coalesce_streams(outputs: list) -> list:
     return merged
 
 
-def strip_notebook(nb) -> bool:
+def strip_notebook(nb: dict[str, Any]) -> bool:
     """Strip outputs in place (golden cells kept); returns True when something changed.
 
     ``nb`` is an nbformat notebook or the plain dict of its JSON.
@@ -260,7 +261,7 @@ def strip_text(text: str) -> str:
     return dumps(nb)
 
 
-def problems(nb) -> list[str]:
+def problems(nb: dict[str, Any]) -> list[str]:
     """Why a notebook is not clean (outputs outside golden cells, wrong kernel); empty if clean."""
     out = []
     for i, cell in enumerate(nb["cells"]):

@@ -42,12 +42,20 @@ Numbers resting on fewer than the small-number threshold
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
 from pxlib import fmt
 from pxlib.disclosure import small_numbers
 from pxlib.survey.ci import wilson_interval
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from pxlib.data.folder import WorkbookData
 
 #: the readings of a cycle's Study step, in the order a team cares about
 READINGS = ("met", "not met", "unclear", "no data", "no numeric prediction")
@@ -244,7 +252,9 @@ def _reading(out: pd.DataFrame) -> pd.Series:
     return pd.Series(reading, index=out.index, dtype=object)
 
 
-def study_cycles(data, *, as_of=None, weighted: bool = False) -> pd.DataFrame:
+def study_cycles(
+    data: WorkbookData, *, as_of: str | date | None = None, weighted: bool = False
+) -> pd.DataFrame:
     """One row per PDSA cycle: its prediction beside the share measured in its window.
 
     ``data`` is a :class:`pxlib.data.WorkbookData`. Columns (:data:`STUDY_COLUMNS`):
@@ -324,7 +334,9 @@ def _predicted(row) -> str:
     return f"Predicted {words} {fmt.percent(row['prediction'])}"
 
 
-def study_sentence(row, *, min_respondents: int | None = None) -> str:
+def study_sentence(
+    row: pd.Series | Mapping[Any, Any], *, min_respondents: int | None = None
+) -> str:
     """The words a team reads for one cycle (a row of :func:`study_cycles`).
 
     "Predicted at least 85%, measured 78% (65–88%, 32 opportunities audited): not
@@ -367,9 +379,9 @@ def study_sentence(row, *, min_respondents: int | None = None) -> str:
 
 
 def ramp_table(
-    data,
+    data: WorkbookData,
     *,
-    as_of=None,
+    as_of: str | date | None = None,
     weighted: bool = False,
     min_respondents: int | None = None,
     unit: str | None = None,

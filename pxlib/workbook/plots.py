@@ -7,11 +7,16 @@ in the pxlib plotly template; every label is escaped (:func:`pxlib.escape.html_t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from pxlib.disclosure import small_numbers
 from pxlib.escape import html_text
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 
 def dot_ci_figure(
@@ -28,7 +33,7 @@ def dot_ci_figure(
     percent: bool = True,
     reference: float | None = None,
     reference_name: str = "Target",
-):
+) -> go.Figure:
     """A horizontal dot plot (with 95 % interval bars when ``low``/``high`` are given).
 
     Rows whose ``n_col`` is below ``min_respondents`` are drawn without a value
@@ -111,7 +116,7 @@ def dot_ci_figure(
 
 def line_figure(
     frame: pd.DataFrame, *, x: str, ys: dict[str, str], title: str, x_title: str, y_title: str
-):
+) -> go.Figure:
     """Lines with markers, one per column of ``ys`` ({column: legend name})."""
     import plotly.graph_objects as go
 

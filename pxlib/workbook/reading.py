@@ -60,6 +60,7 @@ Verdict
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,10 @@ from pxlib.workbook.evidence import (
     pooled,
     week_words,
 )
+
+if TYPE_CHECKING:
+    from pxlib.spc.result import SPCResult
+    from pxlib.workbook.baseline import PhasePlan
 
 SIGNALS = ("none", "improvement", "concern", "both")
 #: the workbook's charts plot shares in percent; a typed target is read through this spec
@@ -152,9 +157,9 @@ def _groups(result):
 
 
 def read_units(
-    result,
+    result: SPCResult,
     *,
-    plan=None,
+    plan: PhasePlan | None = None,
     target: float | None = None,
     respondents: pd.DataFrame | None = None,
     min_respondents: int | None = None,
@@ -411,7 +416,7 @@ def _next_step(verdict: str, signal: str, weeks: int, notes: list[str], cycles, 
     )
 
 
-def consistent_result(result, readings: pd.DataFrame):
+def consistent_result(result: SPCResult, readings: pd.DataFrame) -> SPCResult:
     """The chart as the team sees it, agreeing with the readings point for point.
 
     In each group's current phase, points flagged only by a pattern rule (a run,

@@ -58,12 +58,16 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from pxlib import fmt
 from pxlib.errors import ChartWarning
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,7 +303,7 @@ def sd_points(share: float, n: float) -> float:
     return float(100 * np.sqrt(share * (1 - share) / n))
 
 
-def comparison_figure(rates: pd.DataFrame, arl: pd.DataFrame):
+def comparison_figure(rates: pd.DataFrame, arl: pd.DataFrame) -> go.Figure:
     """Two panels: false signals on a stable process by its length, and average weeks to
     the first signal by shift size, one line per rule set (Monte-Carlo error bars)."""
     import plotly.graph_objects as go

@@ -26,6 +26,9 @@ by then) and counts the programme's units whose reading was reliable.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -36,6 +39,13 @@ from pxlib.workbook.evidence import pooled
 from pxlib.workbook.gather import missing_file
 from pxlib.workbook.reading import lower_bound
 from pxlib.workbook.sustainability import RELIABLE_WEEKS, step_down
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    import plotly.graph_objects as go
+
+    from pxlib.data.folder import WorkbookData
 
 #: the spread ladder, in order: every spread unit is on exactly one rung
 STATUSES = ("not started", "testing", "improving", "reliable", "sustained")
@@ -204,10 +214,10 @@ def _reason(row: dict, until: pd.Timestamp) -> str:
 
 
 def spread_progress(
-    data,
+    data: WorkbookData,
     rel: steps.Reliability,
     *,
-    as_of=None,
+    as_of: str | date | None = None,
     reliable_weeks: int = RELIABLE_WEEKS,
     freeze_weeks: int = 20,
     min_respondents: int | None = None,
@@ -313,8 +323,8 @@ def _log_as_of(log: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
 def reliability_as_of(
     rel: steps.Reliability,
     log: pd.DataFrame,
-    day,
-    units=None,
+    day: str | date,
+    units: Iterable[str] | None = None,
     min_respondents: int | None = None,
 ) -> steps.Reliability | None:
     """``rel`` as the data stood on ``day``: its chart and readings on the weeks and PDSA
@@ -353,7 +363,7 @@ SHARE_COLUMNS = ("month", "units_planned", "units_started", "units_reliable", "s
 
 
 def reliable_share_over_time(
-    data,
+    data: WorkbookData,
     rel: steps.Reliability,
     *,
     reliable_weeks: int = RELIABLE_WEEKS,
@@ -395,7 +405,7 @@ def reliable_share_over_time(
     return pd.DataFrame(rows, columns=list(SHARE_COLUMNS))
 
 
-def reliable_share_figure(over_time: pd.DataFrame):
+def reliable_share_figure(over_time: pd.DataFrame) -> go.Figure:
     """A line of the share of spread units reliable, by month (0-100 %)."""
     shown = over_time.assign(percent=100 * over_time["share_reliable"].astype(float))
     fig = display.line_figure(

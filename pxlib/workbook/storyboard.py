@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -34,6 +35,12 @@ from pxlib.workbook import (
 )
 from pxlib.workbook.forms import html_document
 from pxlib.workbook.svgchart import unit_chart_svg
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from pxlib.data.folder import WorkbookData
+    from pxlib.workbook.steps import Reliability
 
 STORYBOARD = "storyboard"  # the file kind (:func:`pxlib.report.results.unit_file`)
 CSS = """
@@ -114,8 +121,8 @@ def _study(data, unit: str, min_respondents: int | None, study: pd.DataFrame | N
 
 
 def unit_storyboard(
-    data,
-    rel,
+    data: WorkbookData,
+    rel: Reliability,
     unit: str,
     *,
     organisation: str = "",
@@ -207,7 +214,12 @@ def unit_storyboard(
 
 
 def organisation_storyboard(
-    data, rel, *, organisation: str = "", trust_code: str = "", as_of=None
+    data: WorkbookData,
+    rel: Reliability,
+    *,
+    organisation: str = "",
+    trust_code: str = "",
+    as_of: str | date | None = None,
 ) -> str:
     """The organisation's page: every unit's status and next step, and the spread plan."""
     title = f"Always Events storyboard: {organisation or trust_code}"
@@ -232,8 +244,8 @@ def organisation_storyboard(
 
 
 def write_storyboards(
-    data,
-    rel,
+    data: WorkbookData,
+    rel: Reliability,
     output_dir: str | Path,
     trust_code: str,
     *,

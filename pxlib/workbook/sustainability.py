@@ -37,6 +37,7 @@ of them a special cause of concern, and its sustain reading shows no concern.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,11 @@ from pxlib.errors import ParameterError
 from pxlib.escape import html_text, md_text
 from pxlib.workbook import steps
 from pxlib.workbook.gather import missing_file
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from pxlib.data.folder import WorkbookData
 
 #: the levels of the model's descriptions (1 = weakest, 4 = strongest)
 TOP_LEVEL = 4
@@ -147,7 +153,7 @@ SUMMARY_COLUMNS = (
 )
 
 
-def sustainability_summary(data) -> pd.DataFrame:
+def sustainability_summary(data: WorkbookData) -> pd.DataFrame:
     """Each unit's latest self-assessment, one row per factor, in the model's order.
 
     Columns: ``unit``, ``assessed_on`` (the latest assessment date of the unit),
@@ -224,7 +230,7 @@ def _one_unit(summary: pd.DataFrame, unit: str | None) -> pd.DataFrame:
     return summary[summary["unit"] == unit]
 
 
-def sustainability_figure(summary: pd.DataFrame, unit: str | None = None):
+def sustainability_figure(summary: pd.DataFrame, unit: str | None = None) -> go.Figure:
     """A horizontal bar per factor (mean level, 0-4) with the lowest-highest range, by domain."""
     import plotly.graph_objects as go
 

@@ -19,12 +19,17 @@ from __future__ import annotations
 import dataclasses
 import html
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from pxlib.disclosure import small_numbers
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from pxlib.spc.result import FunnelResult, SPCResult
 
 
 def suppress(
@@ -60,13 +65,13 @@ def suppress(
 
 
 def suppress_points(
-    result,
+    result: SPCResult,
     respondents: pd.DataFrame,
     *,
     min_respondents: int | None = None,
     x: str = "week",
     n_col: str = "n_respondents",
-):
+) -> tuple[SPCResult, pd.DataFrame]:
     """An SPC result for display, with weeks resting on fewer than ``min_respondents`` blanked.
 
     The chart's statistics (centre lines, limits, signals) were computed from
@@ -102,13 +107,13 @@ def _panel_axes(fig) -> dict[str, tuple[str, str]]:
 
 
 def label_gaps(
-    fig,
+    fig: go.Figure,
     suppressed: pd.DataFrame,
     *,
     by: Sequence[str] = (),
     min_respondents: int | None = None,
     group: object = None,
-):
+) -> go.Figure:
     """Shade and label each suppressed week of ``fig`` ("fewer than 5 answers: not shown").
 
     For a single chart (``group`` given or no ``by``) every row of
@@ -189,7 +194,7 @@ def _reading_row(readings: pd.DataFrame | None, by: list[str], key: tuple) -> pd
 
 
 def spc_alt_text(
-    result,
+    result: SPCResult,
     *,
     suppressed: pd.DataFrame | None = None,
     group: object = None,
@@ -290,7 +295,7 @@ class ChartView:
 
 
 def spc_chart_view(
-    result,
+    result: SPCResult,
     respondents: pd.DataFrame,
     *,
     group: object = None,
@@ -299,7 +304,7 @@ def spc_chart_view(
     x: str = "week",
     what: str | None = None,
     readings: pd.DataFrame | None = None,
-    **figure_kw,
+    **figure_kw: Any,
 ) -> ChartView:
     """The figure and its words of an SPC result with small numbers suppressed and gaps labelled.
 
@@ -326,7 +331,7 @@ def spc_chart_view(
 
 
 def funnel_chart_view(
-    result,
+    result: FunnelResult,
     table: pd.DataFrame,
     *,
     min_respondents: int | None = None,

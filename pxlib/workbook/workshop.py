@@ -23,6 +23,7 @@ import datetime as dt
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,10 @@ from pxlib.workbook.rule_sim import (
     sd_points,
     shewhart_arl,
 )
+
+if TYPE_CHECKING:
+    from pxlib.data.folder import WorkbookData
+    from pxlib.spc.result import SPCResult
 
 __all__ = [
     "CHANGES",
@@ -106,7 +111,9 @@ def simulate_process(
     return pd.DataFrame({"week": week, "y": y.astype(float), "n": float(n), "true_share": true})
 
 
-def chart_process(sim: pd.DataFrame, *, kind: str = "run", rules="anhoej"):
+def chart_process(
+    sim: pd.DataFrame, *, kind: str = "run", rules: str | Sequence[str] | None = "anhoej"
+) -> SPCResult:
     """The chart of a simulated process in percent (improvement = increase)."""
     from pxlib.spc import chart
 
@@ -178,7 +185,7 @@ def rule_detection(
 
 
 def weighting_example(
-    data, *, group: str = "age_band", measure_type: str = "outcome"
+    data: WorkbookData, *, group: str = "age_band", measure_type: str = "outcome"
 ) -> pd.DataFrame:
     """Respondents against the eligible patients, and the share per level of ``group``.
 
@@ -208,7 +215,7 @@ def weighting_example(
     return out
 
 
-def weighted_vs_unweighted(data, *, measure_type: str = "outcome") -> pd.DataFrame:
+def weighted_vs_unweighted(data: WorkbookData, *, measure_type: str = "outcome") -> pd.DataFrame:
     """The organisation's share, unweighted and weighted to its units' eligible patients (95 % CIs)."""
     from pxlib.workbook import measures
 
@@ -232,7 +239,7 @@ def weighted_vs_unweighted(data, *, measure_type: str = "outcome") -> pd.DataFra
 
 
 def sample_verdicts(
-    data_dir, cases: Sequence[tuple[str, str]], *, target: float = 0.95
+    data_dir: str | Path, cases: Sequence[tuple[str, str]], *, target: float = 0.95
 ) -> list[str]:
     """'<trust> <unit>: <verdict>' for each (trust, unit) of ``cases`` (the sample's known answers)."""
     from pxlib.data import load_data_dir
@@ -267,7 +274,7 @@ def _when(x) -> str:
     return f"week {fmt.number(x)}"
 
 
-def signal_words(result, group: object | None = None) -> str:
+def signal_words(result: SPCResult, group: object | None = None) -> str:
     """What a chart's own rules flag, in words: which points, which rules, which side.
 
     Read from ``result.points`` (``special_cause``) and ``result.summary`` (the Anhøj
@@ -315,9 +322,9 @@ def _pick(table: pd.DataFrame, col: str, best: str) -> pd.Series:
 
 def exercises(
     *,
-    example=None,
+    example: SPCResult | None = None,
     example_unit: str = "",
-    stable=None,
+    stable: SPCResult | None = None,
     rates: pd.DataFrame | None = None,
     arl: pd.DataFrame | None = None,
     weighting: pd.DataFrame | None = None,

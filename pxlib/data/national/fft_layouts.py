@@ -20,6 +20,7 @@ Levels (the keys of :func:`pxlib.data.national.read_fft`'s result):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 #: the six answers, in questionnaire order [T-IP Notes!A7]
@@ -382,7 +383,7 @@ def resolve_setting(setting: str) -> str:
     return SETTING_ALIASES.get(normalise_label(setting), "")
 
 
-def output_columns(level: str, extra=(), touchpoint: bool = False) -> list[str]:
+def output_columns(level: str, extra: Iterable[str] = (), touchpoint: bool = False) -> list[str]:
     """The tidy frame's columns for ``level``, in order; ``extra`` (modes, ...) go before
     ``independent_sector``; ``touchpoint`` (maternity) after ``period``."""
     front = ["setting", "level", "period", *(["touchpoint"] if touchpoint else [])]

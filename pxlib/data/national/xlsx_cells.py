@@ -24,6 +24,7 @@ import html
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -189,7 +190,7 @@ class Workbook:
             self._cache[sheet] = arr if arr is not None else _openpyxl_sheet(ws)
         return self._cache[sheet]
 
-    def value(self, sheet: str, row: int, col: int):
+    def value(self, sheet: str, row: int, col: int) -> Any:
         """The value at 1-based ``row``, ``col`` (None beyond the used range)."""
         arr = self.cells(sheet)
         if row - 1 < arr.shape[0] and col - 1 < arr.shape[1]:

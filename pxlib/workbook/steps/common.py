@@ -7,13 +7,20 @@ notebook opens with), :func:`units_of`, :func:`default_unit` and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from pxlib.errors import DataValidationError
 from pxlib.escape import md_text
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def organisation_label(data) -> str:
+    from pxlib.data.folder import WorkbookData
+
+
+def organisation_label(data: WorkbookData) -> str:
     """'<organisation name> (<code>)', or the code alone when the name is unknown."""
     code = data.trust_code or "all organisations"
     try:
@@ -24,7 +31,7 @@ def organisation_label(data) -> str:
     return f"{name} ({code})" if name else str(code)
 
 
-def about_data(data) -> str:
+def about_data(data: WorkbookData) -> str:
     """A Markdown line saying whose data these are, how many respondents, units and weeks."""
     label = organisation_label(data)
     resp = data.responses
@@ -45,7 +52,7 @@ def about_data(data) -> str:
     return " ".join(parts)
 
 
-def default_unit(data) -> str:
+def default_unit(data: WorkbookData) -> str:
     """The unit a team most likely starts with: most PDSA cycles logged, then most answers."""
     units = units_of(data)
     if not units:
@@ -60,7 +67,7 @@ def default_unit(data) -> str:
     return ranked[0]
 
 
-def units_of(data, weekly: pd.DataFrame | None = None) -> list[str]:
+def units_of(data: WorkbookData, weekly: pd.DataFrame | None = None) -> list[str]:
     """The organisation's units with survey answers (sorted), else those in units.csv."""
     if weekly is not None and len(weekly):
         return sorted(weekly["unit"].unique())
@@ -69,7 +76,7 @@ def units_of(data, weekly: pd.DataFrame | None = None) -> list[str]:
     return sorted(data.units["unit"].unique()) if len(data.units) else []
 
 
-def output_path(output_dir, trust_code: str, unit: str, what: str):
+def output_path(output_dir: str | Path, trust_code: str, unit: str, what: str) -> Path:
     """``<output_dir>/<trust>_<unit>_<what>.html`` with a file-safe unit name (the index links it)."""
     from pxlib.report.results import unit_file
 

@@ -9,6 +9,8 @@ each Always Event criterion), :func:`weighting_variables`,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from pxlib import fmt
@@ -17,6 +19,10 @@ from pxlib.errors import DataValidationError
 from pxlib.workbook import measures
 from pxlib.workbook.steps.insight import question_shares
 from pxlib.workbook.steps.measurement import reliability
+
+if TYPE_CHECKING:
+    from pxlib.data.folder import WorkbookData
+    from pxlib.workbook.aims import AimCheck
 
 SAMPLING_HEADERS = {
     "n_per_week": "Patients a week",
@@ -28,7 +34,9 @@ SAMPLING_HEADERS = {
 }
 
 
-def current_share(data, unit: str, *, weeks: int = 12, weighted: bool = True) -> float:
+def current_share(
+    data: WorkbookData, unit: str, *, weeks: int = 12, weighted: bool = True
+) -> float:
     """The unit's (weighted) share over its last ``weeks`` weeks with answers (0.5 when none)."""
     weekly = measures.weekly_share(data, weighted=weighted)
     own = weekly[weekly["unit"] == unit]
@@ -65,8 +73,8 @@ def sampling_alt(widths: pd.DataFrame, detect: pd.DataFrame) -> str:
 
 
 def criteria_evidence(
-    data,
-    check,
+    data: WorkbookData,
+    check: AimCheck,
     *,
     unit: str,
     weighted: bool = True,
@@ -124,7 +132,7 @@ def criteria_evidence(
     return out
 
 
-def weighting_variables(data, unit: str, *, weighted: bool = True) -> list[str]:
+def weighting_variables(data: WorkbookData, unit: str, *, weighted: bool = True) -> list[str]:
     """The variables of ``unit``'s eligible-patient margins its shares are raked to
     (empty when unweighted), for the operational definition."""
     if not weighted:
@@ -134,7 +142,9 @@ def weighting_variables(data, unit: str, *, weighted: bool = True) -> list[str]:
     return list(dict.fromkeys(own["variable"].astype(str)))
 
 
-def expected_per_week(data, unit: str, *, weeks_per_margin: float = 52.0) -> float | None:
+def expected_per_week(
+    data: WorkbookData, unit: str, *, weeks_per_margin: float = 52.0
+) -> float | None:
     """Patients expected to leave ``unit`` a week: its eligible-patient margin total
     (one variable's levels summed, the largest if they differ) ÷ ``weeks_per_margin``
     (margins count a year of discharges by default); None without such margins."""
@@ -146,7 +156,9 @@ def expected_per_week(data, unit: str, *, weeks_per_margin: float = 52.0) -> flo
     return float(total) / weeks_per_margin
 
 
-def unit_status(data, unit: str, *, target: float | str = 0.95, weighted: bool = True):
+def unit_status(
+    data: WorkbookData, unit: str, *, target: float | str = 0.95, weighted: bool = True
+) -> pd.Series | None:
     """The unit's reading (a row of :func:`pxlib.workbook.reading.read_units`), or None
     when it has no survey answers yet: what the one-page plan prints as its status."""
     try:
@@ -157,7 +169,7 @@ def unit_status(data, unit: str, *, target: float | str = 0.95, weighted: bool =
     return rows.iloc[0] if len(rows) else None
 
 
-def define_record(unit: str, check, advice: dict, target: float) -> dict:
+def define_record(unit: str, check: AimCheck, advice: dict, target: float) -> dict:
     """The batch-index record of notebook 02."""
     return {
         "unit": unit,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,12 @@ from pxlib.survey.ci import wilson_interval
 from pxlib.workbook import measures
 from pxlib.workbook.equality import ATTRIBUTES
 
+if TYPE_CHECKING:
+    from pxlib.data.folder import WorkbookData
+    from pxlib.spc.result import SPCResult
 
-def fft_for(data, months: int = 12) -> pd.DataFrame:
+
+def fft_for(data: WorkbookData, months: int = 12) -> pd.DataFrame:
     """The organisation's FFT rows (its own code or its sites/wards) in the last ``months`` months."""
     fft = data.fft
     if fft is None or fft.empty:
@@ -58,7 +63,7 @@ def fft_by_ward(fft: pd.DataFrame) -> pd.DataFrame:
     return out[cols].sort_values("prop_positive", kind="stable").reset_index(drop=True)
 
 
-def fft_monthly_chart(fft: pd.DataFrame):
+def fft_monthly_chart(fft: pd.DataFrame) -> tuple[SPCResult, pd.DataFrame]:
     """A p chart (small multiples, one per ward) of monthly FFT % positive."""
     from pxlib.spc import chart
     from pxlib.survey.summaries import fft_scores
@@ -87,7 +92,7 @@ def fft_monthly_chart(fft: pd.DataFrame):
     return result, respondents
 
 
-def gpps_for(data, question: str = "q28") -> pd.DataFrame:
+def gpps_for(data: WorkbookData, question: str = "q28") -> pd.DataFrame:
     """GP Patient Survey results of the organisation's catchment practices for one question.
 
     Columns: ``practice_code``, ``practice_name``, ``received``, ``base``,
@@ -138,7 +143,7 @@ GROUP_NAMES = {
 
 
 def share_by_group(
-    data,
+    data: WorkbookData,
     groups: Sequence[str] = ("age_band", "sex", "deprivation_quintile", "ethnicity"),
     *,
     measure_type: str = "outcome",
@@ -167,7 +172,7 @@ def share_by_group(
     return pd.concat(frames, ignore_index=True)
 
 
-def question_shares(data, *, weighted: bool = True) -> pd.DataFrame:
+def question_shares(data: WorkbookData, *, weighted: bool = True) -> pd.DataFrame:
     """The organisation's share per question (all questions), for the shortlist."""
     return measures.weekly_share(data, measure_type=None, by=("org_code",), weighted=weighted)
 
@@ -185,7 +190,7 @@ def weakest_text(groups: pd.DataFrame, *, min_respondents: int | None = None) ->
 
 
 def insight_records(
-    data,
+    data: WorkbookData,
     problems_by_unit: pd.DataFrame,
     ranked: pd.DataFrame,
     *,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,13 @@ from pxlib.escape import md_text
 from pxlib.workbook import baseline as _baseline
 from pxlib.workbook import measures
 from pxlib.workbook import reading as _reading
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from pxlib.data.folder import WorkbookData
+    from pxlib.spc.result import SPCResult
+    from pxlib.workbook.baseline import PhasePlan
 
 
 @dataclass
@@ -49,16 +57,16 @@ class Reliability:
 
 
 def reliability(
-    data,
+    data: WorkbookData,
     *,
     target: float | str = 0.95,
     kind: str = "p",
-    rules=None,
+    rules: str | Sequence[str] | None = None,
     weighted: bool = True,
     measure_type: str = "outcome",
     units: Sequence[str] | None = None,
-    start=None,
-    end=None,
+    start: str | date | None = None,
+    end: str | date | None = None,
     improvement: str = "increase",
     phases: str = "confirmed",
     limits: str = "auto",
@@ -105,13 +113,13 @@ def read_weekly(
     *,
     target: float | str | None = 0.95,
     kind: str = "p",
-    rules=None,
+    rules: str | Sequence[str] | None = None,
     improvement: str = "increase",
     phases: str = "confirmed",
     limits: str = "auto",
     y_label: str = "Patients for whom it happened (%)",
     min_respondents: int | None = None,
-):
+) -> tuple[PhasePlan, SPCResult, pd.DataFrame]:
     """(plan, chart, readings) of a weekly table with ``unit``, ``week``, ``y``, ``n``
     (and ``n_respondents``, for the small-number rule).
 
@@ -262,14 +270,14 @@ def verdict_lines(verdicts: pd.DataFrame) -> list[str]:
 
 
 def family_chart(
-    data,
+    data: WorkbookData,
     measure_type: str,
     *,
     phases: dict | None = None,
     kind: str = "p",
     weighted: bool = True,
-    rules=None,
-):
+    rules: str | Sequence[str] | None = None,
+) -> tuple[SPCResult | None, pd.DataFrame]:
     """Weekly chart of the process or balancing questions per unit (and question).
 
     Balancing measures count something that should not rise (lower is
@@ -319,7 +327,7 @@ PDSA_HEADERS = {
 }
 
 
-def pdsa_table(data) -> pd.DataFrame:
+def pdsa_table(data: WorkbookData) -> pd.DataFrame:
     """The organisation's PDSA log for display (a cycle with no decision is 'still running')."""
     log = data.pdsa_log
     cols = [c for c in PDSA_HEADERS if c in log.columns]

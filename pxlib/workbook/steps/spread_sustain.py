@@ -8,6 +8,9 @@ batch index's records).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +19,10 @@ from pxlib.workbook import baseline as _baseline
 from pxlib.workbook import measures
 from pxlib.workbook import reading as _reading
 from pxlib.workbook.steps.measurement import Reliability, read_weekly, results_records
+
+if TYPE_CHECKING:
+    from pxlib.data.folder import WorkbookData
+    from pxlib.spc.result import FunnelResult
 
 
 def quarter_bounds(weeks: pd.Series, quarter: str = "") -> tuple[pd.Timestamp, pd.Timestamp, str]:
@@ -30,7 +37,9 @@ def quarter_bounds(weeks: pd.Series, quarter: str = "") -> tuple[pd.Timestamp, p
     return pd.Timestamp(inside.min()), pd.Timestamp(inside.max()), str(period)
 
 
-def quarter_funnel(data, *, quarter: str = "", weighted: bool = True):
+def quarter_funnel(
+    data: WorkbookData, *, quarter: str = "", weighted: bool = True
+) -> tuple[FunnelResult, pd.DataFrame, str]:
     """Funnel plot input and result for the weighted share per unit over one quarter.
 
     Returns ``(funnel_result, table, label)``; ``table`` has the unit's
@@ -54,7 +63,7 @@ def quarter_funnel(data, *, quarter: str = "", weighted: bool = True):
     return result, table, label
 
 
-def adoption_table(data, rel: Reliability, *, weighted: bool = True) -> pd.DataFrame:
+def adoption_table(data: WorkbookData, rel: Reliability, *, weighted: bool = True) -> pd.DataFrame:
     """Which units adopted a change (a PDSA cycle decided 'adopt') and how they do since.
 
     One row per unit: ``unit``, ``site``, ``adopted`` (yes/no), ``cycle``,
@@ -113,7 +122,9 @@ def adoption_table(data, rel: Reliability, *, weighted: bool = True) -> pd.DataF
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
-def sustain(rel: Reliability, *, freeze_weeks: int = 20, rules=None) -> Reliability | None:
+def sustain(
+    rel: Reliability, *, freeze_weeks: int = 20, rules: str | Sequence[str] | None = None
+) -> Reliability | None:
     """Sustain charts: each reliable unit's current phase with limits frozen from its first weeks.
 
     The reliable phase's first ``freeze_weeks`` weeks (fewer when the phase is
@@ -184,11 +195,11 @@ def sustain_status(sustained: Reliability) -> pd.DataFrame:
 
 
 def site_chart(
-    data,
+    data: WorkbookData,
     *,
     target: float | str = 0.95,
     kind: str = "p",
-    rules=None,
+    rules: str | Sequence[str] | None = None,
     weighted: bool = True,
     improvement: str = "increase",
     limits: str = "auto",
