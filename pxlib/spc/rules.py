@@ -24,12 +24,10 @@ few or too many runs, and an astronomical point.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import gammaln
 
 from pxlib.distributions import binom_ppf
 from pxlib.spc.segments import seg_count, seg_first_index
@@ -139,7 +137,7 @@ def anhoej_limits(n_useful: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return lr_max, cr_min
 
 
-def _runs(key_seg: np.ndarray, key_val: np.ndarray):
+def runs_of(key_seg: np.ndarray, key_val: np.ndarray):
     """Run ids of consecutive equal (segment, value) pairs, and each run's length."""
     m = len(key_seg)
     new = np.ones(m, dtype=bool)
@@ -150,7 +148,7 @@ def _runs(key_seg: np.ndarray, key_val: np.ndarray):
     return new, run_id, length
 
 
-def _sides(y, cl, mask, seg, skip_centre: bool = True):
+def sides(y, cl, mask, seg, skip_centre: bool = True):
     """Indices, sides (+1 above, -1 below, 0 on) of ``cl`` and segments of the points
     in ``mask`` with a value and a centre line; points on the line are dropped when
     ``skip_centre``."""
@@ -202,8 +200,8 @@ def anhoej(
     per point: +1/-1 for points in a run longer than the limit (above/below). With
     ``runs``, also the :class:`Runs` of those points.
     """
-    idx, s, sg = _sides(y, cl, include, seg)
-    new, run_id, length = _runs(sg, s)
+    idx, s, sg = sides(y, cl, include, seg)
+    new, run_id, length = runs_of(sg, s)
     run_seg = sg[new]
     n_useful = seg_count(sg, nseg)
     n_runs = np.bincount(run_seg, minlength=nseg).astype(float)
@@ -289,8 +287,8 @@ def shift_rule(
     of the centre line (a point on the line breaks the run unless ``skip_centre``):
     the MDC shift (NHSRplotthedots, ``length`` 7) and the IHI shift (6, Provost &
     Murray 2011). With ``runs``, also the :class:`Runs` of those points."""
-    idx, s, sg = _sides(y, cl, useful, seg, skip_centre)
-    _, run_id, rl = _runs(sg, s)
+    idx, s, sg = sides(y, cl, useful, seg, skip_centre)
+    _, run_id, rl = runs_of(sg, s)
     out = np.zeros(len(y), dtype=np.int8)
     hit = np.zeros(len(idx), dtype=bool)
     if len(idx):
@@ -355,7 +353,7 @@ def trend_rule(
     if not len(dj):
         return done()
     # consecutive diffs continue a run only if adjacent (MDC) or adjacent after skipping ties
-    new, _, rl = _runs(dseg, dv)
+    new, _, rl = runs_of(dseg, dv)
     starts = np.flatnonzero(new)
     ends = np.concatenate((starts[1:] - 1, [len(dj) - 1]))
     val = dv[starts]
@@ -407,69 +405,6 @@ def close_to_limits(
     (NHSRplotthedots' "close to the limits")."""
     with np.errstate(invalid="ignore"):
         return ((y > ucl2) | (y < lcl2)) & (outside == 0)
-
-
-# --- IHI runs table ------------------------------------------------------------------
-
-
-def _log_choose(n, k):
-    n = np.asarray(n, float)
-    k = np.asarray(k, float)
-    with np.errstate(invalid="ignore"):
-        out = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
-    return np.where((k >= 0) & (k <= n), out, -np.inf)
-
-
-@lru_cache(maxsize=4096)
-def runs_bounds(n1: int, n2: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Fewest and most runs expected by chance (two-sided ``alpha``) for ``n1`` points
-    above and ``n2`` below the median, from the exact distribution of the number of
-    runs (Wald & Wolfowitz 1940; the Swed-Eisenhart tables behind the IHI runs table).
-    Too few runs: R < lower; too many: R > upper."""
-    if n1 == 0 or n2 == 0:
-        return (np.nan, np.nan)
-    n = n1 + n2
-    r = np.arange(2, n + 1)
-    k = r // 2
-    total = _log_choose(n, n1)
-    even = np.log(2) + _log_choose(n1 - 1, k - 1) + _log_choose(n2 - 1, k - 1) - total
-    odd = (
-        np.logaddexp(
-            _log_choose(n1 - 1, k - 1) + _log_choose(n2 - 1, k),
-            _log_choose(n1 - 1, k) + _log_choose(n2 - 1, k - 1),
-        )
-        - total
-    )
-    p = np.exp(np.where(r % 2 == 0, even, odd))
-    lower_tail = np.cumsum(p)
-    upper_tail = np.cumsum(p[::-1])[::-1]
-    lo = r[np.argmax(lower_tail > alpha / 2)]
-    hi = r[len(r) - 1 - np.argmax(upper_tail[::-1] > alpha / 2)]
-    return float(lo), float(hi)
-
-
-def ihi_runs(
-    y: np.ndarray, cl: np.ndarray, useful: np.ndarray, seg: np.ndarray, nseg: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per segment: (n_runs, lower, upper, signal) of the IHI runs test: with n1 useful
-    points above and n2 below the median (points on it skipped), too few runs
-    (< lower) or too many (> upper) by :func:`runs_bounds`, from 10 useful points on
-    (Provost & Murray 2011)."""
-    _, s, sg = _sides(y, cl, useful, seg)
-    new, _, _ = _runs(sg, s)
-    n_runs = np.bincount(sg[new], minlength=nseg)
-    n1 = np.bincount(sg[s > 0], minlength=nseg)
-    n2 = np.bincount(sg[s < 0], minlength=nseg)
-    # one exact computation per distinct (n1, n2), not per segment
-    width = int(n2.max()) + 1 if nseg else 1
-    pairs, which = np.unique(n1 * width + n2, return_inverse=True)
-    bounds = np.array([runs_bounds(*divmod(k, width)) for k in pairs.tolist()], dtype=float)
-    bounds = bounds.reshape(len(pairs), 2)[which]
-    lo, hi = bounds[:, 0], bounds[:, 1]
-    with np.errstate(invalid="ignore"):
-        sig = (n_runs < lo) | (n_runs > hi)
-    sig &= (n1 + n2) >= 10  # the IHI table starts at 10 useful points
-    return n_runs, lo, hi, sig
 
 
 # --- combining rules into point types -------------------------------------------------

@@ -28,6 +28,7 @@ import pandas as pd
 
 from pxlib.spc import rules as R
 from pxlib.spc.exact import boundary_share
+from pxlib.spc.ihi_runs import ihi_runs
 from pxlib.spc.limits import Lines, compute_limits
 from pxlib.spc.phases import Segments
 
@@ -228,7 +229,7 @@ def apply_rules(
         add(R.IHI_SHIFT, sh > 0, sh < 0, None, sh_runs)
         up, down, up_runs, down_runs = R.trend_rule(yo, useful, seg, IHI_TREND, True, runs=True)
         add(R.IHI_TREND, up, down, prefer, up_runs, down_runs)
-        _, _, _, runs_sig = R.ihi_runs(yo, clo, useful, seg, nseg)
+        _, _, _, runs_sig = ihi_runs(yo, clo, useful, seg, nseg)
         fired_seg[R.IHI_RUNS] = runs_sig & ~runs_off
         yplot = lines.y
         astro = _astronomical(kind, sig_dir, yplot, sg, screen_mr, multiply, yo)

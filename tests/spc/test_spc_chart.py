@@ -12,7 +12,8 @@ import pytest
 from pxlib.errors import ChartError, ChartWarning, ColumnError
 from pxlib.spc import SPCResult, chart
 from pxlib.spc.constants import a3, b3, b4, c4
-from pxlib.spc.rules import anhoej_limits, runs_bounds
+from pxlib.spc.ihi_runs import runs_bounds
+from pxlib.spc.rules import anhoej_limits
 
 # Montgomery, Introduction to Statistical Quality Control, orange-juice cans
 # (Table 6.1 / 7.1): nonconforming cans in 30 samples of 50.
