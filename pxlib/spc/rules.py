@@ -137,7 +137,7 @@ def anhoej_limits(n_useful: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return lr_max, cr_min
 
 
-def runs_of(key_seg: np.ndarray, key_val: np.ndarray):
+def runs_of(key_seg: np.ndarray, key_val: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run ids of consecutive equal (segment, value) pairs, and each run's length."""
     m = len(key_seg)
     new = np.ones(m, dtype=bool)
@@ -148,7 +148,9 @@ def runs_of(key_seg: np.ndarray, key_val: np.ndarray):
     return new, run_id, length
 
 
-def sides(y, cl, mask, seg, skip_centre: bool = True):
+def sides(
+    y: np.ndarray, cl: np.ndarray, mask: np.ndarray, seg: np.ndarray, skip_centre: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices, sides (+1 above, -1 below, 0 on) of ``cl`` and segments of the points
     in ``mask`` with a value and a centre line; points on the line are dropped when
     ``skip_centre``."""
