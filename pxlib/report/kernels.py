@@ -18,7 +18,6 @@ import logging
 import os
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -184,8 +183,6 @@ class Kernel:
         self.reports = 0
         self.reusable = False  # its state was recorded before its first report
         self.spec: tuple[Any, ...] | None = None
-        self.resetting: str | None = None  # the message id of a reset begun, not yet read
-        self.kept_dir: str | None = None  # the folder whose loaded inputs that reset kept
 
     def alive(self) -> bool:
         from jupyter_core.utils import run_sync
@@ -224,7 +221,11 @@ class Kernel:
             timeout=timeout,
             output_hook=lambda msg: None,
         )
-        return self._expression_result(reply.get("content", {}))
+        content = reply.get("content", {})
+        result = content.get("user_expressions", {}).get("r", {})
+        if content.get("status") != "ok" or result.get("status") != "ok":
+            raise RuntimeError(str(result.get("evalue") or content.get("evalue") or "failed"))
+        return str(result.get("data", {}).get("text/plain", ""))
 
     def snapshot(self, timeout: float) -> bool:
         """Record the new kernel's state just before its first report; False: do not reuse it."""
@@ -234,75 +235,15 @@ class Kernel:
             log.debug("kernel state not recorded (%s): one report per kernel", exc)
             return False
 
-    def begin_reset(self, data_dir: str | None) -> None:
-        """Start clearing the kernel for another report and return at once: the kernel
-        resets while this worker exports the report just made (:meth:`finish_reset` waits).
-        The inputs loaded from ``data_dir`` (the folder just reported on) are kept."""
-        kc = self.client(RESET_TIMEOUT)
-        self.resetting = kc.execute(
-            "",
-            silent=True,
-            store_history=False,
-            user_expressions={"r": self._reset_expression(data_dir)},
-        )
-        self.kept_dir = data_dir
-
-    def finish_reset(self, data_dir: str | None, timeout: float = RESET_TIMEOUT) -> str:
-        """Wait for :meth:`begin_reset` (or reset now if none was begun); forget the kept
-        inputs when the next report reads another folder. "" when the kernel is as new."""
-        from jupyter_core.utils import run_sync
-
-        msg_id, self.resetting = self.resetting, None
-        if msg_id is None:
-            return self.reset(data_dir, timeout)
-        try:
-            kc = self.client(timeout)
-            deadline = time.monotonic() + timeout
-            while True:
-                reply = run_sync(kc.get_shell_msg)(timeout=max(0.0, deadline - time.monotonic()))
-                if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                    break
-            self._drain_iopub(msg_id, deadline)
-            text = self._expression_result(reply.get("content", {}))
-            if text == "([], 1)" and data_dir != self.kept_dir:
-                self._call(f"{_KERNEL_STATE}.forget_loaded()", timeout)
-        except Exception as exc:
-            return f"{type(exc).__name__}: {exc}"
-        return "" if text == "([], 1)" else text
-
-    def _drain_iopub(self, msg_id: str, deadline: float) -> None:
-        """Read the reset's own messages off the iopub channel, up to its "idle"."""
-        from jupyter_core.utils import run_sync
-
-        kc = self.kc
-        while time.monotonic() < deadline:
-            msg = run_sync(kc.iopub_channel.get_msg)(timeout=max(0.0, deadline - time.monotonic()))
-            if (
-                msg.get("parent_header", {}).get("msg_id") == msg_id
-                and msg.get("msg_type") == "status"
-                and msg.get("content", {}).get("execution_state") == "idle"
-            ):
-                return
-
-    @staticmethod
-    def _reset_expression(data_dir: str | None) -> str:
-        return f"({_KERNEL_STATE}.reset({data_dir!r}), get_ipython().execution_count)"
-
-    @staticmethod
-    def _expression_result(content: dict[str, Any]) -> str:
-        """The ``text/plain`` of user expression ``r`` in an execute reply, or raise."""
-        result = content.get("user_expressions", {}).get("r", {})
-        if content.get("status") != "ok" or result.get("status") != "ok":
-            raise RuntimeError(str(result.get("evalue") or content.get("evalue") or "failed"))
-        return str(result.get("data", {}).get("text/plain", ""))
-
     def reset(self, data_dir: str | None, timeout: float = RESET_TIMEOUT) -> str:
         """Clear the kernel for another report (:func:`pxlib.report.kernel_state.reset`).
 
         Returns "" when the kernel is as new, else why it is not (then it must not be used).
         """
         try:
-            text = self._call(self._reset_expression(data_dir), timeout)
+            text = self._call(
+                f"({_KERNEL_STATE}.reset({data_dir!r}), get_ipython().execution_count)", timeout
+            )
         except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
         return "" if text == "([], 1)" else text
@@ -357,7 +298,7 @@ def take_kernel(job: Job) -> Kernel:
                 if not kernel.reusable
                 else "it made enough reports"
                 if kernel.reports >= MAX_REPORTS_PER_KERNEL
-                else kernel.finish_reset(job.parameters.get("data_dir"))
+                else kernel.reset(job.parameters.get("data_dir"))
             )
             if why:
                 log.info("%s: a new kernel (the last one is not reused: %s)", job.label, why)
@@ -370,21 +311,13 @@ def take_kernel(job: Job) -> Kernel:
     return kernel
 
 
-def keep_kernel(kernel: Kernel, data_dir: str | None = None) -> None:
-    """Keep ``kernel`` for the worker's next report (the one kept before is shut down)
-    and start clearing it (:meth:`Kernel.begin_reset`; ``data_dir``: the folder just
-    reported on, whose loaded inputs the next report of the same folder reuses)."""
+def keep_kernel(kernel: Kernel) -> None:
+    """Keep ``kernel`` for the worker's next report (the one kept before is shut down)."""
     kernel.reports += 1
     old = _STATE.get("kernel")
     _STATE["kernel"] = kernel
     if old is not None and old is not kernel:
         old.shutdown()
-    if kernel.reusable and kernel.reports < MAX_REPORTS_PER_KERNEL:
-        try:
-            kernel.begin_reset(data_dir)
-        except Exception as exc:  # the next report resets it, or starts a new kernel
-            log.debug("could not start clearing the kernel: %s", exc)
-            kernel.resetting = None
 
 
 def _keep_new_kernel(spec: tuple[Any, ...], when: str) -> None:

@@ -163,7 +163,7 @@ def _run_once(job: Job, work: Path, partial: Path, engine: str) -> Any:
     finally:
         # a kernel whose report failed (a cell error, a timeout, a dead kernel) is never reused
         if keep:
-            keep_kernel(kernel, job.parameters.get("data_dir"))
+            keep_kernel(kernel)
         else:
             kernel.shutdown()
 
