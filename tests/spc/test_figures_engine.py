@@ -4,6 +4,8 @@ what the engine computed, and the icons match the reference summaries."""
 from __future__ import annotations
 
 import base64
+import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -145,3 +147,17 @@ def test_funnel_figure_from_engine():
     grid = np.asarray(upper.x, dtype=float)
     curve = np.interp(r.points["n"], grid, np.asarray(upper.y, dtype=float))
     np.testing.assert_allclose(curve, r.points["ucl"], rtol=2e-3)
+
+
+def test_a_shift_across_a_point_left_out_of_the_limits_is_counted_as_the_rule_counts_it():
+    # 16 baseline points around 10, then 8 at 15 of which the 4th is left out of the
+    # limits: the MDC shift rule looks at the 7 others, so the hovers must say 7 in a row
+    # (not "3 in a row" and "4 in a row" either side of the excluded point)
+    y = [10, 11, 9, 10, 11, 9, 10, 11, 9, 10, 9, 11, 10, 9, 11, 10] + [15] * 8
+    data = pd.DataFrame({"x": range(1, 25), "y": y})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = chart(data, "x", "y", kind="i", rules="mdc", freeze=16, exclude=[20])
+    hovers = result.figure().to_json()
+    assert sorted(set(re.findall(r"(\d+) points in a row", hovers))) == ["7"]
+    assert "outside limits" in result.points.loc[result.points["x"] == 20, "special_cause"].item()

@@ -268,11 +268,17 @@ class Panel:
         head = f"<b>{html_text(group_label(key))}</b><br>" if key and opts["group_in_hover"] else ""
         x_hover = "%{x|%d %b %Y}" if dates else f"{html_text(opts['x_title'] or 'Subgroup')} %{{x}}"
         value_name = html_text(result.y_label or "Value")
-        # rules in words, counted over the points that have a value (a gap is no break)
+        # rules in words, counted over the points with a value that the rules look at
+        # (a gap or a point left out of the limits is no break)
         signals = np.full(m, "", dtype=object)
         valued = np.flatnonzero(has_y)
         signals[valued] = signal_texts(
-            split_rules(causes[valued]), y[valued], cl[valued], ucl[valued], result.improvement
+            split_rules(causes[valued]),
+            y[valued],
+            cl[valued],
+            ucl[valued],
+            result.improvement,
+            counted=include[valued],
         )
         mixed_note = "Part of both an improvement and a concern pattern"
         for rank, (ptype, style) in enumerate(vocabulary.POINT_STYLES.items(), start=1):

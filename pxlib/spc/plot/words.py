@@ -155,18 +155,35 @@ def _blocks(flag: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def signal_texts(
-    rules: list[list[str]], y: np.ndarray, cl: np.ndarray, ucl: np.ndarray, improvement: str
+    rules: list[list[str]],
+    y: np.ndarray,
+    cl: np.ndarray,
+    ucl: np.ndarray,
+    improvement: str,
+    counted: np.ndarray | None = None,
 ) -> list[str]:
     """Hover lines of every point of one group (sorted by x): each fired rule in words,
     with the size of its pattern counted from the neighbouring points flagged by the
     same rule on the same side (shift, run) or in the same direction (trend).
 
+    ``counted``: the points the rules look at (included in the limits); a pattern is
+    counted over those only, as the rules count it, so a point left out of the limits
+    in the middle of a shift neither breaks it nor adds to it. The others are counted
+    among themselves.
+
     Read from the points' ``special_cause`` rather than ``SPCResult.signals``: results
     whose points were replaced after the chart (the workbook blanks small numbers,
     demotes signals and joins baselines with ``dataclasses.replace``) keep the old
-    signals frame, and the frame counts a run across its excluded points, where the
-    figures have always counted the flagged points next to each other."""
+    signals frame."""
     m = len(rules)
+    if counted is not None and not np.all(counted):
+        texts = np.full(m, "", dtype=object)
+        for part in (np.flatnonzero(counted), np.flatnonzero(~counted)):
+            if len(part):
+                texts[part] = signal_texts(
+                    [rules[i] for i in part], y[part], cl[part], ucl[part], improvement
+                )
+        return list(texts)
     out: list[list[str]] = [[] for _ in range(m)]
     names = sorted({r for rs in rules for r in rs})
     if not names:
