@@ -17,7 +17,6 @@ the small-number rule of :mod:`pxlib.disclosure`:
 from __future__ import annotations
 
 import dataclasses
-import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pxlib.disclosure import small_numbers
+from pxlib.fmt import count
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -95,17 +95,6 @@ def suppress_points(
     return shown, suppressed
 
 
-def _panel_axes(fig) -> dict[str, tuple[str, str]]:
-    """{group label: (xaxis, yaxis)} of a small-multiples figure, read from its point hovers."""
-    out: dict[str, tuple[str, str]] = {}
-    for trace in fig.data:
-        tmpl = str(getattr(trace, "hovertemplate", "") or "")
-        if tmpl.startswith("<b>") and "</b>" in tmpl:
-            label = html.unescape(tmpl[3 : tmpl.index("</b>")])
-            out.setdefault(label, (trace.xaxis or "x", trace.yaxis or "y"))
-    return out
-
-
 def label_gaps(
     fig: go.Figure,
     suppressed: pd.DataFrame,
@@ -118,13 +107,15 @@ def label_gaps(
 
     For a single chart (``group`` given or no ``by``) every row of
     ``suppressed`` is drawn; for small multiples each panel gets its own
-    group's weeks. The figure is changed in place and returned.
+    group's weeks, found from the panels the figure records
+    (:func:`pxlib.spc.plot.groups.panel_axes`). The figure is changed in place
+    (its shapes and annotations set once) and returned.
     """
+    from pxlib.spc.plot.groups import panel_axes
+
     if suppressed is None or suppressed.empty:
         return fig
     by = list(by)
-    week = pd.Timedelta(days=3.5)
-    label = small_numbers(min_respondents).note
     if group is not None or not by:
         if group is not None and by:
             key = group if isinstance(group, tuple) else (group,)
@@ -134,55 +125,63 @@ def label_gaps(
             rows = suppressed
         targets = [(rows, "x", "y")]
     else:
-        axes = _panel_axes(fig)
+        axes = panel_axes(fig)
         targets = []
         for key, rows in suppressed.groupby(by, sort=False):
             key = key if isinstance(key, tuple) else (key,)
-            name = " · ".join(map(str, key)) if len(key) > 1 else str(key[0])
-            if name in axes:
-                targets.append((rows, *axes[name]))
-    first = True
+            found = axes.get(tuple(str(v) for v in key))
+            if found is not None:
+                targets.append((rows, *found))
+    shapes, notes = _gap_marks(targets, small_numbers(min_respondents).note)
+    if shapes:
+        fig.layout.shapes += tuple(shapes)
+        fig.layout.annotations += tuple(notes)
+    return fig
+
+
+def _gap_marks(
+    targets: list[tuple[pd.DataFrame, str, str]], label: str
+) -> tuple[list[dict], list[dict]]:
+    """The grey band and hover dot of every suppressed week of each ``(rows, xaxis,
+    yaxis)``, and once the band's meaning above the first."""
+    week = pd.Timedelta(days=3.5)
+    font = {"color": "#425563"}
+    shapes: list[dict] = []
+    notes: list[dict] = []
     for rows, xa, ya in targets:
         for xv in rows["x"]:
-            dates = isinstance(xv, pd.Timestamp)
-            x0, x1 = (xv - week, xv + week) if dates else (xv - 0.5, xv + 0.5)
-            fig.add_shape(
-                type="rect",
-                xref=xa,
-                yref=f"{ya} domain",
-                x0=x0,
-                x1=x1,
-                y0=0,
-                y1=1,
-                fillcolor="#E8EDEE",
-                opacity=0.8,
-                line_width=0,
-                layer="below",
+            half = week if isinstance(xv, pd.Timestamp) else 0.5
+            shapes.append(
+                {
+                    "type": "rect",
+                    "xref": xa,
+                    "yref": f"{ya} domain",
+                    "x0": xv - half,
+                    "x1": xv + half,
+                    "y0": 0,
+                    "y1": 1,
+                    "fillcolor": "#E8EDEE",
+                    "opacity": 0.8,
+                    "line": {"width": 0},
+                    "layer": "below",
+                }
             )
-            fig.add_annotation(
-                x=xv,
-                xref=xa,
-                y=0,
-                yref=f"{ya} domain",
-                text="·",
-                showarrow=False,
-                hovertext=label,
-                font={"size": 14, "color": "#425563"},
+            at = {"x": xv, "xref": xa, "yref": f"{ya} domain", "showarrow": False}
+            notes.append(
+                {**at, "y": 0, "text": "·", "hovertext": label, "font": {**font, "size": 14}}
             )
-            if first:
-                fig.add_annotation(
-                    x=xv,
-                    xref=xa,
-                    y=1,
-                    yref=f"{ya} domain",
-                    yanchor="bottom",
-                    text=f"grey band: {label}",
-                    showarrow=False,
-                    font={"size": 10, "color": "#425563"},
-                    xanchor="left",
+            if len(notes) == 1:
+                notes.append(
+                    {
+                        **at,
+                        "y": 1,
+                        "yanchor": "bottom",
+                        "xanchor": "left",
+                        "text": f"grey band: {label}",
+                        "font": {**font, "size": 10},
+                    }
                 )
-                first = False
-    return fig
+    return shapes, notes
 
 
 def _reading_row(readings: pd.DataFrame | None, by: list[str], key: tuple) -> pd.Series | None:
@@ -280,8 +279,10 @@ def spc_alt_text(
         parts.append(f"The target of {value_text(result.target)} is drawn as a red line.")
     if suppressed is not None and len(suppressed):
         parts.append(
-            f"{len(suppressed)} weeks resting on fewer than {small_numbers(min_respondents).threshold} answers are "
-            "shown as grey gaps; the lines still use them."
+            f"{count(len(suppressed), 'week')} resting on fewer than "
+            f"{small_numbers(min_respondents).threshold} answers "
+            f"{'is shown as a grey gap' if len(suppressed) == 1 else 'are shown as grey gaps'}; "
+            "the lines still use them."
         )
     return " ".join(parts)
 

@@ -270,7 +270,44 @@ def test_suppress_points_blanks_values_keeps_statistics():
     display.label_gaps(fig, hidden, by=["unit"], group="U")
     assert any("not shown" in (a.text or "") for a in fig.layout.annotations)
     text = display.spc_alt_text(shown, suppressed=hidden, group="U", min_respondents=5)
-    assert "1 weeks resting on fewer than 5" in text and "U:" in text
+    assert (
+        "1 week resting on fewer than 5 answers is shown as a grey gap" in text
+    )  # one, not "1 weeks"
+    assert "U:" in text
+
+
+def test_label_gaps_shades_each_suppressed_week_in_its_own_panel():
+    # three wards drawn as small multiples; one week of "Beech & Birch <2>" rests on 3 answers
+    wards = ["Ash", "Beech & Birch <2>", "Cedar"]
+    data = pd.concat(
+        [
+            _weekly([share] * 20, n=20, unit=w)
+            for w, share in zip(wards, (0.8, 0.7, 0.9), strict=True)
+        ],
+        ignore_index=True,
+    )
+    small = data.index[data["unit"] == wards[1]][4]
+    data.loc[small, ["y", "n"]] = [2.0, 3.0]
+    res = chart(data, "week", "y", "n", kind="p", by="unit", multiply=100, improvement="increase")
+    respondents = data.assign(n_respondents=data["n"].astype(int))
+    shown, hidden = display.suppress_points(res, respondents, min_respondents=5)
+    fig = shown.figure()
+    before = len(fig.layout.shapes)
+    display.label_gaps(fig, hidden, by=["unit"], min_respondents=5)
+    new = fig.layout.shapes[before:]
+    assert len(new) == 1
+    # the panel of that ward: the axes of the trace drawing its other weeks' values
+    values = set(shown.points.loc[shown.points["unit"] == wards[1], "y"].dropna().round(9))
+    axes = {
+        (t.xaxis or "x", t.yaxis or "y")
+        for t in fig.data
+        if t.mode == "markers"
+        and t.y is not None
+        and len(t.y) > 0
+        and set(np.round(np.asarray(t.y, dtype=float), 9)) <= values
+    }
+    assert axes == {(new[0].xref, new[0].yref.removesuffix(" domain"))}
+    assert pd.Timestamp(new[0].x0) < data.loc[small, "week"] < pd.Timestamp(new[0].x1)
 
 
 def test_table_has_caption_headers_and_escapes():

@@ -36,6 +36,7 @@ from pxlib.spc.plot.groups import (
     group_label,
     icon_types,
     latest_rows,
+    panels_meta,
     select_group,
 )
 from pxlib.spc.plot.layout import (
@@ -250,6 +251,7 @@ def _single(ctx: dict, key: tuple, frame: pd.DataFrame) -> go.Figure:
         "shapes": shapes,
         "annotations": notes,
         "images": images,
+        "meta": panels_meta([(key, "x", "y")]),
     }
     return finish(ctx, traces, layout, geo)
 
@@ -382,5 +384,16 @@ def _multiples(
                 "font": {"size": PANEL_FONT},
             }
         )
-    layout.update(title={"text": title_html}, shapes=shapes, annotations=notes, images=images)
+    layout.update(
+        title={"text": title_html},
+        shapes=shapes,
+        annotations=notes,
+        images=images,
+        meta=panels_meta(
+            [
+                (key, f"x{i + 1 if i else ''}", f"y{i + 1 if i else ''}")
+                for i, key in enumerate(keys)
+            ]
+        ),
+    )
     return finish(ctx, traces, layout, geo)

@@ -3,8 +3,8 @@ group's last phase (its icons) and the order that puts groups needing attention 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -13,6 +13,8 @@ from pxlib.spc import vocabulary
 from pxlib.spc.plot.values import as_text
 
 if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
     from pxlib.spc.result import SPCResult
 
 
@@ -38,6 +40,26 @@ def _key(value: object, by: Sequence[str]) -> tuple:
 
 def group_label(key: tuple) -> str:
     return " · ".join(str(v) for v in key)
+
+
+def panels_meta(panels: Iterable[tuple[tuple, str, str]]) -> dict[str, Any]:
+    """What a figure records of its panels in ``layout.meta``: for each ``(key, xaxis,
+    yaxis)``, the group's values as text, its label and its axes. Code that adds to a
+    drawn figure (:func:`pxlib.workbook.views.label_gaps`) finds a group's panel here."""
+    return {
+        "panels": [
+            {"group": [str(v) for v in key], "label": group_label(key), "xaxis": xa, "yaxis": ya}
+            for key, xa, ya in panels
+        ]
+    }
+
+
+def panel_axes(fig: go.Figure) -> dict[tuple[str, ...], tuple[str, str]]:
+    """{group values as text: (xaxis, yaxis)} of a figure drawn by
+    :func:`pxlib.spc.plot.spc_figure` (read from :func:`panels_meta`); empty for others."""
+    meta = fig.layout.meta
+    panels = meta.get("panels", []) if isinstance(meta, dict) else []
+    return {tuple(p["group"]): (p["xaxis"], p["yaxis"]) for p in panels}
 
 
 def group_frames(frame: pd.DataFrame, by: Sequence[str]) -> dict[tuple, pd.DataFrame]:
