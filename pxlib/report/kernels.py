@@ -50,6 +50,11 @@ WARM_IMPORTS: tuple[str, ...] = ("numpy", "pandas", "plotly.graph_objects", "plo
 #: imported when a notebook uses plotly: setting a plotly renderer imports nbformat,
 #: whose JSON-schema validator takes over a second to import
 _PLOTLY_EXTRAS: tuple[str, ...] = ("plotly.io", "nbformat")
+#: imported when a notebook uses pxlib: what the workbook imports only inside the
+#: functions that need it, so that ``import pxlib`` (and the command line) stays quick,
+#: but the first report of a kernel would otherwise wait for: the case-mix model
+#: (statsmodels and scipy.stats, about 1 s) and openpyxl for NHS England's FFT files
+_PXLIB_EXTRAS: tuple[str, ...] = ("pxlib.survey.casemix", "statsmodels.api", "openpyxl")
 
 
 def notebook_imports(
@@ -87,6 +92,8 @@ def notebook_imports(
                     found[node.module] = None
     if any(m.split(".")[0] in ("plotly", "pxlib") for m in found):
         found.update(dict.fromkeys(_PLOTLY_EXTRAS))
+    if any(m.split(".")[0] == "pxlib" for m in found):
+        found.update(dict.fromkeys(_PXLIB_EXTRAS))
     return tuple(m for m in found if m.split(".")[0] not in ("__future__",))
 
 

@@ -422,6 +422,9 @@ def test_notebook_imports_are_read_from_code_cells():
         "pxlib.errors",
     } <= set(mods)
     assert "nbformat" in mods  # plotly renderers import it: warmed too
+    # pxlib notebooks: what the workbook imports inside functions is warmed too
+    assert {"pxlib.survey.casemix", "openpyxl"} <= set(mods)
+    assert "pxlib.survey.casemix" not in notebook_imports([], base=("pandas", "plotly.io"))
     assert not math.isnan(len(mods))
 
 
