@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pxlib.spc.limits import funnel_limits
+from pxlib.spc.signals import SIGNAL_ASCENDING, SIGNAL_ORDER
 from pxlib.spc.spec import ChartSpec
 
 if TYPE_CHECKING:
@@ -133,6 +134,56 @@ class SPCResult(_ReadsSpec):
             return summary.groupby(list(self.by), sort=False, dropna=False, observed=True).tail(1)
         return summary.tail(1)
 
+    def with_points(
+        self,
+        points: pd.DataFrame,
+        summary: pd.DataFrame | None = None,
+        *,
+        cleared: ArrayLike | None = None,
+    ) -> SPCResult:
+        """This result with ``points`` (and ``summary``, if given) changed after the chart,
+        its ``signals`` kept in step.
+
+        ``points`` holds rows of ``self.points`` under their index labels: all of them or
+        some, in any order, with any values or columns changed (the workbook blanks small
+        numbers, leaves units out, demotes a pattern). The new result's points are those
+        rows numbered 0, 1, ...; a signal moves with its point, and goes with a row left
+        out or with a row in ``cleared`` (a boolean per row of ``points``: signals taken
+        back). A pattern's ``run_length`` stays as the engine counted it.
+        """
+        import numpy as np
+
+        old = self.points.index
+        keys = [c for c in (*self.by, "x") if c in points.columns and c in self.points.columns]
+        same = bool(old.is_unique and points.index.isin(old).all())
+        if same and keys:
+            before = self.points.loc[points.index, keys].reset_index(drop=True)
+            same = before.equals(points[keys].reset_index(drop=True))
+        if not same:
+            raise ValueError(
+                "with_points: the new points must be rows of the result's points, under their "
+                "index labels and with their groups and x (do not reset the index before "
+                "calling it)"
+            )
+        signals = self.signals
+        if signals is not None:
+            where = points.index.get_indexer(old[signals["point"].to_numpy()])
+            keep = where >= 0
+            if cleared is not None:
+                gone = np.asarray(cleared, dtype=bool)
+                if gone.shape != (len(points),):
+                    raise ValueError("with_points: cleared needs one flag per row of points")
+                keep[keep] = ~gone[where[keep]]
+            signals = signals[keep].assign(point=where[keep].astype(np.int64))
+            signals = signals.sort_values(SIGNAL_ORDER, ascending=SIGNAL_ASCENDING, kind="stable")
+            signals = signals.reset_index(drop=True)
+        return dataclasses.replace(
+            self,
+            points=points.reset_index(drop=True),
+            summary=self.summary if summary is None else summary,
+            signals=signals,
+        )
+
     @property
     def improvement(self) -> str:
         """The direction of improvement: increase, decrease or neutral (``spec.improvement``)."""
@@ -159,6 +210,33 @@ class SPCResult(_ReadsSpec):
         from pxlib.spc.plot import summary_table
 
         return summary_table(self, **kwargs)
+
+
+def stack_results(parts: list[SPCResult]) -> SPCResult:
+    """One result of the charts ``parts`` of different groups (drawn with one spec): their
+    points and summaries one after another, their signals renumbered to match (points by
+    the offset of their part, patterns kept apart). Spec and ``by`` are the first part's."""
+    import numpy as np
+
+    points = pd.concat([p.points for p in parts], ignore_index=True)
+    summary = pd.concat([p.summary for p in parts], ignore_index=True)
+    signals = None
+    frames = [p.signals for p in parts if p.signals is not None]
+    if len(frames) == len(parts):
+        sizes = np.array([len(p.points) for p in parts])
+        runs = np.array([int(f["run"].max()) + 1 if len(f) else 0 for f in frames])
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        run_offsets = np.concatenate([[0], np.cumsum(runs)[:-1]])
+        signals = pd.concat(
+            [
+                f.assign(point=f["point"] + at, run=f["run"] + first)
+                for f, at, first in zip(frames, offsets, run_offsets, strict=True)
+            ],
+            ignore_index=True,
+        )
+        signals = signals.sort_values(SIGNAL_ORDER, ascending=SIGNAL_ASCENDING, kind="stable")
+        signals = signals.reset_index(drop=True).astype({"point": np.int64, "run": np.int64})
+    return dataclasses.replace(parts[0], points=points, summary=summary, signals=signals)
 
 
 @dataclass(frozen=True, init=False)

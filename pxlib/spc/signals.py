@@ -39,6 +39,9 @@ IHI_TREND = 5
 #: boundary, above (below) the centre line, and runs about that line carry no information
 BOUNDARY_SHARE = 0.5
 SIGNAL_COLUMNS = ("point", "rule", "direction", "run", "run_length")
+#: the order of the signals frame's rows: rule precedence, then +1 before -1, then point
+SIGNAL_ORDER = ["rule", "direction", "point"]
+SIGNAL_ASCENDING = [True, False, True]
 
 
 @dataclass

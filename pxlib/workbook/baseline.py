@@ -37,7 +37,6 @@ start a phase, because nothing explains it yet.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -128,6 +127,7 @@ def chart_units(weekly: pd.DataFrame, *, freeze: dict, phases: dict, **chart_kw:
     ``target`` in plotted units, ``multiply``, ``limits``, ``y_label``).
     """
     from pxlib.spc import chart
+    from pxlib.spc.result import stack_results
 
     if weekly.empty:
         raise ChartError("no weekly values to chart")
@@ -150,16 +150,12 @@ def chart_units(weekly: pd.DataFrame, *, freeze: dict, phases: dict, **chart_kw:
 
     def _sorted(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
         key = frame["unit"].map(order)
-        return (
-            frame.assign(_o=key)
-            .sort_values(["_o", *cols], kind="stable")
-            .drop(columns="_o")
-            .reset_index(drop=True)
-        )
+        return frame.assign(_o=key).sort_values(["_o", *cols], kind="stable").drop(columns="_o")
 
-    points = _sorted(pd.concat([p.points for p in parts], ignore_index=True), ["x"])
-    summary = _sorted(pd.concat([p.summary for p in parts], ignore_index=True), ["phase"])
-    return dataclasses.replace(parts[0], points=points, summary=summary)
+    stacked = stack_results(parts)
+    return stacked.with_points(
+        _sorted(stacked.points, ["x"]), _sorted(stacked.summary, ["phase"]).reset_index(drop=True)
+    )
 
 
 def _adopted(pdsa_log: pd.DataFrame | None) -> pd.DataFrame:

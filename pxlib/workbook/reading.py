@@ -427,8 +427,6 @@ def consistent_result(result: SPCResult, readings: pd.DataFrame) -> SPCResult:
     figure's icons, legend and ordering tell the same story as the caption.
     Weeks outside the limits and earlier phases are left as the engine drew them.
     """
-    import dataclasses
-
     by = list(result.by)
     pts = result.points.copy()
     summ = result.summary.copy()
@@ -476,4 +474,4 @@ def consistent_result(result: SPCResult, readings: pd.DataFrame) -> SPCResult:
     )
     summ.loc[last, "runs_signal"] = pattern[last]
     summ.loc[last, "variation_type"] = variation[last]
-    return dataclasses.replace(result, points=pts, summary=summ)
+    return result.with_points(pts, summ, cleared=demote)

@@ -90,8 +90,8 @@ def suppress_points(
         if col in pts.columns:
             pts[col] = pts[col].astype("float64").where(~small, np.nan)
     suppressed = pts.loc[small, [*by, "x"]].reset_index(drop=True)
-    pts = pts.drop(columns=[n_col])
-    shown = dataclasses.replace(result, points=pts)
+    pts = pts.drop(columns=[n_col]).set_axis(result.points.index)  # merge renumbered the rows
+    shown = result.with_points(pts)
     return shown, suppressed
 
 

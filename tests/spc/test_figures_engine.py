@@ -161,3 +161,14 @@ def test_a_shift_across_a_point_left_out_of_the_limits_is_counted_as_the_rule_co
     hovers = result.figure().to_json()
     assert sorted(set(re.findall(r"(\d+) points in a row", hovers))) == ["7"]
     assert "outside limits" in result.points.loc[result.points["x"] == 20, "special_cause"].item()
+
+
+def test_a_run_across_a_point_on_the_centre_line_is_counted_as_the_rule_counts_it():
+    # 10 points above a fixed centre line of 10 with one point on the line in the middle:
+    # Anhøj's runs skip a point on the centre line (it neither breaks a run nor counts),
+    # so the run is 10 points long (counted by hand: x = 16-20 and 22-26), not 5 and 5
+    y = np.r_[np.tile([8.0, 12.0], 8), [13, 12, 13, 12, 10, 12, 13, 12, 13, 12], [8, 12]]
+    data = pd.DataFrame({"x": np.arange(1, len(y) + 1), "y": y})
+    res = chart(data, "x", "y", kind="run", cl=10, improvement="increase")
+    hovers = " ".join(str(t) for tr in res.figure().data for t in (tr.text or ()) if t)
+    assert re.findall(r"A run of (\d+) points above", hovers) == ["10"] * 10

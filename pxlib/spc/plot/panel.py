@@ -17,7 +17,13 @@ from pxlib.spc import vocabulary
 from pxlib.spc.plot.annotations import phase_marks
 from pxlib.spc.plot.groups import group_label
 from pxlib.spc.plot.values import as_bools, as_floats, is_datetime, optional_floats, plotly_x
-from pxlib.spc.plot.words import LINE_NAMES, signal_texts, split_rules, target_text
+from pxlib.spc.plot.words import (
+    LINE_NAMES,
+    signal_lines,
+    signal_texts,
+    split_rules,
+    target_text,
+)
 from pxlib.spc.plot.xaxis import XScale
 from pxlib.spc.spec import ChartSpec
 from pxlib.spc.theme import NHS_DARK_GREY, NHS_MID_GREY
@@ -268,18 +274,22 @@ class Panel:
         head = f"<b>{html_text(group_label(key))}</b><br>" if key and opts["group_in_hover"] else ""
         x_hover = "%{x|%d %b %Y}" if dates else f"{html_text(opts['x_title'] or 'Subgroup')} %{{x}}"
         value_name = html_text(result.y_label or "Value")
-        # rules in words, counted over the points with a value that the rules look at
-        # (a gap or a point left out of the limits is no break)
+        # the rules that fired at each point with a value, in words: from the engine's
+        # signals frame, or for a result built by hand from its special_cause text
         signals = np.full(m, "", dtype=object)
         valued = np.flatnonzero(has_y)
-        signals[valued] = signal_texts(
-            split_rules(causes[valued]),
-            y[valued],
-            cl[valued],
-            ucl[valued],
-            result.improvement,
-            counted=include[valued],
-        )
+        if result.signals is not None:
+            positions = result.points.index.get_indexer(frame.index[valued])
+            signals[valued] = signal_lines(result.signals, positions, result.improvement)
+        else:
+            signals[valued] = signal_texts(
+                split_rules(causes[valued]),
+                y[valued],
+                cl[valued],
+                ucl[valued],
+                result.improvement,
+                counted=include[valued],
+            )
         mixed_note = "Part of both an improvement and a concern pattern"
         for rank, (ptype, style) in enumerate(vocabulary.POINT_STYLES.items(), start=1):
             sel = (types == ptype) & has_y

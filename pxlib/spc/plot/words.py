@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from pxlib.escape import html_text
 from pxlib.spc import rules as R
@@ -118,7 +119,11 @@ def rule_in_words(
     of points in the pattern, ``improvement`` the chart's direction, which gives
     the meaning after the colon.
     """
-    kind = _rule_kind(rule)
+    return _sentence(_rule_kind(rule), rule.strip(), up, count, improvement)
+
+
+def _sentence(kind: str, label: str, up: bool | None, count: int | None, improvement: str) -> str:
+    """A rule of family ``kind`` (:data:`_FAMILIES`) in words; ``label`` for an unknown one."""
     n = f"{count} points" if count else "points"
     side = "above" if up else "below"
     if kind == "two_of_three":
@@ -140,9 +145,35 @@ def rule_in_words(
     elif kind == "shift":
         words = f"{n} in a row {side} the centre line"
     else:
-        words = rule.strip()
+        words = label
     words = words[:1].upper() + words[1:]
     return f"{words}: {_meaning(up, improvement)}"
+
+
+#: the families whose sentence gives the pattern's number of points
+_COUNTED = ("trend", "shift", "long_run")
+
+
+def signal_lines(signals: pd.DataFrame, positions: np.ndarray, improvement: str) -> list[str]:
+    """Hover lines of the points at ``positions`` (rows of ``SPCResult.points``): every
+    rule that fired there, read from the result's tidy ``signals`` frame
+    (:mod:`pxlib.spc.signals`: rule, direction, run length), in words, in the frame's
+    order (rule precedence)."""
+    out: list[list[str]] = [[] for _ in range(len(positions))]
+    where = pd.Index(positions).get_indexer(signals["point"].to_numpy())
+    mine = signals[where >= 0]
+    for at, rule, direction, length in zip(
+        where[where >= 0],
+        mine["rule"].astype(str),
+        mine["direction"].to_numpy(),
+        mine["run_length"].to_numpy(),
+        strict=True,
+    ):
+        kind = _FAMILIES[rule]
+        up = None if direction == 0 else bool(direction > 0)
+        count = int(length) if kind in _COUNTED else None
+        out[at].append(_sentence(kind, rule, up, count, improvement))
+    return ["<br>".join(html_text(s) for s in lines) for lines in out]
 
 
 def _blocks(flag: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -171,10 +202,8 @@ def signal_texts(
     in the middle of a shift neither breaks it nor adds to it. The others are counted
     among themselves.
 
-    Read from the points' ``special_cause`` rather than ``SPCResult.signals``: results
-    whose points were replaced after the chart (the workbook blanks small numbers,
-    demotes signals and joins baselines with ``dataclasses.replace``) keep the old
-    signals frame."""
+    For a result built by hand from tables, without the engine's ``signals`` frame; a
+    chart drawn from the engine reads that frame (:func:`signal_lines`)."""
     m = len(rules)
     if counted is not None and not np.all(counted):
         texts = np.full(m, "", dtype=object)
@@ -216,7 +245,7 @@ def signal_texts(
                 rule_in_words(
                     name,
                     up=bool(up[i]),
-                    count=int(length[i]) if kind in ("trend", "shift", "long_run") else None,
+                    count=int(length[i]) if kind in _COUNTED else None,
                     improvement=improvement,
                 )
             )

@@ -5,7 +5,6 @@ shown as gaps.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from pathlib import Path
 
@@ -100,7 +99,7 @@ def fft_ward_trend(
         pts = shown.points.copy()
         mask = pts["ward_label"].isin(thin)
         pts.loc[mask, ["cl", "lcl", "ucl"]] = np.nan
-        shown = dataclasses.replace(shown, points=pts)
+        shown = shown.with_points(pts)
     figure = shown.figure(title=f"FFT % positive by month, wards of {trust}")
     label_gaps(figure, hidden, by=shown.by, min_respondents=min_respondents)
     gaps = int(shown.points["y"].isna().sum())
