@@ -581,6 +581,8 @@ def test_rule_words():
         "A run of 9 points below the centre line"
     )
     assert w("my own rule", up=True, improvement="increase") == "My own rule: improvement"
+    assert w("shift", up=True, count=1, improvement="increase").startswith("1 point in a row")
+    assert w("shift", up=False, count=1204).startswith("1,204 points in a row below")
 
 
 def test_trend_counted_across_a_peak():

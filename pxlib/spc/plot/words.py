@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from pxlib import fmt
 from pxlib.escape import html_text
 from pxlib.spc import rules as R
 from pxlib.spc import vocabulary
@@ -124,7 +125,7 @@ def rule_in_words(
 
 def _sentence(kind: str, label: str, up: bool | None, count: int | None, improvement: str) -> str:
     """A rule of family ``kind`` (:data:`_FAMILIES`) in words; ``label`` for an unknown one."""
-    n = f"{count} points" if count else "points"
+    n = fmt.count(count, "point") if count else "points"
     side = "above" if up else "below"
     if kind == "two_of_three":
         words = f"2 of 3 points close to the {'upper' if up else 'lower'} process limit"
