@@ -33,6 +33,7 @@ from pxlib.data.validation import (
     LoadResult,
     RowIssues,
     check_known_orgs,
+    check_known_units,
     finish_load,
     pairs_in,
     read_and_validate,
@@ -59,20 +60,10 @@ BOX_WORDS = {
 
 
 def _check_units(conv: pd.DataFrame, units: pd.DataFrame | None, issues: RowIssues) -> None:
-    """Reject rows whose unit is not a unit of their organisation in units.csv."""
-    if units is None or units.empty:
-        return
-    named = conv["unit"].notna() & conv["unit"].astype(str).ne("")
-    known = pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
-    issues.add(
-        named & ~known,
-        "unit",
-        "unit '"
-        + conv["unit"].astype(str)
-        + "' is not a unit of organisation '"
-        + conv["org_code"].astype(str)
-        + "' in the units file",
-    )
+    """Reject rows whose unit is not a unit of their organisation in units.csv (an empty
+    units table checks nothing)."""
+    if units is not None and not units.empty:
+        check_known_units(conv, units, issues)
 
 
 def _same_within(

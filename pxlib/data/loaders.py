@@ -65,6 +65,7 @@ from pxlib.data.validation import (
     LoadResult,
     RowIssues,
     check_known_orgs,
+    check_known_units,
     file_has_column,
     finish_load,
     match_columns,
@@ -164,17 +165,7 @@ def load_responses(
     """
     frame, conv, issues, source, notes = read_and_validate(path, RESPONSES, as_of=as_of)
     check_known_orgs(conv, organisations, issues)
-    if units is not None:
-        known_unit = pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
-        issues.add(
-            ~known_unit & conv["unit"].astype(str).ne(""),
-            "unit",
-            "unit '"
-            + conv["unit"].astype(str)
-            + "' is not a unit of organisation '"
-            + conv["org_code"].astype(str)
-            + "' in the units file",
-        )
+    check_known_units(conv, units, issues)
     conv["answer"] = conv["answer"].fillna("")
     if question_bank is not None:
         known_q = set(question_bank["question_id"])
@@ -328,17 +319,7 @@ def load_margins(
         "blank): a catchment margin is the whole organisation's, so leave unit blank, "
         "or mark the unit's eligible patients describes=eligible",
     )
-    if units is not None:
-        known = pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
-        issues.add(
-            has_unit & ~known,
-            "unit",
-            "unit '"
-            + conv["unit"].astype(str)
-            + "' is not a unit of organisation '"
-            + conv["org_code"].astype(str)
-            + "' in the units file",
-        )
+    check_known_units(conv, units, issues)
     _reject_unequal_margin_totals(conv, issues)
     return finish_load(frame, conv, issues, source, strict, notes)
 
