@@ -29,6 +29,7 @@ from pxlib.data.journey_schemas import (
     VOTES,
     WHAT_MATTERS,
 )
+from pxlib.data.schema_types import Schema
 from pxlib.data.validation import Check, LoadResult, TableLoad, load_table, pairs_in
 
 #: the levels of the Sustainability Model's descriptions, weakest to strongest
@@ -51,9 +52,27 @@ BOX_WORDS = {
 }
 
 
-def _given(units: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The units table to check units against: none when it is absent or empty."""
-    return None if units is None or units.empty else units
+def _load_unit_table(
+    path: str | Path | pd.DataFrame,
+    schema: Schema,
+    organisations: pd.DataFrame | None,
+    units: pd.DataFrame | None,
+    strict: bool,
+    as_of: str | date | None,
+    *checks: Check,
+) -> LoadResult:
+    """:func:`load_table` for a journey table of units: the units checked against ``units``
+    unless it is absent or empty (the warning names the caller of the journey loader)."""
+    return load_table(
+        path,
+        schema,
+        strict=strict,
+        as_of=as_of,
+        organisations=organisations,
+        units=None if units is None or units.empty else units,
+        checks=checks,
+        stacklevel=5,
+    )
 
 
 def _same_within(key: list[str], columns: list[str], what: str) -> Check:
@@ -85,15 +104,7 @@ def load_team(
     same_project = _same_within(
         ["org_code", "unit"], ["project", "care_setting", "start_date", "vision", "aim"], "project"
     )
-    return load_table(
-        path,
-        TEAM,
-        strict=strict,
-        as_of=as_of,
-        organisations=organisations,
-        units=_given(units),
-        checks=[same_project],
-    )
+    return _load_unit_table(path, TEAM, organisations, units, strict, as_of, same_project)
 
 
 def _someone_took_part(load: TableLoad) -> None:
@@ -114,14 +125,8 @@ def load_codesign_sessions(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """Co-design sessions; every session needs at least one participant counted."""
-    return load_table(
-        path,
-        CODESIGN_SESSIONS,
-        strict=strict,
-        as_of=as_of,
-        organisations=organisations,
-        units=_given(units),
-        checks=[_someone_took_part],
+    return _load_unit_table(
+        path, CODESIGN_SESSIONS, organisations, units, strict, as_of, _someone_took_part
     )
 
 
@@ -176,14 +181,7 @@ def load_votes(
             "question '" + conv["question_id"].astype(str) + "' is not in the question bank",
         )
 
-    return load_table(
-        path,
-        VOTES,
-        strict=strict,
-        organisations=organisations,
-        units=_given(units),
-        checks=[question_known],
-    )
+    return _load_unit_table(path, VOTES, organisations, units, strict, None, question_known)
 
 
 def _boxes_lead_up(load: TableLoad) -> None:
@@ -254,13 +252,8 @@ def load_driver_diagram(
     a primary driver, a change idea to a primary or secondary driver; one aim per
     organisation and unit.
     """
-    return load_table(
-        path,
-        DRIVER_DIAGRAM,
-        strict=strict,
-        organisations=organisations,
-        units=_given(units),
-        checks=[_boxes_lead_up],
+    return _load_unit_table(
+        path, DRIVER_DIAGRAM, organisations, units, strict, None, _boxes_lead_up
     )
 
 
@@ -286,18 +279,16 @@ def load_audits(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """Staff audits of a process step; ``done`` ≤ ``opportunities``, one name per measure."""
-    return load_table(
+    return _load_unit_table(
         path,
         AUDITS,
-        strict=strict,
-        as_of=as_of,
-        organisations=organisations,
-        units=_given(units),
-        checks=[
-            _done_within_opportunities,
-            _same_within(["org_code", "measure_id"], ["measure_name"], "measure"),
-            _audit_week,
-        ],
+        organisations,
+        units,
+        strict,
+        as_of,
+        _done_within_opportunities,
+        _same_within(["org_code", "measure_id"], ["measure_name"], "measure"),
+        _audit_week,
     )
 
 
@@ -310,14 +301,7 @@ def load_spread_plan(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """The spread plan: one row per unit, its wave, lead, start (may be ahead) and adaptations."""
-    return load_table(
-        path,
-        SPREAD_PLAN,
-        strict=strict,
-        as_of=as_of,
-        organisations=organisations,
-        units=_given(units),
-    )
+    return _load_unit_table(path, SPREAD_PLAN, organisations, units, strict, as_of)
 
 
 def _levels_on_scale(load: TableLoad) -> None:
@@ -340,14 +324,8 @@ def load_sustainability(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """Sustainability Model self-assessment; every level is 1 to 4."""
-    return load_table(
-        path,
-        SUSTAINABILITY,
-        strict=strict,
-        as_of=as_of,
-        organisations=organisations,
-        units=_given(units),
-        checks=[_levels_on_scale],
+    return _load_unit_table(
+        path, SUSTAINABILITY, organisations, units, strict, as_of, _levels_on_scale
     )
 
 

@@ -377,17 +377,18 @@ def load_table(
     organisations: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,
     checks: Sequence[Check] = (),
+    stacklevel: int = 4,
 ) -> LoadResult:
     """The shape of every loader: read ``path`` and check it against ``schema``
     (:func:`read_and_validate`), reject unknown organisations (:func:`check_known_orgs`) and
     units (:func:`check_known_units`) when those tables are given, run the loader's own
     ``checks`` in order, and set the rejected rows aside (:func:`finish_load`; its warning
-    names the loader's caller)."""
+    at ``stacklevel``, by default the caller of the loader that calls this)."""
     load = TableLoad(*read_and_validate(path, schema, as_of=as_of))
     check_known_orgs(load.conv, organisations, load.issues)
     check_known_units(load.conv, units, load.issues)
     for check in checks:
         check(load)
     return finish_load(
-        load.frame, load.conv, load.issues, load.source, strict, load.notes, stacklevel=4
+        load.frame, load.conv, load.issues, load.source, strict, load.notes, stacklevel
     )
