@@ -29,14 +29,8 @@ from pxlib.data.journey_schemas import (
     VOTES,
     WHAT_MATTERS,
 )
-from pxlib.data.validation import (
-    LoadResult,
-    RowIssues,
-    check_known_orgs,
-    finish_load,
-    pairs_in,
-    read_and_validate,
-)
+from pxlib.data.schema_types import Schema
+from pxlib.data.validation import Check, LoadResult, TableLoad, load_table, pairs_in
 
 #: the levels of the Sustainability Model's descriptions, weakest to strongest
 SUSTAINABILITY_LEVELS = (1, 4)
@@ -58,35 +52,44 @@ BOX_WORDS = {
 }
 
 
-def _check_units(conv: pd.DataFrame, units: pd.DataFrame | None, issues: RowIssues) -> None:
-    """Reject rows whose unit is not a unit of their organisation in units.csv."""
-    if units is None or units.empty:
-        return
-    named = conv["unit"].notna() & conv["unit"].astype(str).ne("")
-    known = pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
-    issues.add(
-        named & ~known,
-        "unit",
-        "unit '"
-        + conv["unit"].astype(str)
-        + "' is not a unit of organisation '"
-        + conv["org_code"].astype(str)
-        + "' in the units file",
+def _load_unit_table(
+    path: str | Path | pd.DataFrame,
+    schema: Schema,
+    organisations: pd.DataFrame | None,
+    units: pd.DataFrame | None,
+    strict: bool,
+    as_of: str | date | None,
+    *checks: Check,
+) -> LoadResult:
+    """:func:`load_table` for a journey table of units: the units checked against ``units``
+    unless it is absent or empty (the warning names the caller of the journey loader)."""
+    return load_table(
+        path,
+        schema,
+        strict=strict,
+        as_of=as_of,
+        organisations=organisations,
+        units=None if units is None or units.empty else units,
+        checks=checks,
+        stacklevel=5,
     )
 
 
-def _same_within(
-    conv: pd.DataFrame, issues: RowIssues, key: list[str], columns: list[str], what: str
-) -> None:
-    """Reject rows of a group whose ``columns`` differ from the group's first row."""
-    for column in columns:
-        values = conv[column].astype(str).where(conv[column].notna(), "")
-        first = values.groupby([conv[k].astype(str).fillna("") for k in key]).transform("first")
-        issues.add(
-            values.ne(first),
-            column,
-            f"{column} differs from the first row of this {what}; write it the same on every row",
-        )
+def _same_within(key: list[str], columns: list[str], what: str) -> Check:
+    """A check rejecting rows of a group whose ``columns`` differ from the group's first row."""
+
+    def check(load: TableLoad) -> None:
+        conv = load.conv
+        for column in columns:
+            values = conv[column].astype(str).where(conv[column].notna(), "")
+            first = values.groupby([conv[k].astype(str).fillna("") for k in key]).transform("first")
+            load.issues.add(
+                values.ne(first),
+                column,
+                f"{column} differs from the first row of this {what}; write it the same on every row",
+            )
+
+    return check
 
 
 def load_team(
@@ -98,17 +101,19 @@ def load_team(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """The project team: one row per member; project, setting and start date agree per project."""
-    frame, conv, issues, source, notes = read_and_validate(path, TEAM, as_of=as_of)
-    check_known_orgs(conv, organisations, issues)
-    _check_units(conv, units, issues)
-    _same_within(
-        conv,
-        issues,
-        ["org_code", "unit"],
-        ["project", "care_setting", "start_date", "vision", "aim"],
-        "project",
+    same_project = _same_within(
+        ["org_code", "unit"], ["project", "care_setting", "start_date", "vision", "aim"], "project"
     )
-    return finish_load(frame, conv, issues, source, strict, notes)
+    return _load_unit_table(path, TEAM, organisations, units, strict, as_of, same_project)
+
+
+def _someone_took_part(load: TableLoad) -> None:
+    people = load.conv[["patients", "carers", "staff"]]
+    load.issues.add(
+        people.fillna(0).sum(axis=1).eq(0),
+        "patients, carers, staff",
+        "no one is counted as taking part: give how many patients, carers and staff came",
+    )
 
 
 def load_codesign_sessions(
@@ -120,16 +125,9 @@ def load_codesign_sessions(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """Co-design sessions; every session needs at least one participant counted."""
-    frame, conv, issues, source, notes = read_and_validate(path, CODESIGN_SESSIONS, as_of=as_of)
-    check_known_orgs(conv, organisations, issues)
-    _check_units(conv, units, issues)
-    people = conv[["patients", "carers", "staff"]]
-    issues.add(
-        people.fillna(0).sum(axis=1).eq(0),
-        "patients, carers, staff",
-        "no one is counted as taking part: give how many patients, carers and staff came",
+    return _load_unit_table(
+        path, CODESIGN_SESSIONS, organisations, units, strict, as_of, _someone_took_part
     )
-    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_what_matters(
@@ -140,21 +138,26 @@ def load_what_matters(
     strict: bool = False,
 ) -> LoadResult:
     """Statements heard; a ``session_id`` must be a session of the same organisation."""
-    frame, conv, issues, source, notes = read_and_validate(path, WHAT_MATTERS)
-    check_known_orgs(conv, organisations, issues)
-    if sessions is not None and not sessions.empty:
+
+    def session_known(load: TableLoad) -> None:
+        if sessions is None or sessions.empty:
+            return
+        conv = load.conv
         named = conv["session_id"].notna()
         known = pairs_in(
             conv["org_code"], conv["session_id"], sessions["org_code"], sessions["session_id"]
         )
-        issues.add(
+        load.issues.add(
             named & ~known,
             "session_id",
             "session '"
             + conv["session_id"].astype(str)
             + "' is not in the co-design sessions file",
         )
-    return finish_load(frame, conv, issues, source, strict, notes)
+
+    return load_table(
+        path, WHAT_MATTERS, strict=strict, organisations=organisations, checks=[session_known]
+    )
 
 
 def load_votes(
@@ -166,35 +169,25 @@ def load_votes(
     strict: bool = False,
 ) -> LoadResult:
     """Candidate statements and votes; a ``question_id`` must be in the question bank."""
-    frame, conv, issues, source, notes = read_and_validate(path, VOTES)
-    check_known_orgs(conv, organisations, issues)
-    _check_units(conv, units, issues)
-    if question_bank is not None and not question_bank.empty:
-        named = conv["question_id"].notna()
-        issues.add(
-            named & ~conv["question_id"].isin(set(question_bank["question_id"])),
+
+    def question_known(load: TableLoad) -> None:
+        if question_bank is None or question_bank.empty:
+            return
+        conv = load.conv
+        load.issues.add(
+            conv["question_id"].notna()
+            & ~conv["question_id"].isin(set(question_bank["question_id"])),
             "question_id",
             "question '" + conv["question_id"].astype(str) + "' is not in the question bank",
         )
-    return finish_load(frame, conv, issues, source, strict, notes)
+
+    return _load_unit_table(path, VOTES, organisations, units, strict, None, question_known)
 
 
-def load_driver_diagram(
-    path: str | Path | pd.DataFrame,
-    *,
-    organisations: pd.DataFrame | None = None,
-    units: pd.DataFrame | None = None,
-    strict: bool = False,
-) -> LoadResult:
-    """Driver diagram boxes; each box leads to a box of the level above (:data:`DRIVER_PARENTS`).
-
-    An aim has no parent; a primary driver leads to the aim, a secondary driver to
-    a primary driver, a change idea to a primary or secondary driver; one aim per
-    organisation and unit.
-    """
-    frame, conv, issues, source, notes = read_and_validate(path, DRIVER_DIAGRAM)
-    check_known_orgs(conv, organisations, issues)
-    _check_units(conv, units, issues)
+def _boxes_lead_up(load: TableLoad) -> None:
+    """Each box leads to a box of the level above (:data:`DRIVER_PARENTS`); one aim per
+    organisation and unit."""
+    conv, issues = load.conv, load.issues
     level_of = conv.set_index([conv["org_code"].astype(str), conv["node_id"].astype(str)])["level"]
     level_of = level_of[~level_of.index.duplicated()]
     parent_key = pd.MultiIndex.from_arrays(
@@ -244,7 +237,37 @@ def load_driver_diagram(
         "level",
         "a second aim for this organisation and unit: a driver diagram has one aim",
     )
-    return finish_load(frame, conv, issues, source, strict, notes)
+
+
+def load_driver_diagram(
+    path: str | Path | pd.DataFrame,
+    *,
+    organisations: pd.DataFrame | None = None,
+    units: pd.DataFrame | None = None,
+    strict: bool = False,
+) -> LoadResult:
+    """Driver diagram boxes; each box leads to a box of the level above (:data:`DRIVER_PARENTS`).
+
+    An aim has no parent; a primary driver leads to the aim, a secondary driver to
+    a primary driver, a change idea to a primary or secondary driver; one aim per
+    organisation and unit.
+    """
+    return _load_unit_table(
+        path, DRIVER_DIAGRAM, organisations, units, strict, None, _boxes_lead_up
+    )
+
+
+def _done_within_opportunities(load: TableLoad) -> None:
+    conv = load.conv
+    load.issues.add(
+        conv["done"] > conv["opportunities"],
+        "done",
+        "done is more than the opportunities audited",
+    )
+
+
+def _audit_week(load: TableLoad) -> None:
+    load.conv["week"] = loaders.iso_week_start(load.conv["audit_date"])
 
 
 def load_audits(
@@ -256,17 +279,17 @@ def load_audits(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """Staff audits of a process step; ``done`` ≤ ``opportunities``, one name per measure."""
-    frame, conv, issues, source, notes = read_and_validate(path, AUDITS, as_of=as_of)
-    check_known_orgs(conv, organisations, issues)
-    _check_units(conv, units, issues)
-    issues.add(
-        conv["done"] > conv["opportunities"],
-        "done",
-        "done is more than the opportunities audited",
+    return _load_unit_table(
+        path,
+        AUDITS,
+        organisations,
+        units,
+        strict,
+        as_of,
+        _done_within_opportunities,
+        _same_within(["org_code", "measure_id"], ["measure_name"], "measure"),
+        _audit_week,
     )
-    _same_within(conv, issues, ["org_code", "measure_id"], ["measure_name"], "measure")
-    conv["week"] = loaders.iso_week_start(conv["audit_date"])
-    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_spread_plan(
@@ -278,10 +301,18 @@ def load_spread_plan(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """The spread plan: one row per unit, its wave, lead, start (may be ahead) and adaptations."""
-    frame, conv, issues, source, notes = read_and_validate(path, SPREAD_PLAN, as_of=as_of)
-    check_known_orgs(conv, organisations, issues)
-    _check_units(conv, units, issues)
-    return finish_load(frame, conv, issues, source, strict, notes)
+    return _load_unit_table(path, SPREAD_PLAN, organisations, units, strict, as_of)
+
+
+def _levels_on_scale(load: TableLoad) -> None:
+    low, high = SUSTAINABILITY_LEVELS
+    level = load.conv["level"]
+    load.issues.add(
+        (level < low) | (level > high),
+        "level",
+        f"level is outside {low} to {high} (1 = the weakest description of the factor, "
+        f"{high} = the strongest)",
+    )
 
 
 def load_sustainability(
@@ -293,17 +324,9 @@ def load_sustainability(
     as_of: str | date | None = None,
 ) -> LoadResult:
     """Sustainability Model self-assessment; every level is 1 to 4."""
-    frame, conv, issues, source, notes = read_and_validate(path, SUSTAINABILITY, as_of=as_of)
-    check_known_orgs(conv, organisations, issues)
-    _check_units(conv, units, issues)
-    low, high = SUSTAINABILITY_LEVELS
-    issues.add(
-        (conv["level"] < low) | (conv["level"] > high),
-        "level",
-        f"level is outside {low} to {high} (1 = the weakest description of the factor, "
-        f"{high} = the strongest)",
+    return _load_unit_table(
+        path, SUSTAINABILITY, organisations, units, strict, as_of, _levels_on_scale
     )
-    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 #: each journey table's loader, in the order the cross-checks need

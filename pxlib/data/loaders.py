@@ -64,12 +64,12 @@ from pxlib.data.validation import (
     REJECTED_COLUMNS,
     LoadResult,
     RowIssues,
-    check_known_orgs,
+    TableLoad,
+    check_known_units,
     file_has_column,
-    finish_load,
+    load_table,
     match_columns,
     pairs_in,
-    read_and_validate,
 )
 
 __all__ = [
@@ -113,8 +113,7 @@ MARGIN_TOLERANCE = 0.01
 def load_organisations(path: str | Path | pd.DataFrame, *, strict: bool = False) -> LoadResult:
     """Organisations: ``org_code``, ``org_name``, ``org_type`` (trust, gp_practice,
     other_provider), ``parent_code`` (ICB), ``catchment_of`` (for a GP practice, its trust)."""
-    frame, conv, issues, source, notes = read_and_validate(path, ORGANISATIONS)
-    return finish_load(frame, conv, issues, source, strict, notes)
+    return load_table(path, ORGANISATIONS, strict=strict)
 
 
 def load_units(
@@ -124,25 +123,27 @@ def load_units(
     strict: bool = False,
 ) -> LoadResult:
     """Units of each organisation (``org_code``, ``unit``, ``site_code``, ``site_name``)."""
-    frame, conv, issues, source, notes = read_and_validate(path, UNITS)
-    check_known_orgs(conv, organisations, issues)
-    return finish_load(frame, conv, issues, source, strict, notes)
+    return load_table(path, UNITS, strict=strict, organisations=organisations)
 
 
 def load_question_bank(path: str | Path | pd.DataFrame, *, strict: bool = False) -> LoadResult:
     """Question bank: one row per question and answer option (``counts_as`` is
     happened / not_happened / excluded; an empty ``answer`` row scores blank answers)."""
-    frame, conv, issues, source, notes = read_and_validate(path, QUESTION_BANK)
+    return load_table(path, QUESTION_BANK, strict=strict, checks=[_one_question_per_id])
+
+
+def _one_question_per_id(load: TableLoad) -> None:
+    """Adds ``answer_key``; rejects a question whose rows differ in wording, type or scale."""
+    conv = load.conv
     conv["answer"] = conv["answer"].fillna("")
     conv["answer_key"] = normalise_answer(conv["answer"])
     per_question = conv.groupby("question_id")[["wording", "measure_type", "scale"]].nunique()
     inconsistent = per_question.index[(per_question > 1).any(axis=1)]
-    issues.add(
+    load.issues.add(
         conv["question_id"].isin(inconsistent),
         "question_id",
         "question has different wording, measure type or scale on different rows",
     )
-    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_responses(
@@ -162,55 +163,56 @@ def load_responses(
     ``question_bank`` is given); a respondent answers each question once.
     Adds ``week``: the Monday starting the ISO week of ``response_date``.
     """
-    frame, conv, issues, source, notes = read_and_validate(path, RESPONSES, as_of=as_of)
-    check_known_orgs(conv, organisations, issues)
-    if units is not None:
-        known_unit = pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
+
+    def answers_on_scale(load: TableLoad) -> None:
+        conv, issues = load.conv, load.issues
+        conv["answer"] = conv["answer"].fillna("")
+        if question_bank is not None:
+            known_q = set(question_bank["question_id"])
+            unknown_q = ~conv["question_id"].isin(known_q)
+            issues.add(
+                unknown_q,
+                "question_id",
+                "unknown question '"
+                + conv["question_id"].astype(str)
+                + "' (not in the question bank)",
+            )
+            answer_key = normalise_answer(conv["answer"])
+            on_scale = pairs_in(
+                conv["question_id"],
+                answer_key,
+                question_bank["question_id"],
+                question_bank["answer_key"],
+            )
+            off_scale = ~on_scale & ~unknown_q & (answer_key != "")
+            scale = conv["question_id"].map(
+                question_bank.drop_duplicates("question_id").set_index("question_id")["scale"]
+            )
+            issues.add(
+                off_scale,
+                "answer",
+                "answer is not on the scale '"
+                + scale.astype(str)
+                + "' of question "
+                + conv["question_id"].astype(str),
+            )
+        twice = conv.duplicated(["respondent_id", "question_id"], keep="first") & ~conv.duplicated(
+            "response_id", keep=False
+        )
         issues.add(
-            ~known_unit & conv["unit"].astype(str).ne(""),
-            "unit",
-            "unit '"
-            + conv["unit"].astype(str)
-            + "' is not a unit of organisation '"
-            + conv["org_code"].astype(str)
-            + "' in the units file",
+            twice, "respondent_id, question_id", "respondent answered this question more than once"
         )
-    conv["answer"] = conv["answer"].fillna("")
-    if question_bank is not None:
-        known_q = set(question_bank["question_id"])
-        unknown_q = ~conv["question_id"].isin(known_q)
-        issues.add(
-            unknown_q,
-            "question_id",
-            "unknown question '" + conv["question_id"].astype(str) + "' (not in the question bank)",
-        )
-        answer_key = normalise_answer(conv["answer"])
-        on_scale = pairs_in(
-            conv["question_id"],
-            answer_key,
-            question_bank["question_id"],
-            question_bank["answer_key"],
-        )
-        off_scale = ~on_scale & ~unknown_q & (answer_key != "")
-        scale = conv["question_id"].map(
-            question_bank.drop_duplicates("question_id").set_index("question_id")["scale"]
-        )
-        issues.add(
-            off_scale,
-            "answer",
-            "answer is not on the scale '"
-            + scale.astype(str)
-            + "' of question "
-            + conv["question_id"].astype(str),
-        )
-    twice = conv.duplicated(["respondent_id", "question_id"], keep="first") & ~conv.duplicated(
-        "response_id", keep=False
+        conv["week"] = iso_week_start(conv["response_date"])
+
+    return load_table(
+        path,
+        RESPONSES,
+        strict=strict,
+        as_of=as_of,
+        organisations=organisations,
+        units=units,
+        checks=[answers_on_scale],
     )
-    issues.add(
-        twice, "respondent_id, question_id", "respondent answered this question more than once"
-    )
-    conv["week"] = iso_week_start(conv["response_date"])
-    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def load_pdsa_log(
@@ -229,35 +231,44 @@ def load_pdsa_log(
     ``change_idea_id`` must be one of its organisation's; given ``measures`` (question
     and audit measure ids), a ``prediction_measure`` must be one of them. A predicted
     value is stored as a fraction (85 and 0.85 both mean 85 %)."""
-    frame, conv, issues, source, notes = read_and_validate(path, PDSA_LOG, as_of=as_of)
-    check_known_orgs(conv, organisations, issues)
-    if change_ideas is not None and not change_ideas.empty:
-        known = pairs_in(
-            conv["org_code"],
-            conv["change_idea_id"],
-            change_ideas["org_code"],
-            change_ideas["node_id"],
-        )
+
+    def cycles_known(load: TableLoad) -> None:
+        conv, issues = load.conv, load.issues
+        if change_ideas is not None and not change_ideas.empty:
+            known = pairs_in(
+                conv["org_code"],
+                conv["change_idea_id"],
+                change_ideas["org_code"],
+                change_ideas["node_id"],
+            )
+            issues.add(
+                conv["change_idea_id"].notna() & ~known,
+                "change_idea_id",
+                "change idea '"
+                + conv["change_idea_id"].astype(str)
+                + "' is not a change idea of this organisation in the driver diagram",
+            )
+        if measures is not None:
+            issues.add(
+                conv["prediction_measure"].notna() & ~conv["prediction_measure"].isin(measures),
+                "prediction_measure",
+                "measure '"
+                + conv["prediction_measure"].astype(str)
+                + "' is neither a question in the question bank nor an audit measure",
+            )
         issues.add(
-            conv["change_idea_id"].notna() & ~known,
-            "change_idea_id",
-            "change idea '"
-            + conv["change_idea_id"].astype(str)
-            + "' is not a change idea of this organisation in the driver diagram",
+            conv["end_date"] < conv["start_date"], "end_date", "end date is before the start date"
         )
-    if measures is not None:
-        issues.add(
-            conv["prediction_measure"].notna() & ~conv["prediction_measure"].isin(measures),
-            "prediction_measure",
-            "measure '"
-            + conv["prediction_measure"].astype(str)
-            + "' is neither a question in the question bank nor an audit measure",
-        )
-    issues.add(
-        conv["end_date"] < conv["start_date"], "end_date", "end date is before the start date"
+        conv["prediction_value"], conv["prediction_comparison"] = _predictions(conv, issues)
+
+    return load_table(
+        path,
+        PDSA_LOG,
+        strict=strict,
+        as_of=as_of,
+        organisations=organisations,
+        checks=[cycles_known],
     )
-    conv["prediction_value"], conv["prediction_comparison"] = _predictions(conv, issues)
-    return finish_load(frame, conv, issues, source, strict, notes)
 
 
 def _predictions(conv: pd.DataFrame, issues: RowIssues) -> tuple[pd.Series, pd.Series]:
@@ -304,43 +315,37 @@ def load_margins(
 
     Levels are kept as text, never numbers (deprivation quintile "1" is a category).
     """
-    frame, conv, issues, source, notes = read_and_validate(path, MARGINS)
-    check_known_orgs(conv, organisations, issues)
-    if not file_has_column(frame, MARGINS.column("describes")):
-        notes.append(
-            f"{source}: no 'describes' column, so every margin is taken to describe the "
-            "organisation's catchment population (the old meaning): such margins are not used "
-            "to weight a unit's Always Event measures; add describes=eligible rows with the "
-            "unit's eligible patients to weight them"
-        )
-    conv["describes"] = conv["describes"].fillna("catchment")
-    has_unit = conv["unit"].notna()
-    eligible = conv["describes"] == "eligible"
-    issues.add(
-        eligible & ~has_unit,
-        "unit",
-        "an eligible margin needs the unit whose eligible patients it counts",
-    )
-    issues.add(
-        has_unit & (conv["describes"] == "catchment"),
-        "describes",
-        "unit '" + conv["unit"].astype(str) + "' given but describes is catchment (or "
-        "blank): a catchment margin is the whole organisation's, so leave unit blank, "
-        "or mark the unit's eligible patients describes=eligible",
-    )
-    if units is not None:
-        known = pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
+
+    def margins_consistent(load: TableLoad) -> None:
+        conv, issues = load.conv, load.issues
+        if not file_has_column(load.frame, MARGINS.column("describes")):
+            load.notes.append(
+                f"{load.source}: no 'describes' column, so every margin is taken to describe the "
+                "organisation's catchment population (the old meaning): such margins are not used "
+                "to weight a unit's Always Event measures; add describes=eligible rows with the "
+                "unit's eligible patients to weight them"
+            )
+        conv["describes"] = conv["describes"].fillna("catchment")
+        has_unit = conv["unit"].notna()
+        eligible = conv["describes"] == "eligible"
         issues.add(
-            has_unit & ~known,
+            eligible & ~has_unit,
             "unit",
-            "unit '"
-            + conv["unit"].astype(str)
-            + "' is not a unit of organisation '"
-            + conv["org_code"].astype(str)
-            + "' in the units file",
+            "an eligible margin needs the unit whose eligible patients it counts",
         )
-    _reject_unequal_margin_totals(conv, issues)
-    return finish_load(frame, conv, issues, source, strict, notes)
+        issues.add(
+            has_unit & (conv["describes"] == "catchment"),
+            "describes",
+            "unit '" + conv["unit"].astype(str) + "' given but describes is catchment (or "
+            "blank): a catchment margin is the whole organisation's, so leave unit blank, "
+            "or mark the unit's eligible patients describes=eligible",
+        )
+        check_known_units(conv, units, issues)
+        _reject_unequal_margin_totals(conv, issues)
+
+    return load_table(
+        path, MARGINS, strict=strict, organisations=organisations, checks=[margins_consistent]
+    )
 
 
 def _reject_unequal_margin_totals(conv: pd.DataFrame, issues: RowIssues) -> None:
@@ -385,30 +390,33 @@ def load_fft(
     that the month has begun by ``as_of`` (default today).
     """
     as_of = as_of_date(as_of)
-    frame, conv, issues, source, notes = read_and_validate(path, FFT, as_of=as_of)
-    period, bad_period = fft_period_start(conv["Yearnumber"], conv["Periodname"])
-    issues.add(
-        bad_period,
-        "Yearnumber, Periodname",
-        "year '"
-        + conv["Yearnumber"].astype(str)
-        + "' or month '"
-        + conv["Periodname"].astype(str)
-        + "' not recognised (expected e.g. 2025_26 and AUGUST)",
-    )
-    later, reasons = after_as_of(period, as_of, what="month", fmt="%Y-%m")
-    issues.add(later, "Yearnumber, Periodname", reasons)
-    conv["period"] = period
-    answer_sum = conv[list(FFT_ANSWER_COLUMNS)].sum(axis=1)
-    issues.add(
-        (answer_sum != conv["Total Responses"]) & conv["Total Responses"].notna(),
-        "Total Responses",
-        "Total Responses is not the sum of the six answer columns",
-    )
-    total = conv["Total Responses"].where(conv["Total Responses"] > 0)
-    conv["pct_positive"] = (conv["1 Very Good SUM"] + conv["2 Good SUM"]) / total
-    conv["pct_negative"] = (conv["4 Poor SUM"] + conv["5 Very Poor SUM"]) / total
-    return finish_load(frame, conv, issues, source, strict, notes)
+
+    def months_and_totals(load: TableLoad) -> None:
+        conv, issues = load.conv, load.issues
+        period, bad_period = fft_period_start(conv["Yearnumber"], conv["Periodname"])
+        issues.add(
+            bad_period,
+            "Yearnumber, Periodname",
+            "year '"
+            + conv["Yearnumber"].astype(str)
+            + "' or month '"
+            + conv["Periodname"].astype(str)
+            + "' not recognised (expected e.g. 2025_26 and AUGUST)",
+        )
+        later, reasons = after_as_of(period, as_of, what="month", fmt="%Y-%m")
+        issues.add(later, "Yearnumber, Periodname", reasons)
+        conv["period"] = period
+        answer_sum = conv[list(FFT_ANSWER_COLUMNS)].sum(axis=1)
+        issues.add(
+            (answer_sum != conv["Total Responses"]) & conv["Total Responses"].notna(),
+            "Total Responses",
+            "Total Responses is not the sum of the six answer columns",
+        )
+        total = conv["Total Responses"].where(conv["Total Responses"] > 0)
+        conv["pct_positive"] = (conv["1 Very Good SUM"] + conv["2 Good SUM"]) / total
+        conv["pct_negative"] = (conv["4 Poor SUM"] + conv["5 Very Poor SUM"]) / total
+
+    return load_table(path, FFT, strict=strict, as_of=as_of, checks=[months_and_totals])
 
 
 def load_gpps(path: str | Path | pd.DataFrame, *, strict: bool = False) -> LoadResult:
@@ -418,21 +426,24 @@ def load_gpps(path: str | Path | pd.DataFrame, *, strict: bool = False) -> LoadR
     suppressed and becomes missing, with a ``<column>_suppressed`` flag beside it.
     Percentages must be in 0 to 1 and bases ≥ 0.
     """
-    frame, conv, issues, source, notes = read_and_validate(path, GPPS)
-    question_cols = [c for c in conv.columns if re.match(GPPS.extra_pattern, str(c))]
-    for col in question_cols:
-        values, not_number = parse_numbers(conv[col])
-        issues.add(not_number, col, f"{col} is not a number")
-        suppressed = values == GPPS_SUPPRESSED
-        clean = values.where(~suppressed)
-        limit_bad = (clean < 0) | ((clean > 1) if col.endswith("pct") else False)
-        issues.add(
-            limit_bad,
-            col,
-            f"{col} is outside 0 to 1" if col.endswith("pct") else f"negative value in {col}",
-        )
-        conv[col] = clean.astype(float)
-        conv[f"{col}_suppressed"] = suppressed
-    if not question_cols:
-        notes.append(f"{source}: no question columns (qNNbase, qNN_XXpct) found")
-    return finish_load(frame, conv, issues, source, strict, notes)
+
+    def questions_as_numbers(load: TableLoad) -> None:
+        conv, issues = load.conv, load.issues
+        question_cols = [c for c in conv.columns if re.match(GPPS.extra_pattern, str(c))]
+        for col in question_cols:
+            values, not_number = parse_numbers(conv[col])
+            issues.add(not_number, col, f"{col} is not a number")
+            suppressed = values == GPPS_SUPPRESSED
+            clean = values.where(~suppressed)
+            limit_bad = (clean < 0) | ((clean > 1) if col.endswith("pct") else False)
+            issues.add(
+                limit_bad,
+                col,
+                f"{col} is outside 0 to 1" if col.endswith("pct") else f"negative value in {col}",
+            )
+            conv[col] = clean.astype(float)
+            conv[f"{col}_suppressed"] = suppressed
+        if not question_cols:
+            load.notes.append(f"{load.source}: no question columns (qNNbase, qNN_XXpct) found")
+
+    return load_table(path, GPPS, strict=strict, checks=[questions_as_numbers])

@@ -6,8 +6,10 @@ validates and converts every column by its kind (code, id, text, date, choice,
 count, number, proportion) and the schema's unique key, collecting every problem in
 :class:`RowIssues`; a loader adds its own checks and calls :func:`finish_load`,
 which sets the rejected rows aside in a :class:`LoadResult` (or raises with
-``strict=True``). :func:`check_known_orgs` and :func:`pairs_in` are the checks
-against other tables that several loaders share.
+``strict=True``). :func:`load_table` is that shape, the one every loader has: read and
+check, organisations and units known, the loader's own checks on a :class:`TableLoad`,
+finish. :func:`check_known_orgs`, :func:`check_known_units` and :func:`pairs_in` are the
+checks against other tables that several loaders share.
 
 Row numbers are those a person sees in a spreadsheet: the header is row 1, the
 first data row is row 2. Error messages never quote answers or comments.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -247,9 +250,11 @@ def finish_load(
     source: str,
     strict: bool,
     notes: list[str],
+    stacklevel: int = 3,
 ) -> LoadResult:
     """The loader's result: rows with an issue set aside in ``rejected`` (and a
-    :class:`DataWarning` naming the first), or :class:`DataValidationError` with ``strict``."""
+    :class:`DataWarning` naming the first, issued at ``stacklevel``: the loader's caller when
+    the loader calls this), or :class:`DataValidationError` with ``strict``."""
     rejected = issues.rejected(frame, source)
     bad = issues.bad_positions()
     good = np.setdiff1d(np.arange(len(converted)), bad)
@@ -266,7 +271,7 @@ def finish_load(
             f"{source}: {len(rejected)} row(s) rejected and set aside (see .rejected); "
             f"first: row {rejected['row'].iloc[0]}, {rejected['column'].iloc[0]}: {rejected['reason'].iloc[0]}",
             DataWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     return result
 
@@ -313,6 +318,24 @@ def check_known_orgs(
     )
 
 
+def check_known_units(conv: pd.DataFrame, units: pd.DataFrame | None, issues: RowIssues) -> None:
+    """Reject rows naming a unit that is not a unit of their organisation in ``units`` (when
+    given); rows without a unit pass."""
+    if units is None:
+        return
+    named = conv["unit"].notna() & conv["unit"].astype(str).ne("")
+    known = pairs_in(conv["org_code"], conv["unit"], units["org_code"], units["unit"])
+    issues.add(
+        named & ~known,
+        "unit",
+        "unit '"
+        + conv["unit"].astype(str)
+        + "' is not a unit of organisation '"
+        + conv["org_code"].astype(str)
+        + "' in the units file",
+    )
+
+
 def pairs_in(
     first: pd.Series, second: pd.Series, known_first: pd.Series, known_second: pd.Series
 ) -> pd.Series:
@@ -326,3 +349,46 @@ def file_has_column(frame: pd.DataFrame, column: Column) -> bool:
     """Whether the file itself has ``column`` (under its name or an alias)."""
     names = {normalise_name(n) for n in (column.name, *column.aliases)}
     return any(normalise_name(c) in names for c in frame.columns)
+
+
+@dataclass
+class TableLoad:
+    """A table being loaded: the file as read (``frame``), its rows converted (``conv``,
+    schema names and types; a loader's checks may add columns), the ``issues`` found, the
+    file's name in messages (``source``) and ``notes`` for the user."""
+
+    frame: pd.DataFrame
+    conv: pd.DataFrame
+    issues: RowIssues
+    source: str
+    notes: list[str]
+
+
+#: a loader's own check of a table being loaded (adds issues, notes or converted columns)
+Check = Callable[[TableLoad], None]
+
+
+def load_table(
+    path: str | Path | pd.DataFrame,
+    schema: Schema,
+    *,
+    strict: bool = False,
+    as_of: str | date | None = None,
+    organisations: pd.DataFrame | None = None,
+    units: pd.DataFrame | None = None,
+    checks: Sequence[Check] = (),
+    stacklevel: int = 4,
+) -> LoadResult:
+    """The shape of every loader: read ``path`` and check it against ``schema``
+    (:func:`read_and_validate`), reject unknown organisations (:func:`check_known_orgs`) and
+    units (:func:`check_known_units`) when those tables are given, run the loader's own
+    ``checks`` in order, and set the rejected rows aside (:func:`finish_load`; its warning
+    at ``stacklevel``, by default the caller of the loader that calls this)."""
+    load = TableLoad(*read_and_validate(path, schema, as_of=as_of))
+    check_known_orgs(load.conv, organisations, load.issues)
+    check_known_units(load.conv, units, load.issues)
+    for check in checks:
+        check(load)
+    return finish_load(
+        load.frame, load.conv, load.issues, load.source, strict, load.notes, stacklevel
+    )

@@ -15,19 +15,15 @@ import pandas as pd
 from pxlib import fmt
 from pxlib.disclosure import SmallNumbers, small_numbers
 from pxlib.escape import markdown, md_text
-from pxlib.workbook.national_insight.common import (
-    labelled,
-    month_span,
-    normalised_code,
-    organisations_for,
-)
+from pxlib.workbook.national_insight.common import labelled, month_span
 from pxlib.workbook.national_insight.fft_window import (
     FFT_TITLE,
     MODE_WORDS,
-    fft_window_or_reason,
+    fft_window_for,
     mode_sentence,
+    pooled_positive,
 )
-from pxlib.workbook.national_insight.files import NationalFiles, find_national
+from pxlib.workbook.national_insight.files import NationalFiles
 from pxlib.workbook.national_insight.section import Section
 
 __all__ = ["FFT_CAVEAT", "fft_icb_funnel", "fft_ward_funnel"]
@@ -63,9 +59,7 @@ def _funnel_section(
     from pxlib.spc import funnel
     from pxlib.spc.result import FunnelResult
 
-    published = units[units["positive"].notna() & (units["n"] > 0)]  # months with counts
-    pooled = published.groupby(unit, sort=True)[["positive", "n"]].sum().reset_index()
-    pooled = pooled[(pooled["n"] > 0) & pooled["positive"].notna()]
+    pooled = pooled_positive(units, unit)
     if pooled.empty:
         return Section(
             key, title, f"No {what} with published FFT counts in {span}.", available=False
@@ -169,13 +163,13 @@ def fft_ward_funnel(
     """A funnel of the trust's wards' FFT % positive pooled over the last ``months`` months
     (:func:`pxlib.spc.funnel`, p; months NHS England suppressed leave the pool), with NHS
     England's caveat and the trust's collection modes in the text."""
-    national = find_national(data_dir)
-    code = normalised_code(trust_code)
-    orgs = organisations_for(data_dir, organisations)
     title = f"{FFT_TITLE}: the trust's wards side by side (funnel)"
-    window = fft_window_or_reason(national, code, title, months, orgs, workers)
+    window = fft_window_for(
+        data_dir, trust_code, title, months=months, organisations=organisations, workers=workers
+    )
     if isinstance(window, Section):
         return window
+    code = window.code
     rule = small_numbers(min_respondents)
     trust = labelled(window.name, code)
     return _funnel_section(
@@ -206,20 +200,18 @@ def fft_icb_funnel(
     caption states NHS England's caveat and every trust's collection modes, and ``table``
     lists the trusts' responses and modes in code order (no % positive: not a league
     table)."""
-    national = find_national(data_dir)
-    code = normalised_code(trust_code)
-    orgs = organisations_for(data_dir, organisations)
     title = f"{FFT_TITLE}: the trusts of the ICB (funnel)"
-    window = fft_window_or_reason(national, code, title, months, orgs, workers)
+    window = fft_window_for(
+        data_dir, trust_code, title, months=months, organisations=organisations, workers=workers
+    )
     if isinstance(window, Section):
         return window
+    code = window.code
     rule = small_numbers(min_respondents)
     peers = window.trusts.copy()
     peers["trust"] = [
         labelled(str(n), str(c)) for n, c in zip(peers["org_name"], peers["org_code"], strict=True)
     ]
-    peers["positive"] = peers["very_good"] + peers["good"]
-    peers["n"] = peers["total_responses"]
     codes = sorted(peers["org_code"].astype(str).unique())
     icb = labelled(window.icb_name, window.icb_code)
     mine = peers.loc[peers["org_code"].astype(str) == code, "trust"]

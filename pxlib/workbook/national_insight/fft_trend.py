@@ -26,6 +26,7 @@ from pxlib.workbook.national_insight.fft_window import (
     FFT_TITLE,
     fft_window_or_reason,
     mode_sentence,
+    pooled_positive,
 )
 from pxlib.workbook.national_insight.files import NationalFiles, find_national
 from pxlib.workbook.national_insight.section import Section
@@ -93,7 +94,8 @@ def fft_ward_trend(
         result, respondents, min_respondents=min_respondents, x="period"
     )
     # a ward whose published months add up to fewer than the threshold shows no centre line
-    pooled_n = rows[rows["positive"].notna()].groupby("ward_label")["n"].sum()
+    pooled = pooled_positive(rows, "ward_label").set_index("ward_label")
+    pooled_n = pooled["n"]
     thin = [w for w in rows["ward_label"].unique() if rule.hides([pooled_n.get(w, 0)])[0]]
     if thin:
         pts = shown.points.copy()
@@ -134,16 +136,15 @@ def fft_ward_trend(
 
     table_rows = []
     for label, frame in rows.groupby("ward_label", sort=True):
-        counted = frame[frame["positive"].notna()]
-        n = float(counted["n"].sum())
-        pooled = counted["positive"].sum() / n if n else np.nan
+        n = float(pooled_n.get(label, 0))
+        pct = float(pooled["positive"].get(label, 0)) / n if n else np.nan
         table_rows.append(
             {
                 "Ward": label,
                 "Site": str(frame["site_name"].iloc[-1]),
                 "Months with responses": fmt.number(len(frame)),
                 "Responses": fmt.number(frame["n"].sum()),
-                "% positive (months published)": _shown_pct(pooled, n, rule),
+                "% positive (months published)": _shown_pct(pct, n, rule),
             }
         )
     signals = []

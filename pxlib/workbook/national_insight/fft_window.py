@@ -1,13 +1,16 @@
 """The trust's Friends and Family Test rows over the chosen months (:func:`fft_window`: its
-wards, the trusts of its ICB), each trust's collection modes in words
-(:func:`mode_sentence`), and the section saying why there is nothing to show
-(:func:`fft_window_or_reason`). Read by :mod:`.fft_trend` and :mod:`.fft_funnels`.
+wards, the trusts of its ICB, each row's positive answers and responses:
+:func:`with_positive_and_n`), a unit's % positive pooled over its published months
+(:func:`pooled_positive`), each trust's collection modes in words (:func:`mode_sentence`),
+and the section saying why there is nothing to show (:func:`fft_window_or_reason`,
+:func:`fft_window_for`). Read by :mod:`.fft_trend` and :mod:`.fft_funnels`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +18,18 @@ import pandas as pd
 from pxlib import fmt
 from pxlib.disclosure import SmallNumbers
 from pxlib.escape import markdown
-from pxlib.workbook.national_insight.common import labelled, org_name
-from pxlib.workbook.national_insight.files import NATIONAL_DIR, NationalFiles, Unreadable
+from pxlib.workbook.national_insight.common import (
+    labelled,
+    normalised_code,
+    org_name,
+    organisations_for,
+)
+from pxlib.workbook.national_insight.files import (
+    NATIONAL_DIR,
+    NationalFiles,
+    Unreadable,
+    find_national,
+)
 from pxlib.workbook.national_insight.section import Section, read_or_reason
 
 __all__ = [
@@ -24,8 +37,11 @@ __all__ = [
     "MODE_WORDS",
     "FFTWindow",
     "fft_window",
+    "fft_window_for",
     "fft_window_or_reason",
     "mode_sentence",
+    "pooled_positive",
+    "with_positive_and_n",
 ]
 
 #: the published column of each collection mode, in words
@@ -56,8 +72,22 @@ class FFTWindow:
     icb_code: str
     icb_name: str
     wards: pd.DataFrame  # ward rows of the trust, with ward_label, positive, n
-    trusts: pd.DataFrame  # trust rows of the ICB, over the same months
+    trusts: pd.DataFrame  # trust rows of the ICB, over the same months, with positive, n
     months: pd.DatetimeIndex
+
+
+def with_positive_and_n(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with ``positive`` (very good + good answers) and ``n`` (all responses, don't
+    know included: the denominator of NHS England's % positive)."""
+    return rows.assign(positive=rows["very_good"] + rows["good"], n=rows["total_responses"])
+
+
+def pooled_positive(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Each ``by`` unit's ``positive`` and ``n`` summed over its published months (a month NHS
+    England suppressed, ``positive`` missing, or without responses leaves the pool), in
+    ``by`` order; a unit with no published month is not listed."""
+    published = rows[rows["positive"].notna() & (rows["n"] > 0)]
+    return published.groupby(by, sort=True)[["positive", "n"]].sum().reset_index()
 
 
 def fft_window(
@@ -87,14 +117,15 @@ def fft_window(
     if "icb" in levels and "icb_name" in levels["icb"].columns:
         names = levels["icb"].loc[levels["icb"]["icb_code"].astype(str) == icb, "icb_name"]
         icb_name = str(names.iloc[-1]) if len(names) else icb
-    peers = trust[(trust["icb_code"].astype(str) == icb) & trust["period"].between(first, last)]
+    peers = with_positive_and_n(
+        trust[(trust["icb_code"].astype(str) == icb) & trust["period"].between(first, last)]
+    )
     name = org_name(code, organisations, str(rows["org_name"].iloc[-1]))
     dup = own.groupby("ward")["site_code"].transform("nunique") > 1
     own["ward_label"] = np.where(
         dup, own["ward"].astype(str) + " (" + own["site_name"].astype(str) + ")", own["ward"]
     )
-    own["positive"] = own["very_good"] + own["good"]
-    own["n"] = own["total_responses"]
+    own = with_positive_and_n(own)
     return FFTWindow(
         code,
         name,
@@ -153,3 +184,20 @@ def fft_window_or_reason(
         )
         return Section("fft", title, text, available=False)
     return window
+
+
+def fft_window_for(
+    data_dir: str | Path | NationalFiles,
+    trust_code: str,
+    title: str,
+    *,
+    months: int,
+    organisations: pd.DataFrame | None,
+    workers: int,
+) -> FFTWindow | Section:
+    """:func:`fft_window_or_reason` for a data folder and a trust code as a user gives them
+    (the code normalised, ``organisations`` read from the folder when not given)."""
+    national = find_national(data_dir)
+    code = normalised_code(trust_code)
+    orgs = organisations_for(data_dir, organisations)
+    return fft_window_or_reason(national, code, title, months, orgs, workers)

@@ -6,12 +6,16 @@ Survey (:func:`cqc_section`) and the NHS Staff Survey's People Promise scores
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from pxlib import fmt
-from pxlib.disclosure import small_numbers
+from pxlib.disclosure import SmallNumbers, small_numbers
 from pxlib.escape import markdown, md_text
 from pxlib.workbook.national_insight.common import (
     labelled,
@@ -26,6 +30,87 @@ from pxlib.workbook.national_insight.section import Section, read_or_reason
 __all__ = ["cqc_section", "ncpes_section", "staff_section"]
 
 
+@dataclass(frozen=True)
+class _TrustRows:
+    """One trust's rows of a national survey, with its code and name."""
+
+    code: str
+    name: str
+    rows: pd.DataFrame
+
+
+def _trust_rows_or_reason(
+    data_dir: str | Path | NationalFiles,
+    trust_code: str,
+    organisations: pd.DataFrame | None,
+    *,
+    key: str,
+    title: str,
+    select: Callable[[pd.DataFrame, str], pd.DataFrame],
+    none_text: str,
+) -> _TrustRows | Section:
+    """The trust's rows of data set ``key`` (the files ``NationalFiles.<key>``, read by
+    ``NationalFiles.<key>_frame``; ``select(frame, code)`` picks the trust's rows), or the
+    section saying why there are none (missing or unreadable files; ``none_text``, Markdown
+    with ``{code}``, when the files have no rows of the trust)."""
+    national = find_national(data_dir)
+    code = normalised_code(trust_code)
+    frame = read_or_reason(key, title, getattr(national, key), getattr(national, f"{key}_frame"))
+    if isinstance(frame, Section):
+        return frame
+    rows = select(frame, code)
+    if rows.empty:
+        return Section(key, title, markdown(none_text, code=code), available=False)
+    return _TrustRows(code, org_name(code, organisations_for(data_dir, organisations), code), rows)
+
+
+def _latest_year(
+    rows: pd.DataFrame,
+    order: list[str],
+    rule: SmallNumbers,
+    *,
+    na_position: Literal["first", "last"] = "last",
+) -> tuple[int, pd.DataFrame, np.ndarray]:
+    """The latest year of ``rows``, its rows sorted by ``order``, and which of them are not
+    shown (fewer respondents than the rule allows, or suppressed as published)."""
+    year = int(rows["year"].max())
+    latest = rows[rows["year"] == year].sort_values(order, na_position=na_position)
+    hidden = rule.hides(latest["n_respondents"].to_numpy()) | latest["suppressed"].to_numpy(bool)
+    return year, latest, hidden
+
+
+def _unless_hidden(
+    write: Callable[..., str], hidden: np.ndarray, rule: SmallNumbers, *columns: Iterable[Any]
+) -> list[str]:
+    """Each row's values of ``columns`` written by ``write``, or the rule's note where the
+    row is hidden."""
+    return [rule.note if h else write(*values) for h, *values in zip(hidden, *columns, strict=True)]
+
+
+def _respondents_sentence(rule: SmallNumbers) -> str:
+    return f"Results resting on fewer than {rule.threshold} respondents are not shown."
+
+
+def _survey_section(
+    key: str,
+    title: str,
+    text: str,
+    table: pd.DataFrame,
+    caption: str,
+    latest: pd.DataFrame,
+    hidden: np.ndarray,
+) -> Section:
+    """The section of a survey's latest year: ``data`` its rows, each marked shown or not."""
+    return Section(
+        key,
+        title,
+        text,
+        table=table,
+        table_caption=caption,
+        data=latest.assign(shown=~hidden).reset_index(drop=True),
+    )
+
+
 def ncpes_section(
     data_dir: str | Path | NationalFiles,
     trust_code: str,
@@ -38,48 +123,38 @@ def ncpes_section(
     on fewer than ``min_respondents`` respondents not shown)."""
     from pxlib.data.national.ncpes import ncpes_series_break
 
-    national = find_national(data_dir)
-    code = normalised_code(trust_code)
     title = "National Cancer Patient Experience Survey"
-    frame = read_or_reason("ncpes", title, national.ncpes, national.ncpes_frame)
-    if isinstance(frame, Section):
-        return frame
-    name = org_name(code, organisations_for(data_dir, organisations), code)
-    rows = frame[(frame["level"] == "trust") & (frame["org_code"].astype(str).str.upper() == code)]
-    if rows.empty:
-        return Section(
-            "ncpes",
-            title,
-            markdown("The NCPES files have no trust-level results for {code}.", code=code),
-            available=False,
-        )
-    rule = small_numbers(min_respondents)
-    year = int(rows["year"].max())
-    latest = rows[rows["year"] == year].sort_values(
-        ["cancer_type", "question"], na_position="first"
+    found = _trust_rows_or_reason(
+        data_dir,
+        trust_code,
+        organisations,
+        key="ncpes",
+        title=title,
+        select=lambda frame, code: frame[
+            (frame["level"] == "trust") & (frame["org_code"].astype(str).str.upper() == code)
+        ],
+        none_text="The NCPES files have no trust-level results for {code}.",
     )
-    hidden = rule.hides(latest["n_respondents"].to_numpy()) | latest["suppressed"].to_numpy(bool)
-
-    def shown(value, h):
-        return rule.note if h else fmt.percent(value)
-
+    if isinstance(found, Section):
+        return found
+    code, name, rows = found.code, found.name, found.rows
+    rule = small_numbers(min_respondents)
+    year, latest, hidden = _latest_year(
+        rows, ["cancer_type", "question"], rule, na_position="first"
+    )
     table = pd.DataFrame(
         {
             "Cancer type": latest["cancer_type"].fillna("all cancers").astype(str),
             "Question": latest["question"].astype(str),
-            "Respondents": [
-                rule.note if h else fmt.number(n)
-                for n, h in zip(latest["n_respondents"], hidden, strict=True)
-            ],
-            "Adjusted score": [
-                shown(v, h) for v, h in zip(latest["adjusted_score"], hidden, strict=True)
-            ],
-            "Expected range": [
-                rule.note if h else f"{fmt.percent(lo)} to {fmt.percent(hi)}"
-                for lo, hi, h in zip(
-                    latest["expected_lower"], latest["expected_upper"], hidden, strict=True
-                )
-            ],
+            "Respondents": _unless_hidden(fmt.number, hidden, rule, latest["n_respondents"]),
+            "Adjusted score": _unless_hidden(fmt.percent, hidden, rule, latest["adjusted_score"]),
+            "Expected range": _unless_hidden(
+                lambda lo, hi: f"{fmt.percent(lo)} to {fmt.percent(hi)}",
+                hidden,
+                rule,
+                latest["expected_lower"],
+                latest["expected_upper"],
+            ),
             "Reading": [
                 "" if h else str(r or "") for r, h in zip(latest["reading"], hidden, strict=True)
             ],
@@ -106,18 +181,12 @@ def ncpes_section(
             "the adjustment method are unconfirmed here: check the figures against the "
             "published file.",
             f"**{md_text(brk)}**" if brk else "",
-            f"Results resting on fewer than {rule.threshold} respondents are not shown.",
+            _respondents_sentence(rule),
         )
         if p
     )
-    return Section(
-        "ncpes",
-        title,
-        text,
-        table=table,
-        table_caption=f"NCPES {year}: case-mix adjusted scores, {labelled(name, code)}",
-        data=latest.assign(shown=~hidden).reset_index(drop=True),
-    )
+    caption = f"NCPES {year}: case-mix adjusted scores, {labelled(name, code)}"
+    return _survey_section("ncpes", title, text, table, caption, latest, hidden)
 
 
 def cqc_section(
@@ -130,38 +199,29 @@ def cqc_section(
     """The trust's CQC Adult Inpatient Survey scores of the latest year in the files, per
     question, as published (standardised trust scores); a trust with fewer than
     ``min_respondents`` respondents shows none."""
-    national = find_national(data_dir)
-    code = normalised_code(trust_code)
     title = "CQC Adult Inpatient Survey"
-    frame = read_or_reason("cqc", title, national.cqc, national.cqc_frame)
-    if isinstance(frame, Section):
-        return frame
-    frame = frame[frame["survey"].astype(str) == "ip"] if (frame["survey"] == "ip").any() else frame
-    rows = frame[frame["trust_code"].astype(str).str.upper() == code]
-    name = org_name(code, organisations_for(data_dir, organisations), code)
-    if rows.empty:
-        return Section(
-            "cqc",
-            title,
-            markdown("The CQC survey files have no results for {code}.", code=code),
-            available=False,
-        )
+    found = _trust_rows_or_reason(
+        data_dir,
+        trust_code,
+        organisations,
+        key="cqc",
+        title=title,
+        select=_cqc_trust_rows,
+        none_text="The CQC survey files have no results for {code}.",
+    )
+    if isinstance(found, Section):
+        return found
+    code, name, rows = found.code, found.name, found.rows
     rule = small_numbers(min_respondents)
-    year = int(rows["year"].max())
-    latest = rows[rows["year"] == year].sort_values(["question", "statistic"])
-    hidden = rule.hides(latest["n_respondents"].to_numpy()) | latest["suppressed"].to_numpy(bool)
+    year, latest, hidden = _latest_year(rows, ["question", "statistic"], rule)
     table = pd.DataFrame(
         {
             "Question": latest["question"].astype(str),
             "Statistic": latest["statistic"].astype(str),
-            "Trust score": [
-                rule.note if h else fmt.number(v, 1)
-                for v, h in zip(latest["value"], hidden, strict=True)
-            ],
-            "Respondents": [
-                rule.note if h else fmt.number(n)
-                for n, h in zip(latest["n_respondents"], hidden, strict=True)
-            ],
+            "Trust score": _unless_hidden(
+                lambda v: fmt.number(v, 1), hidden, rule, latest["value"]
+            ),
+            "Respondents": _unless_hidden(fmt.number, hidden, rule, latest["n_respondents"]),
         }
     )
     text = " ".join(
@@ -176,17 +236,17 @@ def cqc_section(
             "trust's respondents and are comparable only within one survey year and type. "
             "CQC says whether a trust is better, worse or about the same as most trusts by "
             "an expected range, not by ranking (its cut-offs are unconfirmed here).",
-            f"Results resting on fewer than {rule.threshold} respondents are not shown.",
+            _respondents_sentence(rule),
         ]
     )
-    return Section(
-        "cqc",
-        title,
-        text,
-        table=table,
-        table_caption=f"CQC Adult Inpatient Survey {year}: trust scores, {labelled(name, code)}",
-        data=latest.assign(shown=~hidden).reset_index(drop=True),
-    )
+    caption = f"CQC Adult Inpatient Survey {year}: trust scores, {labelled(name, code)}"
+    return _survey_section("cqc", title, text, table, caption, latest, hidden)
+
+
+def _cqc_trust_rows(frame: pd.DataFrame, code: str) -> pd.DataFrame:
+    """The trust's rows of the Adult Inpatient Survey (every row when no row is marked ``ip``)."""
+    frame = frame[frame["survey"].astype(str) == "ip"] if (frame["survey"] == "ip").any() else frame
+    return frame[frame["trust_code"].astype(str).str.upper() == code]
 
 
 def staff_section(
@@ -204,24 +264,22 @@ def staff_section(
     from pxlib.escape import html_text
     from pxlib.spc.theme import NHS_BLUE, NHS_DARK_GREY, TEMPLATE
 
-    national = find_national(data_dir)
-    code = normalised_code(trust_code)
     title = "NHS Staff Survey: People Promise"
-    frame = read_or_reason("staff", title, national.staff, national.staff_frame)
-    if isinstance(frame, Section):
-        return frame
-    rows = frame[
-        (frame["org_code"].astype(str).str.upper() == code)
-        & frame["element_type"].fillna("").astype(str).ne("")
-    ]
-    name = org_name(code, organisations_for(data_dir, organisations), code)
-    if rows.empty:
-        return Section(
-            "staff",
-            title,
-            markdown("The NHS Staff Survey files have no element scores for {code}.", code=code),
-            available=False,
-        )
+    found = _trust_rows_or_reason(
+        data_dir,
+        trust_code,
+        organisations,
+        key="staff",
+        title=title,
+        select=lambda frame, code: frame[
+            (frame["org_code"].astype(str).str.upper() == code)
+            & frame["element_type"].fillna("").astype(str).ne("")
+        ],
+        none_text="The NHS Staff Survey files have no element scores for {code}.",
+    )
+    if isinstance(found, Section):
+        return found
+    code, name, rows = found.code, found.name, found.rows
     years = sorted(int(y) for y in rows["year"].unique())
     year = years[-1]
     order = list(dict.fromkeys(rows["element"].astype(str)))
