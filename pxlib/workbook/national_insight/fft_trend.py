@@ -20,15 +20,14 @@ from pxlib.workbook.national_insight.common import (
     month_span,
     month_text,
     normalised_code,
-    organisations_for,
 )
 from pxlib.workbook.national_insight.fft_window import (
     FFT_TITLE,
-    fft_window_or_reason,
+    fft_window_for,
     mode_sentence,
     pooled_positive,
 )
-from pxlib.workbook.national_insight.files import NationalFiles, find_national
+from pxlib.workbook.national_insight.files import NationalFiles
 from pxlib.workbook.national_insight.section import Section
 
 __all__ = ["fft_ward_trend"]
@@ -63,11 +62,11 @@ def fft_ward_trend(
     from pxlib.spc.vocabulary import variation_label
     from pxlib.workbook.display import label_gaps, suppress_points
 
-    national = find_national(data_dir)
     code = normalised_code(trust_code)
-    orgs = organisations_for(data_dir, organisations)
     title = f"{FFT_TITLE}: ward by ward, month by month"
-    window = fft_window_or_reason(national, code, title, months, orgs, workers)
+    window = fft_window_for(
+        data_dir, trust_code, title, months=months, organisations=organisations, workers=workers
+    )
     if isinstance(window, Section):
         return window
     rule = small_numbers(min_respondents)
