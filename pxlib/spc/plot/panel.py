@@ -19,8 +19,8 @@ from pxlib.spc.plot.groups import group_label
 from pxlib.spc.plot.values import as_bools, as_floats, is_datetime, optional_floats, plotly_x
 from pxlib.spc.plot.words import (
     LINE_NAMES,
-    signal_lines,
     signal_texts,
+    signal_words,
     split_rules,
     target_text,
 )
@@ -279,8 +279,12 @@ class Panel:
         signals = np.full(m, "", dtype=object)
         valued = np.flatnonzero(has_y)
         if result.signals is not None:
+            if "signal_words" not in opts:  # once per figure, for all its panels
+                opts["signal_words"] = signal_words(
+                    result.signals, len(result.points), result.improvement
+                )
             positions = result.points.index.get_indexer(frame.index[valued])
-            signals[valued] = signal_lines(result.signals, positions, result.improvement)
+            signals[valued] = opts["signal_words"][positions]
         else:
             signals[valued] = signal_texts(
                 split_rules(causes[valued]),

@@ -155,26 +155,28 @@ def _sentence(kind: str, label: str, up: bool | None, count: int | None, improve
 _COUNTED = ("trend", "shift", "long_run")
 
 
-def signal_lines(signals: pd.DataFrame, positions: np.ndarray, improvement: str) -> list[str]:
-    """Hover lines of the points at ``positions`` (rows of ``SPCResult.points``): every
-    rule that fired there, read from the result's tidy ``signals`` frame
-    (:mod:`pxlib.spc.signals`: rule, direction, run length), in words, in the frame's
-    order (rule precedence)."""
-    out: list[list[str]] = [[] for _ in range(len(positions))]
-    where = pd.Index(positions).get_indexer(signals["point"].to_numpy())
-    mine = signals[where >= 0]
+def signal_words(signals: pd.DataFrame, npoints: int, improvement: str) -> np.ndarray:
+    """Hover lines of every point of ``SPCResult.points`` (one string each, "" where no
+    rule fired): every rule that fired there, read from the result's tidy ``signals``
+    frame (:mod:`pxlib.spc.signals`: rule, direction, run length), in words, in the
+    frame's order (rule precedence)."""
+    lines: list[list[str]] = [[] for _ in range(npoints)]
     for at, rule, direction, length in zip(
-        where[where >= 0],
-        mine["rule"].astype(str),
-        mine["direction"].to_numpy(),
-        mine["run_length"].to_numpy(),
+        signals["point"].to_numpy(),
+        signals["rule"].astype(str).to_numpy(),
+        signals["direction"].to_numpy(),
+        signals["run_length"].to_numpy(),
         strict=True,
     ):
         kind = _FAMILIES[rule]
         up = None if direction == 0 else bool(direction > 0)
         count = int(length) if kind in _COUNTED else None
-        out[at].append(_sentence(kind, rule, up, count, improvement))
-    return ["<br>".join(html_text(s) for s in lines) for lines in out]
+        lines[at].append(_sentence(kind, rule, up, count, improvement))
+    out = np.full(npoints, "", dtype=object)
+    for i, point_lines in enumerate(lines):
+        if point_lines:
+            out[i] = "<br>".join(html_text(line) for line in point_lines)
+    return out
 
 
 def _blocks(flag: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +206,7 @@ def signal_texts(
     among themselves.
 
     For a result built by hand from tables, without the engine's ``signals`` frame; a
-    chart drawn from the engine reads that frame (:func:`signal_lines`)."""
+    chart drawn from the engine reads that frame (:func:`signal_words`)."""
     m = len(rules)
     if counted is not None and not np.all(counted):
         texts = np.full(m, "", dtype=object)
