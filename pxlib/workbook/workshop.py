@@ -288,11 +288,12 @@ def signal_words(result: SPCResult, group: object | None = None) -> str:
     flagged = pts[pts["special_cause"].astype(str) != ""]
     if flagged.empty:
         return "No point is flagged: by its own rules the chart shows only common-cause variation."
-    rules = list(dict.fromkeys(r for s in flagged["special_cause"] for r in str(s).split("; ")))
+    fired = [str(s).split("; ") for s in flagged["special_cause"]]
+    rules = list(dict.fromkeys(r for rs in fired for r in rs))
     last = summ.iloc[-1] if len(summ) else None
     words = []
     for rule in rules:
-        at = flagged[flagged["special_cause"].astype(str).str.contains(rule, regex=False)]
+        at = flagged[[rule in rs for rs in fired]]  # "trend" is not "trend (IHI)"
         side = "above" if 2 * int((at["y"] > at["cl"]).sum()) > len(at) else "below"
         span = f"from {_when(at['x'].iloc[0])} to {_when(at['x'].iloc[-1])}"
         if "crossings" in rule and last is not None:

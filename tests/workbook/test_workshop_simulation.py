@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pxlib.spc import chart
 from pxlib.workbook import rule_sim, workshop
 
 ALPHA = 0.0027  # 2 * Phi(-3), to the precision the literature quotes
@@ -273,3 +274,44 @@ def test_answer_sheet_is_escaped_and_offline(tmp_path):
     assert "&lt;b&gt;this&lt;/b&gt;" in html
     assert "http" not in html  # nothing loaded from a network
     assert "seed" in html and "pxlib version" in html
+
+
+def test_signal_words_count_each_rule_at_its_own_points():
+    # weeks 5-13 rise 1, 2, ..., 7, 10, 11 (9 points: the MDC trend, and the IHI trend); weeks
+    # 17-21 rise 20-24 (5 points: the IHI trend only). Weeks 5-11 (values 1-7) lie below the
+    # median of 10: 7 points, the MDC shift. "trend" must not count the "trend (IHI)" points
+    y = [
+        10,
+        11,
+        10,
+        11,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        10,
+        11,
+        10,
+        11,
+        10,
+        20,
+        21,
+        22,
+        23,
+        24,
+        10,
+        11,
+        10,
+        11,
+        10,
+    ]
+    data = pd.DataFrame({"x": np.arange(1, len(y) + 1), "y": np.array(y, dtype=float)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = chart(data, "x", "y", kind="run", rules=["mdc", "ihi"])
+    words = workshop.signal_words(res)
+    assert "trend: 9 points, mostly below the centre line, from week 5 to week 13" in words
+    assert "shift: 7 points, mostly below the centre line, from week 5 to week 11" in words
