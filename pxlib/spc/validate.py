@@ -68,7 +68,7 @@ def check_rules(rules: str | Sequence[str] | None, kind: str) -> list[str]:
     chosen = [rules] if isinstance(rules, str) else list(rules)
     out = []
     for r in chosen:
-        key = str(r).lower().replace("ø", "o")
+        key = str(r).lower().replace("ø", "oe")  # Anhøj as the Danish spell it
         if key not in RULE_SETS:
             raise ChartError(f"unknown rule set {_show(r)}; choose from {', '.join(RULE_SETS)}")
         if key not in out:

@@ -46,6 +46,7 @@ def test_check_rules_defaults_per_kind():
 def test_check_rules_ignores_case_and_drops_repeats():
     assert V.check_rules("ANHOEJ", "i") == ["anhoej"]
     assert V.check_rules(["MDC", "ihi", "mdc"], "run") == ["mdc", "ihi"]
+    assert V.check_rules("Anhøj", "run") == ["anhoej"]  # the Danish spelling (was refused)
 
 
 def test_check_rules_refuses_unknown_and_empty_rule_sets():
