@@ -11,6 +11,7 @@ with ``spec`` they replace its fields.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -183,6 +184,44 @@ class SPCResult(_ReadsSpec):
             summary=self.summary if summary is None else summary,
             signals=signals,
         )
+
+    def _engine_signals(self, caller: str) -> pd.DataFrame:
+        if self.signals is None:
+            raise ValueError(
+                f"{caller} reads the engine's signals frame: this result was built without "
+                "one (make it with pxlib.spc.chart)"
+            )
+        return self.signals
+
+    def flagged(self, rules: Iterable[str] | None = None) -> pd.Series:
+        """Per row of ``points`` (under its index): whether any of ``rules`` (ids of
+        :data:`pxlib.spc.rules.RULE_IDS`; every rule when None) fired at the point."""
+        import numpy as np
+
+        signals = self._engine_signals("flagged")
+        if rules is not None:
+            signals = signals[signals["rule"].isin(list(rules))]
+        out = np.zeros(len(self.points), dtype=bool)
+        out[signals["point"].to_numpy()] = True
+        return pd.Series(out, index=self.points.index, name="flagged")
+
+    def rules_at(self) -> pd.Series:
+        """Per row of ``points`` (under its index): the ids of the rules that fired at the
+        point (:data:`pxlib.spc.rules.RULE_IDS`), a tuple in order of precedence, empty
+        where none did; the ids of the ``special_cause`` labels."""
+        import numpy as np
+
+        signals = self._engine_signals("rules_at").drop_duplicates(["point", "rule"])
+        signals = signals.sort_values(["point", "rule"], kind="stable")
+        points = signals["point"].to_numpy()
+        names = signals["rule"].astype(str).to_numpy()
+        starts = np.flatnonzero(np.diff(points, prepend=-1) != 0)
+        out = np.empty(len(self.points), dtype=object)
+        out[:] = [()] * len(out)
+        if len(points):
+            for at, fired in zip(points[starts], np.split(names, starts[1:]), strict=True):
+                out[at] = tuple(fired)
+        return pd.Series(out, index=self.points.index, name="rules")
 
     @property
     def improvement(self) -> str:

@@ -70,6 +70,8 @@ RULE_IDS = {
     CROSSINGS: "crossings",
     IHI_RUNS: "ihi_runs",
 }
+#: each rule's label in ``special_cause`` by its id in ``signals``
+LABEL_OF_ID = {RULE_IDS[rule]: label for rule, label in RULE_LABELS.items()}
 #: rules whose points carry a direction, in order of precedence
 DIRECTIONAL = (OUTSIDE, TREND, TWO_OF_THREE, SHIFT, LONG_RUN, IHI_SHIFT, IHI_TREND, ASTRONOMICAL)
 

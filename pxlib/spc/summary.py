@@ -28,6 +28,12 @@ RUNS_OFF_NOTE = (
 )
 
 
+def runs_rules_off(warning: str) -> bool:
+    """Whether a phase's ``warning`` says the run rules were left out (:data:`RUNS_OFF_NOTE`)."""
+    before, after = RUNS_OFF_NOTE.split("{}")
+    return before in warning and after in warning
+
+
 def _empty_code(cat: pd.Categorical) -> int:
     cats = list(cat.categories)
     return cats.index("") if "" in cats else -2

@@ -9,7 +9,6 @@ estimates when a new level began.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pxlib.fmt import plural
+from pxlib.spc.summary import runs_rules_off
 
 #: special-cause weeks this recent count as the unit's current signal
 RECENT_WEEKS = 6
@@ -24,21 +24,24 @@ RECENT_WEEKS = 6
 RUN_WINDOW = 8
 IMPROVEMENT = "special_cause_improvement"
 CONCERN = "special_cause_concern"
-#: rules that a single week can break; every other rule is a pattern that must be sustained
-SINGLE_WEEK_RULES = ("outside limits", "astronomical point (IHI)")
+#: rules that a single week can break (ids of :data:`pxlib.spc.rules.RULE_IDS`); every other
+#: rule is a pattern that must be sustained
+SINGLE_WEEK_RULES = ("outside", "astronomical")
 #: z of the recent weeks against the baseline weeks that a pattern needs to count (two-sided 5 %)
 Z_SUSTAINED = 1.96
 #: z that the recent level needs on its own, with no rule flagging a pattern (the 3-sigma rule
 #: applied to the last RUN_WINDOW weeks pooled)
 Z_LEVEL = 3.0
+#: the words of each pattern: the pattern rules by id, the phase's Anhøj runs signal
+#: ("runs") and, where the run rules were left out, the recent level ("level")
 PATTERN_WORDS = {
-    "runs (Anhøj)": "the Anhøj run rules",
-    "longest run (Anhøj)": "a run longer than chance allows (Anhøj)",
+    "runs": "the Anhøj run rules",
+    "long_run": "a run longer than chance allows (Anhøj)",
     "shift": "a shift (MDC)",
     "trend": "a trend (MDC)",
-    "two of three close to limits": "two of three weeks close to a limit (MDC)",
-    "shift (IHI)": "a shift (IHI)",
-    "trend (IHI)": "a trend (IHI)",
+    "two_of_three": "two of three weeks close to a limit (MDC)",
+    "ihi_shift": "a shift (IHI)",
+    "ihi_trend": "a trend (IHI)",
     "level": "the recent level; most weeks are at 100 %, so the run rules are not used",
 }
 
@@ -78,26 +81,28 @@ def level_test(
     return float(z), p1 * multiply, p0 * multiply
 
 
-def _run_rules_off(summary_row: pd.Series) -> bool:
-    """Whether the engine left the run rules out of this phase (most weeks at 0 or 100 %)."""
-    return "runs above and below the centre line say nothing" in str(summary_row.get("warning", ""))
+def single_weeks(rules: pd.Series) -> pd.Series:
+    """Per point: whether a rule that a single week can break fired there (``rules`` holds
+    the rule ids of each point, :meth:`pxlib.spc.result.SPCResult.rules_at`)."""
+    return rules.map(lambda fired: any(r in SINGLE_WEEK_RULES for r in fired)).astype(bool)
 
 
-def _rules_in(frame: pd.DataFrame) -> list[str]:
-    rules: list[str] = []
-    for text in frame["special_cause"].astype(str):
-        rules += [
-            r
-            for r in text.split("; ")
-            if (r in PATTERN_WORDS or r in SINGLE_WEEK_RULES) and r not in rules
-        ]
-    return rules
+def _patterns_in(rules: pd.Series) -> list[str]:
+    """The pattern rules fired at these points, in order of first appearance."""
+    return list(dict.fromkeys(r for fired in rules for r in fired if r in PATTERN_WORDS))
 
 
 def find_evidence(
-    cur: pd.DataFrame, summary_row: pd.Series, fmt: Callable[[float], str], multiply: float
+    cur: pd.DataFrame,
+    summary_row: pd.Series,
+    fmt: Callable[[float], str],
+    multiply: float,
+    rules: pd.Series,
 ) -> list[dict]:
     """Evidence of change in the current phase: [{side, words, since}], side +1 higher / -1 lower.
+
+    ``cur`` holds the phase's points and ``rules`` the ids of the rules fired at each
+    (:meth:`pxlib.spc.result.SPCResult.rules_at`, under the points' index).
 
     A week outside the limits among the last :data:`RECENT_WEEKS` counts on its
     own. A pattern (the phase's Anhøj runs signal, or recent weeks flagged by a
@@ -114,11 +119,8 @@ def find_evidence(
     out: list[dict] = []
     valued = cur[np.isfinite(cur["y"].to_numpy(float))]
     recent = valued.tail(RECENT_WEEKS)
-    single = recent[
-        recent["special_cause"]
-        .astype(str)
-        .str.contains("|".join(map(re.escape, SINGLE_WEEK_RULES)))
-    ]
+    recent_rules = rules.loc[recent.index]
+    single = recent[single_weeks(recent_rules).to_numpy()]
     for side in (1, -1):
         hits = single[np.sign(single["y"] - single["cl"]).to_numpy() == side]
         if len(hits):
@@ -131,10 +133,10 @@ def find_evidence(
                     "kind": "single",
                 }
             )
-    patterns = [r for r in _rules_in(recent) if r not in SINGLE_WEEK_RULES]
-    if bool(summary_row.get("runs_signal", False)) and "longest run (Anhøj)" not in patterns:
-        patterns.insert(0, "runs (Anhøj)")
-    if _run_rules_off(summary_row):
+    patterns = _patterns_in(recent_rules)
+    if bool(summary_row.get("runs_signal", False)) and "long_run" not in patterns:
+        patterns.insert(0, "runs")
+    if runs_rules_off(str(summary_row.get("warning", "") or "")):
         patterns.append("level")
     window = valued[valued["include"].astype(bool)].tail(RUN_WINDOW)
     if len(window) < 4:

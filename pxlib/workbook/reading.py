@@ -59,7 +59,6 @@ Verdict
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -78,6 +77,7 @@ from pxlib.workbook.evidence import (
     limits_note,
     phase_shift,
     pooled,
+    single_weeks,
     week_words,
 )
 
@@ -127,11 +127,10 @@ def lower_bound(successes: float, n: float, confidence: float = CONFIDENCE) -> t
     return float(lo), float(hi)
 
 
-def _older_outside(valued: pd.DataFrame) -> int:
+def _older_outside(valued: pd.DataFrame, rules: pd.Series) -> int:
     """Weeks of the phase outside the limits before the recent weeks the signal looks at."""
     older = valued.iloc[: max(len(valued) - RECENT_WEEKS, 0)]
-    causes = older["special_cause"].astype(str)
-    return int(causes.str.contains("|".join(map(re.escape, SINGLE_WEEK_RULES))).sum())
+    return int(single_weeks(rules.loc[older.index]).sum())
 
 
 def _answers(respondents: pd.DataFrame | None, by: list[str], key: tuple, weeks) -> float:
@@ -186,6 +185,7 @@ def read_units(
     multiply = float(spec.multiply)
     cycles = plan.cycles if plan is not None and len(getattr(plan, "cycles", [])) else None
     by = list(result.by)
+    rules = result.rules_at()
     rows = []
     for key, pts, summ in _groups(result):
         pts = pts.sort_values("x")
@@ -196,7 +196,7 @@ def read_units(
         cur = pts[pts["phase"] == last["phase"]]
         valued = cur[np.isfinite(cur["y"].to_numpy(float))]
         unit = key[by.index("unit")] if "unit" in by else (key[-1] if key else "")
-        ev = find_evidence(cur, last, fmt, multiply)
+        ev = find_evidence(cur, last, fmt, multiply, rules)
         own_cycles = cycles[cycles["unit"] == unit] if cycles is not None else pd.DataFrame()
         confirmed = (
             own_cycles[own_cycles["status"].isin(["confirmed", "adopted"])]
@@ -271,7 +271,7 @@ def read_units(
             if ev
             else "no special cause in the recent weeks: they vary by chance"
         )
-        older = _older_outside(valued)
+        older = _older_outside(valued, rules)
         if older:
             evidence += f" ({older} earlier week{'s' if older > 1 else ''} of this phase outside the limits)"
         caveats = (
@@ -439,8 +439,7 @@ def consistent_result(result: SPCResult, readings: pd.DataFrame) -> SPCResult:
     else:
         current_phase = cur["phase"].to_numpy()
         accepted = cur["pattern_side"].to_numpy()
-    causes = pts["special_cause"].astype(str)
-    single = causes.str.contains("|".join(map(re.escape, SINGLE_WEEK_RULES)))
+    single = result.flagged(SINGLE_WEEK_RULES)
     special = pts["point_type"].astype(str) != "common_cause"
     side = np.sign(pts["y"].to_numpy(float) - pts["cl"].to_numpy(float))
     in_current = pts["phase"].to_numpy() == current_phase

@@ -17,7 +17,7 @@ Rule sets (:data:`RULE_SETS`)
     3-sigma rule on an I chart (qicharts2's control charts); Making Data Count on an
     XmR chart (outside the limits, shift of 7, trend of 7, two of three beyond 2 sigma,
     NHSRplotthedots). A series "signals" when any point is flagged by its rule set
-    (``special_cause`` not empty, which includes the phase-wide crossings and runs
+    (any row of its ``signals``, which includes the phase-wide crossings and runs
     tests), in either direction.
 
 False-signal rate per series (:func:`false_signal_rates`)
@@ -113,13 +113,13 @@ def _flags(frame: pd.DataFrame, by: list[str], sets: dict[str, RuleSet], **optio
                 warnings.simplefilter("ignore", ChartWarning)
                 results[spec] = chart(
                     frame, "x", "y", kind=rs.kind, by=by, rules=rs.rules, fill_gaps=False, **options
-                ).points
-        pts = results[spec]
+                )
+        result = results[spec]
         if rs.sigma_only:
-            out[key] = pts["sigma_signal"].to_numpy() != 0
+            out[key] = result.points["sigma_signal"].to_numpy() != 0
         else:
-            out[key] = pts["special_cause"].astype(str).to_numpy() != ""
-    keys = next(iter(results.values()))[[*by, "x"]] if results else frame[[*by, "x"]]
+            out[key] = result.flagged().to_numpy()
+    keys = next(iter(results.values())).points[[*by, "x"]] if results else frame[[*by, "x"]]
     return keys.reset_index(drop=True), out
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 from pxlib import fmt
 from pxlib.errors import ChartWarning
 from pxlib.escape import html_text
+from pxlib.spc.rules import LABEL_OF_ID
 from pxlib.workbook.rule_sim import (
     RULE_SETS,
     arl_table,
@@ -166,10 +167,8 @@ def rule_detection(
         first = int(hit["seen"].min()) if len(hit) else None
         fired = ""
         if first is not None:
-            at = hit[hit["seen"] == first]
-            fired = "; ".join(
-                dict.fromkeys(r for s in at["special_cause"] for r in str(s).split("; ") if r)
-            )
+            at = res.rules_at().loc[hit.index[hit["seen"] == first]]
+            fired = "; ".join(dict.fromkeys(LABEL_OF_ID[r] for rules in at for r in rules))
         wp = whole.points
         false = int(((wp["x"] < start) & (wp["point_type"] != "common_cause")).sum())
         rows.append(
@@ -277,41 +276,43 @@ def _when(x) -> str:
 def signal_words(result: SPCResult, group: object | None = None) -> str:
     """What a chart's own rules flag, in words: which points, which rules, which side.
 
-    Read from ``result.points`` (``special_cause``) and ``result.summary`` (the Anhøj
-    statistics) of one group (the first when ``group`` is None).
+    Read from ``result.rules_at()`` (the rules fired at each point) and
+    ``result.summary`` (the Anhøj statistics) of one group (the first when ``group``
+    is None).
     """
-    pts, summ = result.points, result.summary
+    pts, summ, fired = result.points, result.summary, result.rules_at()
     if result.by:
         col = result.by[0]
         group = pts[col].iloc[0] if group is None else group
         pts, summ = pts[pts[col] == group], summ[summ[col] == group]
-    flagged = pts[pts["special_cause"].astype(str) != ""]
+    fired = fired.loc[pts.index]
+    flagged = pts[fired.map(len).to_numpy() > 0]
     if flagged.empty:
         return "No point is flagged: by its own rules the chart shows only common-cause variation."
-    fired = [str(s).split("; ") for s in flagged["special_cause"]]
-    rules = list(dict.fromkeys(r for rs in fired for r in rs))
+    fired = fired.loc[flagged.index]
     last = summ.iloc[-1] if len(summ) else None
     words = []
-    for rule in rules:
-        at = flagged[[rule in rs for rs in fired]]  # "trend" is not "trend (IHI)"
+    for rule in dict.fromkeys(r for rules in fired for r in rules):
+        at = flagged[[rule in rules for rules in fired]]
+        label = LABEL_OF_ID[rule]
         side = "above" if 2 * int((at["y"] > at["cl"]).sum()) > len(at) else "below"
         span = f"from {_when(at['x'].iloc[0])} to {_when(at['x'].iloc[-1])}"
-        if "crossings" in rule and last is not None:
+        if rule == "crossings" and last is not None:
             words.append(
-                f"{rule}, the line crosses the centre line "
+                f"{label}, the line crosses the centre line "
                 f"{fmt.count(last['n_crossings'], 'time')}, fewer than the "
                 f"{fmt.number(last['n_crossings_min'])} chance gives (a property of the whole series)"
             )
-        elif "runs" in rule:
-            words.append(f"{rule}, a property of the whole series")
-        elif "longest run" in rule and last is not None:
+        elif rule in ("crossings", "ihi_runs"):
+            words.append(f"{label}, a property of the whole series")
+        elif rule == "long_run" and last is not None:
             words.append(
-                f"{rule}, a run of {fmt.count(last['longest_run'], 'point')} {side} the centre "
+                f"{label}, a run of {fmt.count(last['longest_run'], 'point')} {side} the centre "
                 f"line, longer than the {fmt.number(last['longest_run_max'])} chance allows, {span}"
             )
         else:
             words.append(
-                f"{rule}: {fmt.count(len(at), 'point')}, mostly {side} the centre line, {span}"
+                f"{label}: {fmt.count(len(at), 'point')}, mostly {side} the centre line, {span}"
             )
     return "The chart's own rules fire: " + "; ".join(words) + "."
 

@@ -3,6 +3,7 @@ the points, and figures read their rule words from that frame."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 
@@ -92,3 +93,53 @@ def test_hovers_name_the_rules_from_the_signals_frame_not_the_text():
     assert set(re.findall(r"(\d+) points in a row", hovers)) == {
         str(n) for n in expected.loc[expected["rule"].isin(["shift", "trend"]), "run_length"]
     }
+
+
+def _random_charts():
+    """Charts of every rule set on series with shifts, trends, ties and gaps."""
+    rng = np.random.default_rng(2026)
+    weeks = pd.date_range("2025-01-06", periods=40, freq="W-MON")
+    for seed in range(12):
+        level = np.where(np.arange(40) >= rng.integers(10, 30), rng.normal(0, 2), 0.0)
+        trend = np.arange(40) * rng.choice([0.0, 0.15, -0.15])
+        y = np.round(10 + level + trend + rng.normal(0, 1, 40), int(seed % 3))
+        y[rng.integers(0, 40, 2)] = np.nan
+        data = pd.DataFrame({"week": weeks, "y": y, "unit": f"U{seed % 3}"})
+        for rules in (["mdc"], ["anhoej"], ["ihi"], ["anhoej", "mdc", "ihi"]):
+            for kind in ("i", "run"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    yield chart(data, "week", "y", kind=kind, by="unit", rules=rules)
+
+
+def test_rules_at_names_each_point_with_the_rules_its_special_cause_text_lists():
+    # two outputs of the engine that must agree: the tidy signals frame and the text
+    from pxlib.spc.rules import LABEL_OF_ID
+
+    seen = set()
+    for res in _random_charts():
+        text = res.points["special_cause"].astype(str).tolist()
+        at = res.rules_at()
+        assert at.index.equals(res.points.index)
+        assert ["; ".join(LABEL_OF_ID[r] for r in rules) for rules in at] == text
+        assert res.flagged().tolist() == [t != "" for t in text]
+        outside = res.flagged(["outside", "astronomical"]).tolist()
+        assert outside == [("outside limits" in t or "astronomical" in t) for t in text]
+        seen.update(r for rules in at for r in rules)
+    assert {"outside", "shift", "trend", "long_run", "crossings", "ihi_shift"} <= seen
+
+
+def test_rules_at_and_flagged_need_the_engines_signals_frame():
+    res = _chart(_three_units())
+    hand_built = dataclasses.replace(res, signals=None)
+    with pytest.raises(ValueError, match="signals frame"):
+        hand_built.rules_at()
+    with pytest.raises(ValueError, match="signals frame"):
+        hand_built.flagged()
+
+
+def test_rules_at_follows_the_rows_that_with_points_keeps():
+    res = _chart(_three_units())
+    kept = res.points[res.points["unit"] != "A"].iloc[::-1]
+    moved = res.with_points(kept)
+    assert moved.rules_at().tolist() == res.rules_at().loc[kept.index].tolist()

@@ -4,6 +4,8 @@ with columns, counts, centre lines, caveats and icons worked out by hand."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,3 +231,28 @@ def test_the_runs_statistics_of_every_point_are_those_of_its_phase():
     # longest run 1
     assert summary["n_crossings"].tolist()[2] == 5
     assert summary["longest_run"].tolist()[2] == 1
+
+
+def test_runs_rules_off_reads_the_note_of_a_phase_at_the_boundary_and_nothing_else():
+    from pxlib.spc import chart
+    from pxlib.spc.summary import runs_rules_off
+
+    at_top = np.full(30, 15)
+    at_top[[3, 9, 20]] = 14  # 27 of 30 weeks at 100 %: exact limits leave the run rules out
+    spread = np.where(np.arange(30) % 2, 10, 9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        top, mid = (
+            chart(
+                pd.DataFrame({"w": range(30), "y": y, "n": 15}),
+                "w",
+                "y",
+                "n",
+                kind="p",
+                limits="exact",
+            )  # fmt: skip
+            for y in (at_top, spread)
+        )
+    assert runs_rules_off(str(top.summary["warning"].iloc[0]))
+    assert not runs_rules_off(str(mid.summary["warning"].iloc[0]))
+    assert not runs_rules_off("")
