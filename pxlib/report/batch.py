@@ -102,7 +102,7 @@ from pxlib.report.batch_setup import (
 )
 from pxlib.report.io import atomic_write_text
 from pxlib.report.job import RESULT_COLUMNS, Job, JobResult
-from pxlib.report.kernels import notebook_imports
+from pxlib.report.kernels import block_unused_modules, notebook_imports
 from pxlib.report.manifest import MANIFEST_NAME, Manifest
 from pxlib.report.params import BATCH_PARAMETERS, check_as_of, validate_parameters, with_as_of
 from pxlib.report.plan import BatchPlan, make_jobs, refused_results
@@ -308,6 +308,7 @@ def run_batch(
     ``failed`` row and never stops the others. SIGTERM (in the main thread)
     raises :class:`BatchTerminated`, a ``KeyboardInterrupt``, after clean-up.
     """
+    block_unused_modules()  # before papermill imports nbformat
     import papermill
 
     started = time.perf_counter()

@@ -32,6 +32,7 @@ __all__ = [
     "RESET_TIMEOUT",
     "WARM_IMPORTS",
     "Kernel",
+    "block_unused_modules",
     "keep_kernel",
     "notebook_imports",
     "register_engine",
@@ -97,12 +98,21 @@ def notebook_imports(
     return tuple(m for m in found if m.split(".")[0] not in ("__future__",))
 
 
-#: optional modules a report kernel does without. ``rfc3987_syntax`` (pulled in by
-#: ``jsonschema[format-nongpl]``) builds a parser for one rarely used JSON-schema
-#: format ("iri") at import, costing about 1.5 s of CPU in every kernel that
-#: draws a plotly figure (plotly imports nbformat, nbformat imports jsonschema).
-#: Without it jsonschema simply does not check that format.
+#: optional modules the batch's processes and kernels do without. ``rfc3987_syntax``
+#: (pulled in by ``jsonschema[format-nongpl]``) builds a parser for one rarely used
+#: JSON-schema format ("iri") at import, costing about 1.5 s of CPU in every process
+#: that imports nbformat (papermill, nbconvert, and plotly in a kernel). Without it
+#: jsonschema simply does not check that format, which no notebook schema uses.
 KERNEL_BLOCKED_MODULES: tuple[str, ...] = ("rfc3987_syntax",)
+
+
+def block_unused_modules() -> None:
+    """Make :data:`KERNEL_BLOCKED_MODULES` unimportable in this process (a batch, a worker),
+    unless one is loaded already: jsonschema then goes without the format it checks."""
+    import sys
+
+    for name in KERNEL_BLOCKED_MODULES:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 def _warm_code(modules: tuple[str, ...]) -> str:

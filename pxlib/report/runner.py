@@ -39,6 +39,7 @@ from pxlib.report.io import atomic_write_text
 from pxlib.report.job import Job, JobResult, clean_error
 from pxlib.report.kernels import (
     WARM_IMPORTS,
+    block_unused_modules,
     keep_kernel,
     notebook_imports,
     register_engine,
@@ -81,6 +82,7 @@ def worker_init(
     runtime_dir: str | None = None,
 ) -> None:
     """Pool initializer: build the exporter and start a first kernel while the pool fills."""
+    block_unused_modules()
     start_worker_kernel(kernel_name, cwd, warm_imports, runtime_dir)
     _exporter(plotlyjs)
 
