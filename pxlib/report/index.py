@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from pxlib import fmt
-from pxlib.disclosure import redact_comments
+from pxlib.disclosure import redact_text
 from pxlib.escape import html_text
 from pxlib.report.index_data import (
     COUNT_KEYS,
@@ -168,8 +168,7 @@ def notebook_title(stem: str) -> str:
 
 def _short(value: Any, limit: int = _MAX_TEXT) -> str:
     """Text of a recorded value: personal details redacted, one line, truncated."""
-    text = " ".join(str(value).split())
-    text = str(redact_comments(pd.Series([text], dtype=object)).iloc[0])
+    text = redact_text(" ".join(str(value).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
