@@ -55,7 +55,7 @@ _PLOTLY_EXTRAS: tuple[str, ...] = ("plotly.io", "nbformat")
 #: functions that need it, so that ``import pxlib`` (and the command line) stays quick,
 #: but the first report of a kernel would otherwise wait for: the case-mix model
 #: (statsmodels and scipy.stats, about 1 s) and openpyxl for NHS England's FFT files
-_PXLIB_EXTRAS: tuple[str, ...] = ("pxlib.survey.casemix", "statsmodels.api", "openpyxl")
+_PXLIB_EXTRAS: tuple[str, ...] = ("pxlib.survey.casemix", "statsmodels.genmod.api", "openpyxl")
 
 
 def notebook_imports(

@@ -192,14 +192,14 @@ def _design(frame: pd.DataFrame, covariates: Sequence[str], continuous: Sequence
 
 
 def _fit(successes: np.ndarray, trials: np.ndarray, x: np.ndarray, terms: list[str]):
-    import statsmodels.api as sm
+    from statsmodels.genmod.api import GLM, families  # not statsmodels.api: 0.3 s less to import
     from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
 
     endog = np.column_stack([successes, trials - successes])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            res = sm.GLM(endog, x, family=sm.families.Binomial()).fit()
+            res = GLM(endog, x, family=families.Binomial()).fit()
         except PerfectSeparationError as exc:
             raise DesignError(
                 "the case-mix model cannot be fitted: a covariate level has only positive or "
