@@ -62,7 +62,8 @@ _LOADED_DIR: list[str | None] = [None]
 
 
 def prepare(blocked: Iterable[str] = (), modules: Iterable[str] = (), memo: bool = True) -> None:
-    """Block ``blocked`` and import ``modules`` (failures ignored), as the kernel starts.
+    """Block ``blocked`` and import ``modules`` (failures ignored), as the kernel starts;
+    figures then keep only their JSON (:func:`pxlib.spc.theme.use_report_renderer`).
 
     The :func:`snapshot` is taken later, just before the kernel's first report
     (the kernel changes a little more of its state once it is running).
@@ -74,6 +75,9 @@ def prepare(blocked: Iterable[str] = (), modules: Iterable[str] = (), memo: bool
             importlib.import_module(name)
         except Exception:  # a name that is not a module, or an optional one
             pass
+    from pxlib.spc.theme import use_report_renderer
+
+    use_report_renderer()
     if memo:
         memoise_loading()
 

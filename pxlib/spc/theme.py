@@ -115,6 +115,18 @@ class OfflineNotebookRenderer(NotebookRenderer):
 pio.renderers["pxlib_notebook"] = OfflineNotebookRenderer()
 
 OFFLINE_RENDERER = "plotly_mimetype+pxlib_notebook"
+#: what :func:`use_offline_renderer` sets in a report kernel of ``pxlib batch``
+#: (:func:`use_report_renderer`): the figure's JSON only. The batch draws its pages from
+#: that JSON (:mod:`pxlib.report.export`), so an HTML copy of every figure, and plotly.js
+#: embedded in the notebook, would be made, sent and thrown away for every report.
+REPORT_RENDERER = "plotly_mimetype"
+_DEFAULT_RENDERER = [OFFLINE_RENDERER]
+
+
+def use_report_renderer() -> None:
+    """From now on in this process, :func:`use_offline_renderer` sets :data:`REPORT_RENDERER`
+    (a batch's report kernel calls it as it starts)."""
+    _DEFAULT_RENDERER[0] = REPORT_RENDERER
 
 
 class StaticImageError(PxlibError, RuntimeError):
@@ -126,16 +138,18 @@ def use_template() -> None:
     pio.templates.default = "pxlib"
 
 
-def use_offline_renderer(renderer: str = OFFLINE_RENDERER) -> str:
+def use_offline_renderer(renderer: str | None = None) -> str:
     """Set plotly's default renderer for notebooks that will be exported to HTML.
 
     The default ``plotly_mimetype+pxlib_notebook`` keeps the interactive figure
     in JupyterLab (``plotly_mimetype``) and also writes an HTML output
     (:class:`OfflineNotebookRenderer`: plotly.js embedded once in the notebook,
     no MathJax or plotly.js from a CDN; ``notebook_connected`` would load
-    plotly.js from the internet and be blank on offline hospital networks).
-    Returns the renderer that was set. Call it once near the top of a notebook.
+    plotly.js from the internet and be blank on offline hospital networks); in a
+    batch's report kernel it is :data:`REPORT_RENDERER`. Returns the renderer that
+    was set. Call it once near the top of a notebook.
     """
+    renderer = renderer or _DEFAULT_RENDERER[0]
     for part in renderer.split("+"):
         if part not in pio.renderers:
             raise PxlibError(

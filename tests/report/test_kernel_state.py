@@ -50,3 +50,21 @@ def test_a_changed_file_is_read_again(memo, tmp_path):
     responses.write_text("".join(lines[:1] + lines[41:]), encoding="utf-8")  # 40 of ZA1's
     after = memo(a, "ZA1")
     assert len(after.responses) == len(before.responses) - 40
+
+
+def test_a_report_kernel_keeps_only_each_figures_json(monkeypatch):
+    # the batch draws every page from the figure's JSON (pxlib.report.export): an HTML
+    # copy of each figure, and plotly.js embedded once, were made, sent and thrown away
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from pxlib.spc import theme
+
+    monkeypatch.setattr(theme, "_DEFAULT_RENDERER", [theme.OFFLINE_RENDERER])
+    monkeypatch.setattr(pio.renderers, "default", pio.renderers.default)
+    figure = go.Figure(go.Scatter(x=[1, 2], y=[3, 4])).to_dict()
+    assert theme.use_offline_renderer() == theme.OFFLINE_RENDERER  # JupyterLab: both
+    assert "text/html" in pio.renderers._build_mime_bundle(figure)
+    kernel_state.prepare(memo=False)  # as a batch kernel starts
+    assert theme.use_offline_renderer() == "plotly_mimetype"
+    assert set(pio.renderers._build_mime_bundle(figure)) == {"application/vnd.plotly.v1+json"}
