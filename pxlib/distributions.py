@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-__all__ = ["binom_ppf", "norm_ppf", "norm_sf", "t_ppf"]
+__all__ = ["binom_cdf", "binom_ppf", "norm_ppf", "norm_sf", "t_ppf"]
 
 
 def norm_sf(x: ArrayLike) -> np.ndarray | np.float64:
@@ -30,6 +30,18 @@ def t_ppf(q: ArrayLike, df: ArrayLike) -> np.ndarray:
     finite = np.isfinite(df)
     out = special.stdtrit(np.where(finite, df, 1.0), q)
     return np.where(finite, out, special.ndtri(q))
+
+
+def binom_cdf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> np.ndarray:
+    """Binomial distribution function P(X <= k) for X ~ Bin(n, p), n >= 1: for whole
+    0 <= k < n the regularised incomplete beta I_{1-p}(n - k, k + 1) (as
+    ``scipy.stats.binom.cdf`` computes it), 0 below 0 and 1 from n on; k is floored."""
+    k, n, p = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (k, n, p)))
+    k = np.floor(k)
+    inside = (k >= 0) & (k < n)
+    safe_k, safe_n = np.where(inside, k, 0.0), np.where(inside, n, 1.0)
+    out = special.betainc(safe_n - safe_k, safe_k + 1, 1 - p)
+    return np.where(k < 0, 0.0, np.where(k >= n, 1.0, out))
 
 
 def binom_ppf(q: ArrayLike, n: ArrayLike, p: ArrayLike) -> np.ndarray | np.float64:

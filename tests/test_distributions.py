@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from pxlib.distributions import binom_ppf, norm_ppf, norm_sf, t_ppf
+from pxlib.distributions import binom_cdf, binom_ppf, norm_ppf, norm_sf, t_ppf
 
 FUZZ = 1 - 64 * np.finfo(float).eps  # the Anhøj crossings quantile asks for 0.05 * FUZZ
 
@@ -26,6 +26,15 @@ def test_binomial_quantile_is_the_smallest_k_reaching_q_for_large_n():
     assert (stats.binom.cdf(k - 1, n, 0.5) < 0.05 * FUZZ).all()
 
 
+def test_binomial_distribution_function_matches_scipy_below_inside_and_beyond_n():
+    rng = np.random.default_rng(11)
+    n = rng.integers(1, 2000, 4000).astype(float)
+    p = rng.random(4000)
+    k = np.floor(rng.random(4000) * (n + 4)) - 2.5  # negative, fractional, above n
+    assert np.array_equal(binom_cdf(k, n, p), stats.binom.cdf(k, n, p))
+    assert binom_cdf(-1, 10, 0.3) == 0 and binom_cdf(10, 10, 0.3) == 1
+
+
 def test_normal_and_t_match_scipy():
     x = np.linspace(-8, 8, 801)
     q = np.linspace(0.0005, 0.9995, 1999)
@@ -43,7 +52,8 @@ def test_the_workbook_does_not_import_scipy_stats():
     import sys
 
     code = (
-        "import sys, pxlib.workbook.display, pxlib.workbook.steps, pxlib.report, pxlib.survey;"
+        "import sys, pxlib.workbook.display, pxlib.workbook.steps, pxlib.report, pxlib.survey,"
+        " pxlib.survey.casemix;"
         "print('scipy.stats' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -53,9 +53,9 @@ WARM_IMPORTS: tuple[str, ...] = ("numpy", "pandas", "plotly.graph_objects", "plo
 _PLOTLY_EXTRAS: tuple[str, ...] = ("plotly.io", "nbformat")
 #: imported when a notebook uses pxlib: what the workbook imports only inside the
 #: functions that need it, so that ``import pxlib`` (and the command line) stays quick,
-#: but the first report of a kernel would otherwise wait for: the case-mix model
-#: (statsmodels and scipy.stats, about 1 s) and openpyxl for NHS England's FFT files
-_PXLIB_EXTRAS: tuple[str, ...] = ("pxlib.survey.casemix", "statsmodels.genmod.api", "openpyxl")
+#: but the first report of a kernel would otherwise wait for: the case-mix model and
+#: openpyxl for NHS England's FFT files
+_PXLIB_EXTRAS: tuple[str, ...] = ("pxlib.survey.casemix", "openpyxl")
 
 
 def notebook_imports(

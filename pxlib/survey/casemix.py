@@ -4,8 +4,8 @@
 patients would be expected to report, by **indirect standardisation**:
 
 1. A logistic regression of the binary outcome on the case-mix covariates, fitted to every
-   unit's respondents together (statsmodels ``GLM``, binomial family, logit link; the unit
-   is not in the model): logit P(y_i = 1) = b0 + sum_k b_k x_ik. Categorical covariates
+   unit's respondents together (binomial family, logit link, fitted by IRLS:
+   :mod:`pxlib.survey.logistic`; the unit is not in the model): logit P(y_i = 1) = b0 + sum_k b_k x_ik. Categorical covariates
    enter as indicators against their most common level (a missing value is a level of its
    own, "(missing)"); ``continuous`` ones as numbers. Respondents are collapsed to their
    covariate cells first (a binomial GLM on cell counts has the same likelihood), so
@@ -48,14 +48,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
-from scipy import stats
 
+from pxlib.distributions import binom_cdf, binom_ppf
 from pxlib.errors import ColumnError, DataValidationError, DesignError
 from pxlib.escape import html_text
 from pxlib.fmt import count, literal, literals, percent
 from pxlib.spc import icons
 from pxlib.spc.theme import NHS_DARK_GREY, NHS_MID_GREY, TEMPLATE
 from pxlib.survey.design import DesignWarning
+from pxlib.survey.logistic import fit_logistic
 
 __all__ = [
     "CASEMIX_COLUMNS",
@@ -120,9 +121,9 @@ def binomial_limits(p: float, n: ArrayLike, q: float) -> np.ndarray:
     n = np.asarray(n, dtype=float)
     if not 0 < p < 1:
         return np.full(n.shape, float(p))
-    r = stats.binom.ppf(q, n, p)
-    at = stats.binom.cdf(r, n, p)
-    below = stats.binom.cdf(r - 1, n, p)
+    r = binom_ppf(q, n, p)
+    at = binom_cdf(r, n, p)
+    below = binom_cdf(r - 1, n, p)
     alpha = (at - q) / (at - below)
     return np.clip((r - alpha) / n, 0.0, 1.0)
 
@@ -192,20 +193,10 @@ def _design(frame: pd.DataFrame, covariates: Sequence[str], continuous: Sequence
 
 
 def _fit(successes: np.ndarray, trials: np.ndarray, x: np.ndarray, terms: list[str]):
-    from statsmodels.genmod.api import GLM, families  # not statsmodels.api: 0.3 s less to import
-    from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
-
-    endog = np.column_stack([successes, trials - successes])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            res = GLM(endog, x, family=families.Binomial()).fit()
-        except PerfectSeparationError as exc:
-            raise DesignError(
-                "the case-mix model cannot be fitted: a covariate level has only positive or "
-                "only negative answers; merge small levels and try again"
-            ) from exc
-    if any(issubclass(w.category, PerfectSeparationWarning) for w in caught):
+    """(fitted probability of each cell, coefficients table, converged): the logistic
+    model of step 1 (:func:`pxlib.survey.logistic.fit_logistic`)."""
+    fit = fit_logistic(successes, trials, x)
+    if fit.separated:
         warnings.warn(
             "case-mix model: a covariate level has only positive or only negative answers, so "
             "its coefficient is not estimable; its respondents' expected values are their "
@@ -213,11 +204,11 @@ def _fit(successes: np.ndarray, trials: np.ndarray, x: np.ndarray, terms: list[s
             DesignWarning,
             stacklevel=3,
         )
-    p = np.clip(np.asarray(res.predict(x), dtype=float), 0.0, 1.0)
+    p = np.clip(fit.fitted, 0.0, 1.0)
     coef = pd.DataFrame(
-        {"term": terms, "coef": res.params, "se": res.bse, "odds_ratio": np.exp(res.params)}
+        {"term": terms, "coef": fit.params, "se": fit.bse, "odds_ratio": np.exp(fit.params)}
     )
-    return p, coef, bool(getattr(res, "converged", True))
+    return p, coef, fit.converged
 
 
 def casemix_adjust(
