@@ -13,11 +13,11 @@ figure when the workbook's are not there):
 
 Prints seconds per report, the speed-up and the exported size per
 organisation. Measured on 2 shared cores (notebooks 01-04, 24 reports): papermill
-+ nbconvert CLIs 18.7 s a report; pxlib batch with a new kernel per report 2.16 s
-(1 worker) and 1.89 s (2 workers); with kernels reused (each worker taking one
++ nbconvert CLIs 18.7 s a report; pxlib batch with a new kernel per report 2.02-2.11 s
+(1 worker) and 1.55-1.57 s (2 workers); with kernels reused (each worker taking one
 organisation's reports at a time, the scored answers and designs shared between them)
-1.16 s and 0.68 s: 1.16 and 1.37 core-seconds a report. Run-to-run noise on this
-machine is about 20 %. Run from the repository root::
+1.14-1.17 s and 0.69-0.70 s: 1.14-1.17 and 1.38-1.40 core-seconds a report. Run-to-run
+noise on this machine is about 20 %. Run from the repository root::
 
     .venv/bin/python benchmarks/bench_batch.py                 # workbook 03 04 if present
     .venv/bin/python benchmarks/bench_batch.py --stand-in      # stand-in notebooks
