@@ -7,7 +7,7 @@ canonical logit link is Newton's method written as weighted least squares (Nelde
 Wedderburn 1972; McCullagh and Nelder 1989, *Generalized Linear Models*, 2nd ed.,
 section 2.5):
 
-- start from mu = (y + 0.5) / (n + 1), eta = logit(mu);
+- start from the empirical logit: mu = (y + 0.5) / (n + 1), eta = logit(mu);
 - repeat: weights w = n mu (1 - mu), working response z = eta + (y - n mu) / w,
   beta = (X'WX)^+ X'Wz (the pseudo-inverse, so that an aliased column does not stop the
   fit), eta = X beta, mu = 1 / (1 + exp(-eta));
@@ -15,9 +15,10 @@ section 2.5):
   changes by no more than 1e-8 (at most 100 steps).
 
 The standard errors are the square roots of the diagonal of (X'WX)^+ with the weights of
-the last step (the binomial dispersion is 1). These are the starting values, weights, stopping rule and
-covariance of ``statsmodels``' ``GLM(..., family=Binomial()).fit()``, which
-``tests/survey/test_logistic.py`` checks it against.
+the last step (the binomial dispersion is 1). The stopping rule and the covariance are
+those of ``statsmodels``' ``GLM(..., family=Binomial()).fit()`` (which starts from
+(p + 0.5) / 2 instead, so it may take a step more or fewer to the same maximum);
+``tests/survey/test_logistic.py`` checks the fit against it.
 
 A covariate level whose answers are all positive (or all negative) has no finite
 estimate: its coefficient grows at every step until the deviance stops changing, and
