@@ -68,8 +68,9 @@ def prepare(blocked: Iterable[str] = (), modules: Iterable[str] = (), memo: bool
     The :func:`snapshot` is taken later, just before the kernel's first report
     (the kernel changes a little more of its state once it is running).
     """
-    for name in blocked:
-        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+    from pxlib.report.kernels import block_unused_modules
+
+    block_unused_modules(blocked)  # first: importing plotly can import jsonschema
     for name in modules:
         try:
             importlib.import_module(name)

@@ -106,12 +106,12 @@ def notebook_imports(
 KERNEL_BLOCKED_MODULES: tuple[str, ...] = ("rfc3987_syntax",)
 
 
-def block_unused_modules() -> None:
-    """Make :data:`KERNEL_BLOCKED_MODULES` unimportable in this process (a batch, a worker),
-    unless one is loaded already: jsonschema then goes without the format it checks."""
+def block_unused_modules(names: Iterable[str] = KERNEL_BLOCKED_MODULES) -> None:
+    """Make ``names`` unimportable in this process (the batch, a worker, a kernel as it
+    starts), unless one is loaded already: jsonschema then goes without the format it checks."""
     import sys
 
-    for name in KERNEL_BLOCKED_MODULES:
+    for name in names:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 

@@ -5,8 +5,8 @@ patients would be expected to report, by **indirect standardisation**:
 
 1. A logistic regression of the binary outcome on the case-mix covariates, fitted to every
    unit's respondents together (binomial family, logit link, fitted by IRLS:
-   :mod:`pxlib.survey.logistic`; the unit is not in the model): logit P(y_i = 1) = b0 + sum_k b_k x_ik. Categorical covariates
-   enter as indicators against their most common level (a missing value is a level of its
+   :mod:`pxlib.survey.logistic`; the unit is not in the model): logit P(y_i = 1) = b0 +
+   sum_k b_k x_ik. Categorical covariates enter as indicators against their most common level (a missing value is a level of its
    own, "(missing)"); ``continuous`` ones as numbers. Respondents are collapsed to their
    covariate cells first (a binomial GLM on cell counts has the same likelihood), so
    national files fit in well under a second.

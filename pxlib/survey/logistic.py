@@ -50,7 +50,6 @@ class LogisticFit:
     fitted: np.ndarray
     converged: bool
     separated: bool
-    steps: int
 
 
 def _deviance(successes: np.ndarray, trials: np.ndarray, mu: np.ndarray) -> float:
@@ -97,4 +96,4 @@ def fit_logistic(successes: np.ndarray, trials: np.ndarray, x: np.ndarray) -> Lo
                 break
     bse = np.sqrt(np.diag(covariance))
     separated = bool(np.any((mu < SEPARATED) | (mu > 1 - SEPARATED)))
-    return LogisticFit(params, bse, mu, converged, separated, steps)
+    return LogisticFit(params, bse, mu, converged, separated)

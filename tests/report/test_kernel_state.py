@@ -68,3 +68,20 @@ def test_a_report_kernel_keeps_only_each_figures_json(monkeypatch):
     kernel_state.prepare(memo=False)  # as a batch kernel starts
     assert theme.use_offline_renderer() == "plotly_mimetype"
     assert set(pio.renderers._build_mime_bundle(figure)) == {"application/vnd.plotly.v1+json"}
+
+
+def test_a_report_kernel_blocks_the_slow_module_before_it_imports_anything():
+    # prepare imports pxlib.spc.theme (for the renderer), which imports jsonschema through
+    # nbformat: the block must come first or the kernel pays for rfc3987_syntax (about a
+    # second) anyway
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pxlib.report.kernel_state as ks;"
+        "from pxlib.report.kernels import KERNEL_BLOCKED_MODULES as b;"
+        "ks.prepare(b, ['plotly.io', 'nbformat'], memo=False);"
+        "print([sys.modules.get(m, 'absent') is None for m in b])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[True]"
